@@ -1,0 +1,1 @@
+namespace VppPS; internal static class Placeholder {}
