@@ -1,0 +1,33 @@
+<#
+.SYNOPSIS
+    Prints VppPS's speed and memory figures. Run through build.ps1 Bench.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [string] $Configuration = 'Release',
+    [int] $ImportRuns = 7
+)
+$ErrorActionPreference = 'Stop'
+$root = Split-Path $PSScriptRoot
+$pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
+$pwsh = @([Environment]::ProcessPath)
+if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwsh += $pwshDll }
+
+Write-Host "machine: $([Environment]::ProcessorCount) cores, $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
+
+# Import-Module, timed inside a fresh pwsh each time (median of several runs).
+$env:VPPPS_HOME = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-bench-" + [guid]::NewGuid().ToString('N'))
+$times = foreach ($i in 1..$ImportRuns) {
+    $out = & $pwsh[0] $pwsh[1..9] -NoProfile -NonInteractive -Command "`$sw = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; `$sw.Elapsed.TotalMilliseconds"
+    [double] ($out | Select-Object -Last 1)
+}
+$median = ($times | Sort-Object)[[int][math]::Floor($times.Count / 2)]
+"import_module_ms median=$([math]::Round($median, 1)) runs=$($times.Count) all=[$((($times | ForEach-Object { [math]::Round($_) }) -join ', '))] target<500 $(if ($median -lt 500) { 'PASS' } else { 'FAIL' })"
+
+# Further benchmarks (simulator, sync, assignments) are console projects under bench/.
+foreach ($project in Get-ChildItem (Join-Path $root 'bench') -Filter '*.csproj' -Recurse) {
+    Write-Host "== $($project.BaseName)"
+    & dotnet run --project $project.FullName -c $Configuration --no-build -- --module $ModulePath
+    if ($LASTEXITCODE -ne 0) { throw "$($project.BaseName) failed" }
+}
+Remove-Item $env:VPPPS_HOME -Recurse -Force -ErrorAction Ignore

@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'VppPS.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5a0e7f52-3c8e-4f5e-9a57-0b7d1c6a2f41'
+    Author               = 'The VppPS team'
+    CompanyName          = 'VppPS'
+    Copyright            = '(c) The VppPS team. All rights reserved.'
+    Description          = 'Manage apps and books bought in volume from Apple (Apps and Books for Organizations): content tokens, license sync, assignments to groups, reclaiming licenses.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('VppPS.format.ps1xml')
+    TypesToProcess       = @('VppPS.types.ps1xml')
+    CmdletsToExport      = @(
+        'Get-VppConfiguration'
+        'Set-VppConfiguration'
+        'Get-VppAuditLog'
+        'Test-VppDatabase'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Apple', 'VPP', 'AppsAndBooks', 'MDM', 'iOS', 'Licensing')
+            ProjectUri = ''
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Globalization;
+
+namespace VppPS.Engine.Configuration;
+
+/// <summary>Every setting VppPS knows, with its default and its validation rule.</summary>
+public static class SettingsCatalog
+{
+    public const string ProductionServiceUrl = "https://vpp.itunes.apple.com/mdm/v2";
+
+    public static readonly SettingDefinition ServiceUrl = new("ServiceUrl", "VPPPS_SERVICE_URL", ProductionServiceUrl,
+        "Base URL of Apple's Apps and Books service (v2).", ValidateUrl);
+    public static readonly SettingDefinition TokenCap = new("TokenCap", "VPPPS_TOKEN_CAP", "256",
+        "Most content tokens one installation may hold.", v => ValidateInt(v, 1, 100_000));
+    public static readonly SettingDefinition SyncIntervalHours = new("SyncIntervalHours", "VPPPS_SYNC_INTERVAL_HOURS", "12",
+        "Hours between scheduled syncs; a token whose last sync is older than twice this is reported by Test-VppToken.", v => ValidateInt(v, 1, 168));
+    public static readonly SettingDefinition StatusPollIntervalSeconds = new("StatusPollIntervalSeconds", "VPPPS_STATUS_POLL_INTERVAL_SECONDS", "30",
+        "Seconds between polls of a pending Apple event (Apple asks for 30 or more).", v => ValidateDouble(v, 0, 3600));
+
+    public static readonly IReadOnlyList<SettingDefinition> All = [ServiceUrl, TokenCap, SyncIntervalHours, StatusPollIntervalSeconds];
+
+    public static SettingDefinition Find(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new VppException(VppErrorKind.InvalidArgument, "VppUnknownSetting",
+            $"'{name}' is not a VppPS setting. Known settings: {string.Join(", ", All.Select(d => d.Name))}, DataFolder.", name);
+
+    private static string? ValidateUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? null
+            : $"'{value}' is not an absolute http or https URL, such as {ProductionServiceUrl}.";
+
+    private static string? ValidateInt(string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? null
+            : $"'{value}' must be a whole number from {min} to {max}.";
+
+    private static string? ValidateDouble(string value, double min, double max) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? null
+            : $"'{value}' must be a number from {min} to {max}.";
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine.Configuration;
+
+/// <summary>
+/// Reads and writes settings. Precedence, highest first: a session override (for example the
+/// URL of a simulator started in this pwsh), the setting's environment variable (runbooks),
+/// the value saved in the state database, the default.
+/// </summary>
+public sealed class SettingsStore
+{
+    /// <summary>Overrides for this process only; never saved.</summary>
+    public static readonly ConcurrentDictionary<string, string> SessionOverrides = new(StringComparer.OrdinalIgnoreCase);
+
+    private readonly StateStore _store;
+
+    public SettingsStore(StateStore store) => _store = store;
+
+    public VppConfiguration Current(string dataFolderSource)
+    {
+        var saved = _store.Read(c =>
+        {
+            using var command = c.Command(null, "SELECT name, value FROM settings");
+            using var reader = command.ExecuteReader();
+            var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            while (reader.Read()) values[reader.GetString(0)] = reader.GetString(1);
+            return values;
+        });
+        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["DataFolder"] = dataFolderSource };
+        string Value(SettingDefinition d)
+        {
+            if (SessionOverrides.TryGetValue(d.Name, out var session)) { sources[d.Name] = "Session"; return session; }
+            var fromEnv = Environment.GetEnvironmentVariable(d.EnvironmentVariable);
+            if (!string.IsNullOrWhiteSpace(fromEnv))
+            {
+                if (d.Validate(fromEnv) is { } problem)
+                    throw new VppException(VppErrorKind.InvalidArgument, "VppBadEnvironmentSetting",
+                        $"The environment variable {d.EnvironmentVariable} is not valid for {d.Name}: {problem} Fix or remove it.", d.EnvironmentVariable);
+                sources[d.Name] = "Environment";
+                return fromEnv.Trim();
+            }
+            if (saved.TryGetValue(d.Name, out var stored)) { sources[d.Name] = "Database"; return stored; }
+            sources[d.Name] = "Default";
+            return d.DefaultValue;
+        }
+
+        return new VppConfiguration
+        {
+            ServiceUrl = Value(SettingsCatalog.ServiceUrl).TrimEnd('/'),
+            TokenCap = int.Parse(Value(SettingsCatalog.TokenCap), CultureInfo.InvariantCulture),
+            SyncIntervalHours = int.Parse(Value(SettingsCatalog.SyncIntervalHours), CultureInfo.InvariantCulture),
+            StatusPollIntervalSeconds = double.Parse(Value(SettingsCatalog.StatusPollIntervalSeconds), CultureInfo.InvariantCulture),
+            DataFolder = _store.Folder,
+            DatabasePath = _store.DatabasePath,
+            Sources = sources,
+        };
+    }
+
+    /// <summary>Saves settings (null value: back to the default) and journals the change, in one transaction.</summary>
+    public void Save(IReadOnlyDictionary<string, string?> changes, AuditJournal journal)
+    {
+        foreach (var (name, value) in changes)
+        {
+            var definition = SettingsCatalog.Find(name);
+            if (value is not null && definition.Validate(value) is { } problem)
+                throw new VppException(VppErrorKind.InvalidArgument, "VppBadSetting", $"{definition.Name}: {problem}", name);
+        }
+        _store.Write((c, t) =>
+        {
+            foreach (var (name, value) in changes)
+            {
+                var definition = SettingsCatalog.Find(name);
+                if (value is null)
+                    c.Execute(t, "DELETE FROM settings WHERE name = $name", ("$name", definition.Name));
+                else
+                    c.Execute(t, "INSERT INTO settings (name, value) VALUES ($name, $value) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                        ("$name", definition.Name), ("$value", value));
+                journal.Write(c, t, "setting:" + definition.Name, value is null ? "Reset" : "Set",
+                    value is null ? $"{definition.Name} reset to its default ({definition.DefaultValue})" : $"{definition.Name} set to {value}");
+            }
+        });
+    }
+}

@@ -1,0 +1,16 @@
+namespace VppPS.Engine.Configuration;
+
+/// <summary>The settings in effect, and where each came from (Default, Database, Environment, Session).</summary>
+public sealed class VppConfiguration
+{
+    public required string ServiceUrl { get; init; }
+    public required int TokenCap { get; init; }
+    public required int SyncIntervalHours { get; init; }
+    public required double StatusPollIntervalSeconds { get; init; }
+    public required string DataFolder { get; init; }
+    public required string DatabasePath { get; init; }
+    public required IReadOnlyDictionary<string, string> Sources { get; init; }
+
+    public TimeSpan StatusPollInterval => TimeSpan.FromSeconds(StatusPollIntervalSeconds);
+    public TimeSpan SyncInterval => TimeSpan.FromHours(SyncIntervalHours);
+}

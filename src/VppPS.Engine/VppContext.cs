@@ -1,0 +1,26 @@
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine;
+
+/// <summary>
+/// Everything one command needs: the session, the name of the command (for the audit
+/// journal), the clock, and the observer that carries progress and verbose text back.
+/// </summary>
+public sealed class VppContext
+{
+    public VppContext(VppSession session, string command, IOperationObserver observer, IClock? clock = null)
+    {
+        Session = session;
+        Command = command;
+        Observer = observer;
+        Clock = clock ?? SystemClock.Instance;
+        Journal = new AuditJournal(session.Store, Clock, command);
+    }
+
+    public VppSession Session { get; }
+    public string Command { get; }
+    public IOperationObserver Observer { get; }
+    public IClock Clock { get; }
+    public AuditJournal Journal { get; }
+    public StateStore Store => Session.Store;
+}

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using VppPS.Engine.Configuration;
+using VppPS.Engine.Security;
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine;
+
+/// <summary>
+/// What one data folder gives a process: the state store, the secret protector, the
+/// installation's identity. Opened once per folder per process (opening migrates the schema).
+/// </summary>
+public sealed class VppSession
+{
+    private static readonly ConcurrentDictionary<string, Lazy<VppSession>> Sessions = new(StringComparer.Ordinal);
+
+    private VppSession(string folder, string folderSource)
+    {
+        Store = StateStore.Open(folder);
+        FolderSource = folderSource;
+        Secrets = new SecretProtector(folder);
+        Settings = new SettingsStore(Store);
+        InstallationId = Store.Write((c, t) =>
+        {
+            c.Execute(t, "INSERT OR IGNORE INTO installation (id, installation_id, created_at) VALUES (1, $id, $at)",
+                ("$id", Guid.NewGuid().ToString()), ("$at", DateTimeOffset.UtcNow.ToStored()));
+            return (string)c.Scalar(t, "SELECT installation_id FROM installation WHERE id = 1")!;
+        });
+    }
+
+    public StateStore Store { get; }
+    public SecretProtector Secrets { get; }
+    public SettingsStore Settings { get; }
+    public string FolderSource { get; }
+
+    /// <summary>A stable id for this installation, used as VppPS's mdmInfo id at Apple.</summary>
+    public string InstallationId { get; }
+
+    public VppConfiguration Configuration => Settings.Current(FolderSource);
+
+    /// <summary>The session for the data folder in effect now (VPPPS_HOME may change between calls).</summary>
+    public static VppSession Current()
+    {
+        var (folder, source) = StatePaths.Resolve();
+        var lazy = Sessions.GetOrAdd(folder, f => new Lazy<VppSession>(() => new VppSession(f, source)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // Do not cache a failure: the user may fix the folder and try again.
+            Sessions.TryRemove(new KeyValuePair<string, Lazy<VppSession>>(folder, lazy));
+            throw;
+        }
+    }
+}

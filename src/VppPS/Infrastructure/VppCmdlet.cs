@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using VppPS.Engine;
+
+namespace VppPS.Infrastructure;
+
+/// <summary>
+/// The plumbing every VppPS cmdlet shares: the engine context for this command, running
+/// engine work while pumping its progress and verbose text, Ctrl+C, and one way of turning
+/// engine errors into PowerShell errors (per item unless nothing else can proceed).
+/// </summary>
+public abstract class VppCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
+    protected CancellationToken CancelToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>
+    /// Runs engine work for one pipeline item. Returns false (after writing the error) when it
+    /// failed with a per-item problem; stops the command when nothing else can proceed.
+    /// </summary>
+    protected bool TryRun<T>(Func<VppContext, T> work, out T result, object? target = null)
+    {
+        result = default!;
+        using var observer = new PipelineObserver(this);
+        try
+        {
+            var context = new VppContext(VppSession.Current(), MyInvocation.MyCommand.Name, observer);
+            result = observer.Run(() => work(context));
+            return true;
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (VppException e)
+        {
+            var record = ErrorMapper.ToErrorRecord(e, target);
+            if (ErrorMapper.IsTerminating(e)) ThrowTerminatingError(record);
+            WriteError(record);
+            return false;
+        }
+    }
+
+    protected bool TryRun(Action<VppContext> work, object? target = null) =>
+        TryRun(c => { work(c); return true; }, out _, target);
+
+    /// <summary>Runs engine work and writes what it returns, one object at a time.</summary>
+    protected void RunAndWrite<T>(Func<VppContext, IEnumerable<T>> work, object? target = null)
+    {
+        if (TryRun(c => work(c).ToList(), out var items, target))
+            foreach (var item in items) WriteObject(item);
+    }
+
+    /// <summary>A per-item error raised by the cmdlet itself (bad parameter combination and the like).</summary>
+    protected void WriteVppError(VppErrorKind kind, string errorId, string message, object? target = null) =>
+        WriteError(ErrorMapper.ToErrorRecord(new VppException(kind, errorId, message, target), target));
+
+    protected void ThrowVppError(VppErrorKind kind, string errorId, string message, object? target = null) =>
+        ThrowTerminatingError(ErrorMapper.ToErrorRecord(new VppException(kind, errorId, message, target), target));
+}

@@ -1,1 +1,0 @@
-namespace VppPS; internal static class Placeholder {}

@@ -1,0 +1,66 @@
+# Helpers shared by the Pester tests: a private data folder per test file, and child pwsh
+# processes that are always stopped, even when a test fails.
+
+$script:Children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+
+function New-TestHome {
+    $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-test-" + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory $folder | Out-Null
+    $folder
+}
+
+function Get-TestModulePath { $env:VPPPS_TEST_MODULE }
+
+# The pwsh that runs the tests, started as "dotnet pwsh.dll" so that no install is needed.
+function Get-PwshStartInfo {
+    param([string] $Script, [hashtable] $Environment = @{})
+    $pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
+    $info = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $info.ArgumentList.Add($pwshDll) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $info.Environment['VPPPS_TEST_MODULE'] = $env:VPPPS_TEST_MODULE
+    $info.Environment['NO_COLOR'] = '1'
+    foreach ($key in $Environment.Keys) { $info.Environment[$key] = $Environment[$key] }
+    $info
+}
+
+# Starts a child pwsh running $Script; Stop-TestChildren ends it whatever happens.
+function Start-TestPwsh {
+    param([string] $Script, [hashtable] $Environment = @{})
+    $process = [System.Diagnostics.Process]::Start((Get-PwshStartInfo $Script $Environment))
+    $script:Children.Add($process)
+    $process
+}
+
+# Runs $Script in a child pwsh to the end (bounded) and returns its output, error text and exit code.
+function Invoke-TestPwsh {
+    param([string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 120)
+    $process = Start-TestPwsh $Script $Environment
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) { $process.Kill($true); throw "child pwsh did not finish within $TimeoutSeconds s" }
+    $process.WaitForExit()
+    [pscustomobject]@{ Output = $stdout.Result; Errors = $stderr.Result; ExitCode = $process.ExitCode }
+}
+
+function Stop-TestChildren {
+    foreach ($process in $script:Children) {
+        try { if (-not $process.HasExited) { $process.Kill($true); $process.WaitForExit(10000) | Out-Null } } catch { }
+        $process.Dispose()
+    }
+    $script:Children.Clear()
+}
+
+# Waits for a condition without a fixed sleep: SpinUntil re-checks it, up to a deadline.
+function Wait-Until {
+    param([scriptblock] $Condition, [int] $TimeoutSeconds = 60, [string] $Because = 'the condition')
+    $check = [Func[bool]] { [bool] (& $Condition) }
+    if (-not [System.Threading.SpinWait]::SpinUntil($check, [TimeSpan]::FromSeconds($TimeoutSeconds))) {
+        throw "Timed out after $TimeoutSeconds s waiting for $Because."
+    }
+}
+
+Export-ModuleMember -Function New-TestHome, Get-TestModulePath, Start-TestPwsh, Invoke-TestPwsh, Stop-TestChildren, Wait-Until
