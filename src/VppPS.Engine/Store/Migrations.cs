@@ -32,6 +32,30 @@ internal static class Migrations
         CREATE INDEX ix_audit_log_at ON audit_log (at);
         CREATE INDEX ix_audit_log_target ON audit_log (target);
         """,
+        // 2: content tokens. The token itself is stored encrypted (token_secret); location_uid
+        // is Apple's uId, unique so that the same location cannot be uploaded twice.
+        """
+        CREATE TABLE tokens (
+            id                        TEXT PRIMARY KEY,
+            name                      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            organization_name         TEXT NOT NULL,
+            location_name             TEXT,
+            location_uid              TEXT UNIQUE,
+            apple_id                  TEXT NOT NULL,
+            account_type              TEXT NOT NULL,
+            country_or_region         TEXT,
+            default_platform          TEXT,
+            expiration                TEXT NOT NULL,
+            state                     TEXT NOT NULL,
+            state_reason              TEXT,
+            automatically_update_apps INTEGER NOT NULL DEFAULT 0,
+            token_secret              TEXT NOT NULL,
+            last_sync_at              TEXT,
+            last_sync_status          TEXT NOT NULL DEFAULT 'none',
+            created_at                TEXT NOT NULL,
+            updated_at                TEXT NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

@@ -1,0 +1,90 @@
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine.Tokens;
+
+/// <summary>The tokens table. Reads return <see cref="VppToken"/> (no secret); the secret is read apart.</summary>
+public sealed class TokenStore
+{
+    private const string Columns =
+        "t.id, t.name, t.organization_name, t.location_name, t.location_uid, t.apple_id, t.account_type, t.country_or_region, " +
+        "t.expiration, t.state, t.state_reason, t.last_sync_at, t.last_sync_status, t.automatically_update_apps, t.created_at, t.updated_at";
+
+    private readonly StateStore _store;
+
+    public TokenStore(StateStore store) => _store = store;
+
+    public IReadOnlyList<VppToken> List() => _store.Read(c => Query(c, null, "", []));
+
+    public VppToken? Find(Guid id) => _store.Read(c => Query(c, null, " WHERE t.id = $id", [("$id", id.ToString())]).FirstOrDefault());
+
+    public VppToken? FindByName(string name) => _store.Read(c => Query(c, null, " WHERE t.name = $name", [("$name", name)]).FirstOrDefault());
+
+    public VppToken? FindByLocation(SqliteConnection c, SqliteTransaction? t, string locationId) =>
+        Query(c, t, " WHERE t.location_uid = $uid", [("$uid", locationId)]).FirstOrDefault();
+
+    public static long Count(SqliteConnection c, SqliteTransaction? t) => (long)c.Scalar(t, "SELECT count(*) FROM tokens")!;
+
+    public static bool NameTaken(SqliteConnection c, SqliteTransaction? t, string name, Guid? except = null) =>
+        (long)c.Scalar(t, "SELECT count(*) FROM tokens WHERE name = $name AND id <> $id", ("$name", name), ("$id", (except ?? Guid.Empty).ToString()))! > 0;
+
+    /// <summary>The encrypted token text, for the engine's Apple client only.</summary>
+    public string ReadProtectedSecret(Guid id) => _store.Read(c =>
+        (string?)c.Scalar(null, "SELECT token_secret FROM tokens WHERE id = $id", ("$id", id.ToString())))
+        ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"No token with id {id}. Run Get-VppToken to list them.", id);
+
+    public static void Insert(SqliteConnection c, SqliteTransaction t, VppToken token, string protectedSecret, string? defaultPlatform) =>
+        c.Execute(t, """
+            INSERT INTO tokens (id, name, organization_name, location_name, location_uid, apple_id, account_type, country_or_region,
+                default_platform, expiration, state, state_reason, automatically_update_apps, token_secret, last_sync_status, created_at, updated_at)
+            VALUES ($id, $name, $org, $location, $uid, $appleId, $accountType, $country, $platform, $expiration, $state, $reason, $autoUpdate,
+                $secret, $syncStatus, $created, $updated)
+            """,
+            ("$id", token.Id.ToString()), ("$name", token.Name), ("$org", token.OrganizationName), ("$location", token.LocationName),
+            ("$uid", token.LocationId), ("$appleId", token.AppleId), ("$accountType", token.AccountType.ToString()),
+            ("$country", token.CountryOrRegion), ("$platform", defaultPlatform), ("$expiration", token.ExpirationDateTime.ToStored()),
+            ("$state", token.State.ToString()), ("$reason", token.StateReason), ("$autoUpdate", token.AutomaticallyUpdateApps ? 1 : 0),
+            ("$secret", protectedSecret), ("$syncStatus", token.LastSyncStatus.ToString()), ("$created", token.CreatedDateTime.ToStored()),
+            ("$updated", token.LastModifiedDateTime.ToStored()));
+
+    /// <summary>Updates the columns named in <paramref name="values"/> (column name to value) and the modification time.</summary>
+    public static void Update(SqliteConnection c, SqliteTransaction t, Guid id, DateTimeOffset now, IReadOnlyDictionary<string, object?> values)
+    {
+        var assignments = string.Join(", ", values.Keys.Select(k => $"{k} = ${k}"));
+        var parameters = values.Select(kv => ("$" + kv.Key, kv.Value)).Append(("$id", id.ToString())).Append(("$now", now.ToStored())).ToArray();
+        c.Execute(t, $"UPDATE tokens SET {assignments}, updated_at = $now WHERE id = $id", parameters);
+    }
+
+    public static void Delete(SqliteConnection c, SqliteTransaction t, Guid id) =>
+        c.Execute(t, "DELETE FROM tokens WHERE id = $id", ("$id", id.ToString()));
+
+    private static List<VppToken> Query(SqliteConnection c, SqliteTransaction? t, string where, (string, object?)[] parameters)
+    {
+        using var command = c.Command(t, $"SELECT {Columns} FROM tokens t{where} ORDER BY t.name", parameters);
+        using var reader = command.ExecuteReader();
+        var tokens = new List<VppToken>();
+        while (reader.Read())
+        {
+            tokens.Add(new VppToken
+            {
+                Id = Guid.Parse(reader.GetString(0)),
+                Name = reader.GetString(1),
+                OrganizationName = reader.GetString(2),
+                LocationName = reader.GetStringOrNull(3),
+                LocationId = reader.GetStringOrNull(4),
+                AppleId = reader.GetString(5),
+                AccountType = Enum.Parse<VppTokenAccountType>(reader.GetString(6)),
+                CountryOrRegion = reader.GetStringOrNull(7),
+                ExpirationDateTime = reader.GetString(8).ToDate(),
+                State = Enum.Parse<VppTokenState>(reader.GetString(9)),
+                StateReason = reader.GetStringOrNull(10),
+                LastSyncDateTime = reader.GetStringOrNull(11)?.ToDate(),
+                LastSyncStatus = Enum.Parse<VppTokenSyncStatus>(reader.GetString(12)),
+                AutomaticallyUpdateApps = reader.GetInt64(13) != 0,
+                CreatedDateTime = reader.GetString(14).ToDate(),
+                LastModifiedDateTime = reader.GetString(15).ToDate(),
+            });
+        }
+        return tokens;
+    }
+}
