@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Polly;
+using Polly.Timeout;
+using VppPS.Engine.Apple.Wire;
+
+namespace VppPS.Engine.Apple;
+
+/// <summary>
+/// Apple's Apps and Books management API (v2) for one content token. Every call goes through
+/// one retry/rate-limit/timeout pipeline, reads errors from the body whatever the HTTP status,
+/// reports each request in Verbose (never the token) and hands every envelope to
+/// <see cref="EnvelopeReceived"/>. Thread-safe: parallel calls share the token's rate limiter.
+/// </summary>
+public sealed class AppleClient
+{
+    private readonly string _sToken;
+    private readonly HttpClient _http;
+    private readonly AppleClientOptions _options;
+    private readonly IClock _clock;
+    private readonly IOperationObserver _observer;
+    private readonly AppleServiceConfigCache _serviceConfigCache;
+    private readonly ResiliencePipeline<AppleHttpResult> _pipeline;
+    private long _requestCount;
+
+    /// <param name="sToken">The whole content of the .vpptoken file; sent as Bearer, never logged.</param>
+    /// <param name="httpClient">Used as is; owned by the caller.</param>
+    /// <param name="rateLimiter">The token's limiter; pass the same instance to every client of one token.</param>
+    public AppleClient(
+        string sToken,
+        HttpClient httpClient,
+        AppleClientOptions? options = null,
+        IClock? clock = null,
+        IOperationObserver? observer = null,
+        AppleRequestRateLimiter? rateLimiter = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sToken);
+        _sToken = sToken.Trim();
+        _http = httpClient;
+        _options = options ?? new AppleClientOptions();
+        _clock = clock ?? SystemClock.Instance;
+        _observer = observer ?? NullObserver.Instance;
+        _serviceConfigCache = _options.ServiceConfigCache ?? new AppleServiceConfigCache(_clock);
+        RateLimiter = rateLimiter ?? new AppleRequestRateLimiter(_options.DefaultRequestsPerSecond, _options.RateLimitWindow, _options.TimeProvider);
+        _pipeline = AppleResilience.Build(_options, RateLimiter, _observer);
+    }
+
+    /// <summary>
+    /// Raised with the envelope (uId, tokenExpirationDate, mdmInfo) of every successful v2 answer
+    /// that has one. A handler may throw (e.g. another MDM took the location) to stop the call.
+    /// </summary>
+    public event EventHandler<AppleEnvelope>? EnvelopeReceived;
+
+    /// <summary>HTTP requests sent so far, retries included.</summary>
+    public long RequestCount => Interlocked.Read(ref _requestCount);
+
+    public AppleRequestRateLimiter RateLimiter { get; }
+
+    // ---- service and client configuration ----
+
+    /// <summary>GET service/config (no token), cached for five minutes per base URL.</summary>
+    public Task<ServiceConfigResponse> GetServiceConfigAsync(CancellationToken cancellationToken = default) =>
+        _serviceConfigCache.GetOrFetchAsync(_options.BaseUrl, () => FetchServiceConfigAsync(cancellationToken));
+
+    /// <summary>The limits of service/config (Apple's example values where missing).</summary>
+    public async Task<AppleLimits> GetLimitsAsync(CancellationToken cancellationToken = default) =>
+        (await GetServiceConfigAsync(cancellationToken).ConfigureAwait(false)).EffectiveLimits;
+
+    public Task<ClientConfigResponse> GetClientConfigAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "clientConfig", "client/config", "", null, AppleJsonContext.Default.ClientConfigResponse, cancellationToken);
+
+    /// <summary>POST client/config; Apple changes only the fields present.</summary>
+    public Task<ClientConfigResponse> SetClientConfigAsync(ClientConfigRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "clientConfig", "client/config", "", Serialize(request, AppleJsonContext.Default.ClientConfigRequest),
+            AppleJsonContext.Default.ClientConfigResponse, cancellationToken);
+
+    // ---- single pages ----
+
+    public Task<GetAssetsResponse> GetAssetsAsync(AssetQuery? query, int pageIndex, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "getAssets", "assets", WithPage((query ?? new()).ToQuery(), pageIndex), null,
+            AppleJsonContext.Default.GetAssetsResponse, cancellationToken);
+
+    public Task<GetAssignmentsResponse> GetAssignmentsAsync(AssignmentQuery? query, int pageIndex, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "getAssignments", "assignments", WithPage((query ?? new()).ToQuery(), pageIndex), null,
+            AppleJsonContext.Default.GetAssignmentsResponse, cancellationToken);
+
+    public Task<GetUsersResponse> GetUsersAsync(UserQuery? query, int pageIndex, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "getUsers", "users", WithPage((query ?? new()).ToQuery(), pageIndex), null,
+            AppleJsonContext.Default.GetUsersResponse, cancellationToken);
+
+    // ---- all pages ----
+
+    /// <summary>
+    /// Every page of assets: page 0, then the rest at most MaxParallelPages at once, yielded in
+    /// page order as they arrive. Throws <see cref="AppleVersionChangedException"/> when a page's
+    /// versionId differs from page 0's (see <see cref="ApplePaging.ReadAllAsync{TResponse}"/>).
+    /// </summary>
+    public IAsyncEnumerable<GetAssetsResponse> ReadAssetPagesAsync(AssetQuery? query, CancellationToken cancellationToken = default) =>
+        ReadPagesAsync("Reading assets", (page, ct) => GetAssetsAsync(query, page, ct), cancellationToken);
+
+    /// <summary>Every page of assignments, as <see cref="ReadAssetPagesAsync"/>; set SinceVersionId for an incremental read.</summary>
+    public IAsyncEnumerable<GetAssignmentsResponse> ReadAssignmentPagesAsync(AssignmentQuery? query, CancellationToken cancellationToken = default) =>
+        ReadPagesAsync("Reading assignments", (page, ct) => GetAssignmentsAsync(query, page, ct), cancellationToken);
+
+    /// <summary>Every page of users, as <see cref="ReadAssetPagesAsync"/>; set SinceVersionId for an incremental read.</summary>
+    public IAsyncEnumerable<GetUsersResponse> ReadUserPagesAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
+        ReadPagesAsync("Reading users", (page, ct) => GetUsersAsync(query, page, ct), cancellationToken);
+
+    // ---- writes (events) ----
+
+    public Task<EventResponse> AssociateAssetsAsync(ManageAssetsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync("associateAssets", "assets/associate", Serialize(request, AppleJsonContext.Default.ManageAssetsRequest), cancellationToken);
+
+    public Task<EventResponse> DisassociateAssetsAsync(ManageAssetsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync("disassociateAssets", "assets/disassociate", Serialize(request, AppleJsonContext.Default.ManageAssetsRequest), cancellationToken);
+
+    /// <summary>Revokes every revocable asset of the given users and devices.</summary>
+    public Task<EventResponse> RevokeAssetsAsync(RevokeAssetsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync("revokeAssets", "assets/revoke", Serialize(request, AppleJsonContext.Default.RevokeAssetsRequest), cancellationToken);
+
+    public Task<EventResponse> CreateUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync("createUsers", "users/create", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
+
+    public Task<EventResponse> UpdateUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync("updateUsers", "users/update", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
+
+    public Task<EventResponse> RetireUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync("retireUsers", "users/retire", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
+
+    public Task<StatusResponse> GetEventStatusAsync(string eventId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "eventStatus", "status", new QueryString().Add("eventId", eventId).ToString(), null,
+            AppleJsonContext.Default.StatusResponse, cancellationToken);
+
+    /// <summary>
+    /// Polls status every EventPollInterval until the event is COMPLETE or FAILED and returns
+    /// that status (FAILED lists its failures). Throws VppAppleEventPending after EventMaxWait.
+    /// </summary>
+    public async Task<StatusResponse> WaitForEventAsync(string eventId, CancellationToken cancellationToken = default)
+    {
+        var time = _options.TimeProvider;
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var status = await GetEventStatusAsync(eventId, cancellationToken).ConfigureAwait(false);
+            if (!status.IsPending)
+                return status;
+            if (time.GetElapsedTime(started) + _options.EventPollInterval > _options.EventMaxWait)
+                throw new VppException(VppErrorKind.ServiceUnavailable, "VppAppleEventPending",
+                    $"Apple's event {eventId} is still pending after {_options.EventMaxWait.TotalMinutes:0.#} minutes " +
+                    $"({status.NumCompleted} of {status.NumRequested} done). Apple asks to submit the request again.", eventId);
+            await Task.Delay(_options.EventPollInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Submits a write (e.g. <c>ct => client.AssociateAssetsAsync(request, ct)</c>) and waits for its outcome.</summary>
+    public async Task<StatusResponse> SubmitAndWaitAsync(Func<CancellationToken, Task<EventResponse>> submit, CancellationToken cancellationToken = default)
+    {
+        var submitted = await submit(cancellationToken).ConfigureAwait(false);
+        return await WaitForEventAsync(submitted.EventId, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- plumbing ----
+
+    private Task<EventResponse> PostEventAsync(string urlKey, string fallbackPath, byte[] body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, urlKey, fallbackPath, "", body, AppleJsonContext.Default.EventResponse, cancellationToken);
+
+    private async Task<ServiceConfigResponse> FetchServiceConfigAsync(CancellationToken cancellationToken)
+    {
+        var url = new Uri(BaseWithSlash() + "service/config");
+        var config = await ExecuteAsync(HttpMethod.Get, url, null, authenticate: false, AppleJsonContext.Default.ServiceConfigResponse, cancellationToken)
+            .ConfigureAwait(false);
+        RateLimiter.SetPermitLimit(config.EffectiveLimits.MaxRequestPerSecond);
+        return config;
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string urlKey, string fallbackPath, string query, byte[]? body,
+        JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) where T : AppleResponse
+    {
+        var config = await GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
+        var url = new Uri(ResolveEndpoint(config, urlKey, fallbackPath) + query);
+        var response = await ExecuteAsync(method, url, body, authenticate: true, typeInfo, cancellationToken).ConfigureAwait(false);
+        EnvelopeReceived?.Invoke(this, new AppleEnvelope(Label(method, url), response.UId, response.TokenExpirationDate, response.MdmInfo));
+        return response;
+    }
+
+    /// <summary>service/config's urls are authoritative; the documented path under the base URL is the fallback.</summary>
+    private string ResolveEndpoint(ServiceConfigResponse config, string urlKey, string fallbackPath) =>
+        config.Urls is not null && config.Urls.TryGetValue(urlKey, out var url) && Uri.IsWellFormedUriString(url, UriKind.Absolute)
+            ? url
+            : BaseWithSlash() + fallbackPath;
+
+    private string BaseWithSlash() => _options.BaseUrl.AbsoluteUri.TrimEnd('/') + "/";
+
+    private async Task<T> ExecuteAsync<T>(HttpMethod method, Uri url, byte[]? body, bool authenticate, JsonTypeInfo<T> typeInfo,
+        CancellationToken cancellationToken)
+    {
+        var label = Label(method, url);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(AppleResilience.RequestLabel, label);
+        AppleHttpResult result;
+        try
+        {
+            result = await _pipeline.ExecuteAsync(
+                static (ctx, state) => state.Client.AttemptAsync(state.Method, state.Url, state.Body, state.Authenticate, state.Label, ctx),
+                context, (Client: this, Method: method, Url: url, Body: body, Authenticate: authenticate, Label: label)).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw AppleErrors.TimedOut(label, ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw AppleErrors.Unreachable(label, ex);
+        }
+        catch (IOException ex)
+        {
+            throw AppleErrors.Unreachable(label, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw AppleErrors.TimedOut(label, ex); // HttpClient.Timeout rather than ours
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        if (result.Error is { } error)
+            throw Redacted(AppleErrors.FromAppleError(error, label, result.ConsecutiveInternalErrors));
+        if (!result.IsSuccess)
+            throw AppleErrors.FromHttpStatus(result.Status, label);
+        try
+        {
+            return JsonSerializer.Deserialize(result.Body, typeInfo)
+                   ?? throw new JsonException("the body is empty or null");
+        }
+        catch (JsonException ex)
+        {
+            throw AppleErrors.BadResponse(label, ex);
+        }
+    }
+
+    private async ValueTask<AppleHttpResult> AttemptAsync(HttpMethod method, Uri url, byte[]? body, bool authenticate, string label,
+        ResilienceContext context)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (authenticate)
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + _sToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (body is not null)
+            request.Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+
+        Interlocked.Increment(ref _requestCount);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.CancellationToken).ConfigureAwait(false);
+            var result = await AppleHttpResult.ReadAsync(response, _clock, context.CancellationToken).ConfigureAwait(false);
+            _observer.Verbose($"{label} -> {(int)result.Status}{(result.Error is { } e ? $" error {e.ErrorNumber}" : "")} ({ElapsedMs(started)} ms)");
+            var internalErrors = result.Error?.ErrorNumber == AppleErrorNumbers.InternalError
+                ? context.Properties.GetValue(AppleResilience.ConsecutiveInternalErrors, 0) + 1
+                : 0;
+            context.Properties.Set(AppleResilience.ConsecutiveInternalErrors, internalErrors);
+            return result with { ConsecutiveInternalErrors = internalErrors };
+        }
+        catch (Exception ex)
+        {
+            _observer.Verbose($"{label} -> {(ex is OperationCanceledException ? "cancelled" : "failed: " + ex.GetType().Name)} ({ElapsedMs(started)} ms)");
+            throw;
+        }
+    }
+
+    private async IAsyncEnumerable<TResponse> ReadPagesAsync<TResponse>(string activity, Func<int, CancellationToken, Task<TResponse>> fetchPage,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TResponse : IApplePage
+    {
+        var activityId = _options.ProgressActivityId;
+        var first = await fetchPage(0, cancellationToken).ConfigureAwait(false);
+        var totalPages = first.NextPageIndex is null ? 1 : Math.Max(first.TotalPages, 2);
+        ReportPage(activityId, activity, 0, totalPages);
+        yield return first;
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var inFlight = new Queue<(int Index, Task<TResponse> Fetch)>();
+        var next = 1;
+        try
+        {
+            while (next < totalPages && inFlight.Count < Math.Max(1, _options.MaxParallelPages))
+                inFlight.Enqueue((next, fetchPage(next++, stop.Token)));
+            while (inFlight.Count > 0)
+            {
+                var (index, fetch) = inFlight.Dequeue();
+                var page = await fetch.ConfigureAwait(false);
+                if (next < totalPages)
+                    inFlight.Enqueue((next, fetchPage(next++, stop.Token)));
+                if (!string.Equals(page.VersionId, first.VersionId, StringComparison.Ordinal))
+                    throw new AppleVersionChangedException(activity, first.VersionId, page.VersionId, index);
+                ReportPage(activityId, activity, index, totalPages);
+                yield return page;
+            }
+        }
+        finally
+        {
+            _observer.Progress(activityId, activity, "done", 100, completed: true);
+            if (inFlight.Count > 0)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                foreach (var (_, fetch) in inFlight)
+                {
+                    try { await fetch.ConfigureAwait(false); }
+                    catch (Exception) { /* abandoned page of a read that already failed or stopped */ }
+                }
+            }
+        }
+    }
+
+    private void ReportPage(int activityId, string activity, int index, int totalPages) =>
+        _observer.Progress(activityId, activity, $"page {index + 1} of {totalPages}", (int)((index + 1) * 100L / totalPages));
+
+    private static string WithPage(QueryString query, int pageIndex) => query.Add("pageIndex", pageIndex).ToString();
+
+    private static byte[] Serialize<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+
+    private static string Label(HttpMethod method, Uri url) => $"{method.Method} {url.AbsolutePath}{url.Query}";
+
+    private static long ElapsedMs(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+    /// <summary>Belt and braces: Apple's message is passed on, but never with the token in it.</summary>
+    private VppException Redacted(VppException exception) =>
+        exception.Message.Contains(_sToken, StringComparison.Ordinal)
+            ? new VppException(exception.Kind, exception.ErrorId, exception.Message.Replace(_sToken, "***", StringComparison.Ordinal), exception.Target)
+                { AppleErrorNumber = exception.AppleErrorNumber }
+            : exception;
+}

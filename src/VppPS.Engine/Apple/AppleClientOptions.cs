@@ -1,0 +1,58 @@
+namespace VppPS.Engine.Apple;
+
+/// <summary>
+/// Settings of <see cref="AppleClient"/>. One instance may be shared by the clients of several
+/// tokens: nothing in it is per token.
+/// </summary>
+public sealed record AppleClientOptions
+{
+    public static readonly Uri AppleBaseUrl = new("https://vpp.itunes.apple.com/mdm/v2");
+
+    /// <summary>Where service/config is read; the other endpoints come from its urls.</summary>
+    public Uri BaseUrl { get; init; } = AppleBaseUrl;
+
+    /// <summary>Time allowed for one HTTP attempt, body included; Timeout.InfiniteTimeSpan for none.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries after the first attempt, for 429/5xx, 9646, 9603, timeouts and transport errors.</summary>
+    public int MaxRetries { get; init; } = 5;
+
+    /// <summary>First backoff delay when Apple gives no Retry-After; doubles per retry, with jitter.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Upper bound of one backoff delay.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Longest Retry-After honoured; a longer one is cut to this (said in Verbose).</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Apple asks to stop resending after this many 9603 in a row and try minutes later.</summary>
+    public int MaxConsecutiveInternalErrors { get; init; } = 5;
+
+    /// <summary>Pages read at once after page 0 (Apple allows at most 5).</summary>
+    public int MaxParallelPages { get; init; } = 5;
+
+    /// <summary>Requests per second before service/config says otherwise (its maxRequestPerSecond).</summary>
+    public int DefaultRequestsPerSecond { get; init; } = 15;
+
+    /// <summary>
+    /// The window in which at most maxRequestPerSecond requests start. A little over one second
+    /// so that network jitter never puts one request too many into one of Apple's 1-s windows.
+    /// </summary>
+    public TimeSpan RateLimitWindow { get; init; } = TimeSpan.FromMilliseconds(1050);
+
+    /// <summary>Wait between two status polls of a pending event (Apple asks for at least 30 s).</summary>
+    public TimeSpan EventPollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an event may stay PENDING before giving up (Apple: resubmit after 10 minutes).</summary>
+    public TimeSpan EventMaxWait { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The Progress activity id used by the page readers.</summary>
+    public int ProgressActivityId { get; init; } = 4201;
+
+    /// <summary>Drives every wait (retry delays, timeouts, rate limiting, polling); tests pass a fake.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Shared service/config cache; null gives the client one of its own.</summary>
+    public AppleServiceConfigCache? ServiceConfigCache { get; init; }
+}

@@ -1,0 +1,14 @@
+namespace VppPS.Engine.Apple;
+
+/// <summary>The errorNumbers the client treats specially (Apple's handling-error-responses).</summary>
+public static class AppleErrorNumbers
+{
+    public const int LoginRequired = 9601;
+    public const int InternalError = 9603;
+    public const int TokenExpired = 9621;
+    public const int InvalidToken = 9622;
+    public const int TokenRevoked = 9625;
+    public const int TooManyRequests = 9646;
+    public const int InvalidPageIndex = 9650;
+    public const int InvalidAuthorizationHeader = 9722;
+}

@@ -1,0 +1,19 @@
+namespace VppPS.Engine.Apple.Wire;
+
+/// <summary>The paging and version fields shared by the assets, assignments and users answers.</summary>
+public interface IApplePage
+{
+    int CurrentPageIndex { get; }
+    /// <summary>Absent on the last page.</summary>
+    int? NextPageIndex { get; }
+    /// <summary>Records on this page.</summary>
+    int Size { get; }
+    int TotalPages { get; }
+    string? VersionId { get; }
+}
+
+/// <summary>A page with its records.</summary>
+public interface IApplePage<out TItem> : IApplePage
+{
+    IReadOnlyList<TItem> Items { get; }
+}

@@ -1,0 +1,179 @@
+using System.Net.Http.Headers;
+using VppPS.Engine.Apple;
+
+namespace VppPS.Engine.Tests.Apple;
+
+public class AppleClientRetryTests
+{
+    private static HttpResponseMessage Ok(RecordedRequest _) => ScriptedHandler.Json(200, AppleSamples.ClientConfig);
+
+    [Fact]
+    public async Task A_503_with_retry_after_seconds_waits_that_long()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config",
+            _ => ScriptedHandler.Json(503, "", r => r.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(120))),
+            Ok);
+
+        var config = await apple.Client().GetClientConfigAsync();
+
+        Assert.Equal("PS01", config.LocationName);
+        Assert.Equal(2, apple.Handler.Count("client/config"));
+        Assert.Contains(TimeSpan.FromSeconds(120), apple.Time.Delays);
+    }
+
+    [Fact]
+    public async Task A_retry_after_http_date_is_honoured()
+    {
+        var apple = new TestApple();
+        var at = apple.Clock.UtcNow.AddSeconds(90);
+        apple.Handler.On("client/config",
+            _ => ScriptedHandler.Error(500, 9603).Also(r => r.Headers.RetryAfter = new RetryConditionHeaderValue(at)),
+            Ok);
+
+        await apple.Client().GetClientConfigAsync();
+
+        Assert.Contains(TimeSpan.FromSeconds(90), apple.Time.Delays);
+    }
+
+    [Fact]
+    public async Task A_long_retry_after_is_capped_and_said_so()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config",
+            _ => ScriptedHandler.Json(503, "", r => r.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromHours(2))),
+            Ok);
+
+        await apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetryAfter = TimeSpan.FromMinutes(5) }).GetClientConfigAsync();
+
+        Assert.Contains(TimeSpan.FromMinutes(5), apple.Time.Delays);
+        Assert.DoesNotContain(TimeSpan.FromHours(2), apple.Time.Delays);
+        Assert.Contains(apple.Observer.VerboseLines, l => l.Contains("7200 s") && l.Contains("maximum of 300 s"));
+    }
+
+    [Fact]
+    public async Task Too_many_requests_backs_off_then_succeeds()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(429, 9646), _ => ScriptedHandler.Error(429, 9646), Ok);
+
+        await apple.Client().GetClientConfigAsync();
+
+        Assert.Equal(3, apple.Handler.Count("client/config"));
+        Assert.True(apple.Time.Delays.Count(d => d > TimeSpan.Zero) >= 2);
+        Assert.Equal(2, apple.Observer.VerboseLines.Count(l => l.StartsWith("Retrying GET /mdm/v2/client/config") && l.Contains("9646")));
+    }
+
+    [Fact]
+    public async Task Too_many_requests_after_every_retry_is_rate_limited()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(200, 9646));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 3 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleRateLimited", 9646), (error.Kind, error.ErrorId, error.AppleErrorNumber));
+        Assert.Equal(4, apple.Handler.Count("client/config"));
+    }
+
+    [Fact]
+    public async Task Five_internal_errors_in_a_row_stop_the_retries()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(500, 9603, "Internal error"));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 10 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleInternalError", 9603), (error.Kind, error.ErrorId, error.AppleErrorNumber));
+        Assert.Contains("5 internal errors in a row", error.Message);
+        Assert.Contains("few minutes", error.Message);
+        Assert.Equal(5, apple.Handler.Count("client/config"));
+    }
+
+    [Fact]
+    public async Task An_internal_error_streak_is_broken_by_another_answer()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config",
+            _ => ScriptedHandler.Error(500, 9603), _ => ScriptedHandler.Error(500, 9603), _ => ScriptedHandler.Error(500, 9603),
+            _ => ScriptedHandler.Error(500, 9603), _ => ScriptedHandler.Json(502, "bad gateway"),
+            _ => ScriptedHandler.Error(500, 9603), Ok);
+
+        await apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 10 }).GetClientConfigAsync();
+
+        Assert.Equal(7, apple.Handler.Count("client/config"));
+    }
+
+    [Fact]
+    public async Task A_5xx_without_body_after_every_retry_is_service_unavailable()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Json(503, "<html>down</html>"));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 2 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleUnavailable"), (error.Kind, error.ErrorId));
+        Assert.Equal(3, apple.Handler.Count("client/config"));
+    }
+
+    [Fact]
+    public async Task Transport_errors_are_retried()
+    {
+        var apple = new TestApple();
+        var calls = 0;
+        apple.Handler.OnAsync("client/config", (_, _) => Interlocked.Increment(ref calls) < 3
+            ? throw new HttpRequestException("connection reset")
+            : Task.FromResult(Ok(null!)));
+
+        await apple.Client().GetClientConfigAsync();
+
+        Assert.Equal(3, calls);
+        Assert.Contains(apple.Observer.VerboseLines, l => l.StartsWith("GET /mdm/v2/client/config -> failed: HttpRequestException ("));
+    }
+
+    [Fact]
+    public async Task A_request_that_never_answers_times_out_after_the_retries()
+    {
+        var apple = new TestApple();
+        apple.Handler.OnAsync("client/config", async (_, ct) =>
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            return Ok(null!);
+        });
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = TimeSpan.FromSeconds(30), MaxRetries = 2 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleTimeout"), (error.Kind, error.ErrorId));
+        Assert.Equal(3, apple.Handler.Count("client/config"));
+        Assert.Contains(TimeSpan.FromSeconds(30), apple.Time.Delays);
+    }
+
+    [Fact]
+    public async Task Caller_cancellation_is_not_retried()
+    {
+        var apple = new TestApple();
+        using var cts = new CancellationTokenSource();
+        apple.Handler.OnAsync("client/config", async (_, ct) =>
+        {
+            cts.Cancel();
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            return Ok(null!);
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apple.Client().GetClientConfigAsync(cts.Token));
+        Assert.Equal(1, apple.Handler.Count("client/config"));
+    }
+}
+
+internal static class ResponseExtensions
+{
+    public static HttpResponseMessage Also(this HttpResponseMessage response, Action<HttpResponseMessage> adjust)
+    {
+        adjust(response);
+        return response;
+    }
+}
