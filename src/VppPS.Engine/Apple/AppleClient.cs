@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Polly;
-using Polly.Timeout;
 using VppPS.Engine.Apple.Wire;
 
 namespace VppPS.Engine.Apple;
@@ -18,13 +15,11 @@ namespace VppPS.Engine.Apple;
 public sealed class AppleClient
 {
     private readonly string _sToken;
-    private readonly HttpClient _http;
     private readonly AppleClientOptions _options;
     private readonly IClock _clock;
     private readonly IOperationObserver _observer;
     private readonly AppleServiceConfigCache _serviceConfigCache;
-    private readonly ResiliencePipeline<AppleHttpResult> _pipeline;
-    private long _requestCount;
+    private readonly AppleHttpSender _sender;
 
     /// <param name="sToken">The whole content of the .vpptoken file; sent as Bearer, never logged.</param>
     /// <param name="httpClient">Used as is; owned by the caller.</param>
@@ -39,13 +34,12 @@ public sealed class AppleClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sToken);
         _sToken = sToken.Trim();
-        _http = httpClient;
         _options = options ?? new AppleClientOptions();
         _clock = clock ?? SystemClock.Instance;
         _observer = observer ?? NullObserver.Instance;
         _serviceConfigCache = _options.ServiceConfigCache ?? new AppleServiceConfigCache(_clock);
         RateLimiter = rateLimiter ?? new AppleRequestRateLimiter(_options.DefaultRequestsPerSecond, _options.RateLimitWindow, _options.TimeProvider);
-        _pipeline = AppleResilience.Build(_options, RateLimiter, _observer);
+        _sender = new AppleHttpSender(httpClient, _options, _clock, _observer, RateLimiter);
     }
 
     /// <summary>
@@ -55,7 +49,7 @@ public sealed class AppleClient
     public event EventHandler<AppleEnvelope>? EnvelopeReceived;
 
     /// <summary>HTTP requests sent so far, retries included.</summary>
-    public long RequestCount => Interlocked.Read(ref _requestCount);
+    public long RequestCount => _sender.RequestCount;
 
     public AppleRequestRateLimiter RateLimiter { get; }
 
@@ -182,7 +176,7 @@ public sealed class AppleClient
         var config = await GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
         var url = new Uri(ResolveEndpoint(config, urlKey, fallbackPath) + query);
         var response = await ExecuteAsync(method, url, body, authenticate: true, typeInfo, cancellationToken).ConfigureAwait(false);
-        EnvelopeReceived?.Invoke(this, new AppleEnvelope(Label(method, url), response.UId, response.TokenExpirationDate, response.MdmInfo));
+        EnvelopeReceived?.Invoke(this, new AppleEnvelope(AppleHttpSender.Label(method, url), response.UId, response.TokenExpirationDate, response.MdmInfo));
         return response;
     }
 
@@ -197,37 +191,8 @@ public sealed class AppleClient
     private async Task<T> ExecuteAsync<T>(HttpMethod method, Uri url, byte[]? body, bool authenticate, JsonTypeInfo<T> typeInfo,
         CancellationToken cancellationToken)
     {
-        var label = Label(method, url);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(AppleResilience.RequestLabel, label);
-        AppleHttpResult result;
-        try
-        {
-            result = await _pipeline.ExecuteAsync(
-                static (ctx, state) => state.Client.AttemptAsync(state.Method, state.Url, state.Body, state.Authenticate, state.Label, ctx),
-                context, (Client: this, Method: method, Url: url, Body: body, Authenticate: authenticate, Label: label)).ConfigureAwait(false);
-        }
-        catch (TimeoutRejectedException ex)
-        {
-            throw AppleErrors.TimedOut(label, ex);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw AppleErrors.Unreachable(label, ex);
-        }
-        catch (IOException ex)
-        {
-            throw AppleErrors.Unreachable(label, ex);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw AppleErrors.TimedOut(label, ex); // HttpClient.Timeout rather than ours
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-
+        var result = await _sender.SendAsync(method, url, body, authenticate ? AddBearer : null, cancellationToken).ConfigureAwait(false);
+        var label = AppleHttpSender.Label(method, url);
         if (result.Error is { } error)
             throw Redacted(AppleErrors.FromAppleError(error, label, result.ConsecutiveInternalErrors));
         if (!result.IsSuccess)
@@ -243,35 +208,7 @@ public sealed class AppleClient
         }
     }
 
-    private async ValueTask<AppleHttpResult> AttemptAsync(HttpMethod method, Uri url, byte[]? body, bool authenticate, string label,
-        ResilienceContext context)
-    {
-        using var request = new HttpRequestMessage(method, url);
-        if (authenticate)
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + _sToken);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (body is not null)
-            request.Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
-
-        Interlocked.Increment(ref _requestCount);
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.CancellationToken).ConfigureAwait(false);
-            var result = await AppleHttpResult.ReadAsync(response, _clock, context.CancellationToken).ConfigureAwait(false);
-            _observer.Verbose($"{label} -> {(int)result.Status}{(result.Error is { } e ? $" error {e.ErrorNumber}" : "")} ({ElapsedMs(started)} ms)");
-            var internalErrors = result.Error?.ErrorNumber == AppleErrorNumbers.InternalError
-                ? context.Properties.GetValue(AppleResilience.ConsecutiveInternalErrors, 0) + 1
-                : 0;
-            context.Properties.Set(AppleResilience.ConsecutiveInternalErrors, internalErrors);
-            return result with { ConsecutiveInternalErrors = internalErrors };
-        }
-        catch (Exception ex)
-        {
-            _observer.Verbose($"{label} -> {(ex is OperationCanceledException ? "cancelled" : "failed: " + ex.GetType().Name)} ({ElapsedMs(started)} ms)");
-            throw;
-        }
-    }
+    private void AddBearer(HttpRequestHeaders headers) => headers.TryAddWithoutValidation("Authorization", "Bearer " + _sToken);
 
     private async IAsyncEnumerable<TResponse> ReadPagesAsync<TResponse>(string activity, Func<int, CancellationToken, Task<TResponse>> fetchPage,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -323,10 +260,6 @@ public sealed class AppleClient
     private static string WithPage(QueryString query, int pageIndex) => query.Add("pageIndex", pageIndex).ToString();
 
     private static byte[] Serialize<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
-
-    private static string Label(HttpMethod method, Uri url) => $"{method.Method} {url.AbsolutePath}{url.Query}";
-
-    private static long ElapsedMs(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
     /// <summary>Belt and braces: Apple's message is passed on, but never with the token in it.</summary>
     private VppException Redacted(VppException exception) =>

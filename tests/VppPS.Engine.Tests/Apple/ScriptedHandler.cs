@@ -57,7 +57,7 @@ internal sealed class ScriptedHandler : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var path = request.RequestUri!.AbsolutePath.Replace("/mdm/v2/", "");
+        var path = request.RequestUri!.AbsolutePath.Replace("/mdm/v2/", "").TrimStart('/');
         var recorded = new RecordedRequest(
             request.Method.Method, path, request.RequestUri.Query, request.RequestUri.AbsoluteUri,
             request.Headers.TryGetValues("Authorization", out var auth) ? auth.Single() : null,
@@ -86,7 +86,7 @@ internal sealed record RecordedRequest(string Method, string Path, string Query,
     public string? QueryValue(string name) =>
         Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split('=', 2))
-            .Where(p => p[0] == name)
+            .Where(p => Uri.UnescapeDataString(p[0]) == name)
             .Select(p => Uri.UnescapeDataString(p[1]))
             .FirstOrDefault();
 }
