@@ -15,6 +15,14 @@
         'Set-VppConfiguration'
         'Get-VppAuditLog'
         'Test-VppDatabase'
+        'Add-VppToken'
+        'Get-VppToken'
+        'Update-VppToken'
+        'Set-VppToken'
+        'Remove-VppToken'
+        'Test-VppToken'
+        'Start-VppSimulator'
+        'Stop-VppSimulator'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -56,6 +56,103 @@ internal static class Migrations
             updated_at                TEXT NOT NULL
         );
         """,
+        // 3: what Apple holds per location (a mirror that every sync rebuilds or patches) and
+        // what VppPS itself did there (managed_*), which no sync overwrites.
+        """
+        CREATE TABLE assets (
+            token_id           TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            adam_id            TEXT NOT NULL,
+            pricing_param      TEXT NOT NULL,
+            product_type       TEXT NOT NULL,
+            total_count        INTEGER NOT NULL,
+            assigned_count     INTEGER NOT NULL,
+            available_count    INTEGER NOT NULL,
+            retired_count      INTEGER NOT NULL,
+            device_assignable  INTEGER NOT NULL,
+            revocable          INTEGER NOT NULL,
+            supported_platforms TEXT,
+            PRIMARY KEY (token_id, adam_id, pricing_param)
+        ) WITHOUT ROWID;
+        CREATE TABLE skipped_assets (
+            token_id      TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            adam_id       TEXT NOT NULL,
+            pricing_param TEXT NOT NULL,
+            reason        TEXT NOT NULL,
+            PRIMARY KEY (token_id, adam_id, pricing_param)
+        ) WITHOUT ROWID;
+        CREATE TABLE asset_metadata (
+            adam_id        TEXT PRIMARY KEY,
+            name           TEXT,
+            bundle_id      TEXT,
+            artist_name    TEXT,
+            version        TEXT,
+            icon_url       TEXT,
+            platforms      TEXT,
+            is_b2b         INTEGER NOT NULL DEFAULT 0,
+            fetched_at     TEXT NOT NULL
+        );
+        CREATE TABLE licenses (
+            token_id      TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            adam_id       TEXT NOT NULL,
+            pricing_param TEXT NOT NULL,
+            target_kind   INTEGER NOT NULL, -- 0: user (clientUserId), 1: device (serialNumber)
+            target        TEXT NOT NULL,
+            PRIMARY KEY (token_id, adam_id, pricing_param, target_kind, target)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_licenses_target ON licenses (token_id, target_kind, target);
+        CREATE TABLE vpp_users (
+            token_id       TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            client_user_id TEXT NOT NULL,
+            email          TEXT,
+            status         TEXT NOT NULL,
+            invite_code    TEXT,
+            id_hash        TEXT,
+            PRIMARY KEY (token_id, client_user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE managed_users (
+            token_id          TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            client_user_id    TEXT NOT NULL,
+            directory_user_id TEXT,
+            created_at        TEXT NOT NULL,
+            PRIMARY KEY (token_id, client_user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE managed_licenses (
+            token_id      TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            adam_id       TEXT NOT NULL,
+            pricing_param TEXT NOT NULL,
+            target_kind   INTEGER NOT NULL,
+            target        TEXT NOT NULL,
+            reason        TEXT NOT NULL,
+            assigned_at   TEXT NOT NULL,
+            PRIMARY KEY (token_id, adam_id, pricing_param, target_kind, target)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_state (
+            token_id            TEXT PRIMARY KEY REFERENCES tokens (id) ON DELETE CASCADE,
+            assignments_version TEXT,
+            users_version       TEXT,
+            full_sync_at        TEXT,
+            lock_owner          TEXT,
+            lock_host           TEXT,
+            lock_pid            INTEGER,
+            lock_at             TEXT
+        );
+        CREATE TABLE sync_runs (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            token_id    TEXT NOT NULL,
+            token_name  TEXT NOT NULL,
+            started_at  TEXT NOT NULL,
+            ended_at    TEXT,
+            status      TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            assets      INTEGER,
+            assignments INTEGER,
+            users       INTEGER,
+            skipped     INTEGER,
+            requests    INTEGER,
+            error       TEXT
+        );
+        CREATE INDEX ix_sync_runs_token ON sync_runs (token_id, started_at);
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

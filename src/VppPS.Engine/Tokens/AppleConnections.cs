@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Net;
+using VppPS.Engine.Apple;
+using VppPS.Engine.Configuration;
+
+namespace VppPS.Engine.Tokens;
+
+/// <summary>
+/// Builds the Apple client for a content token. What must be shared is shared per process:
+/// one HttpClient (connection reuse), one service/config cache, and one rate limiter per
+/// location, so that every request of a location, from any command, counts against the same
+/// maxRequestPerSecond.
+/// </summary>
+public static class AppleConnections
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        MaxConnectionsPerServer = 16,
+        AutomaticDecompression = DecompressionMethods.All,
+        UseCookies = false, // the metadata lookups set Cookie: itvt=... themselves
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    private static readonly ConcurrentDictionary<string, AppleRequestRateLimiter> Limiters = new(StringComparer.Ordinal);
+    private static readonly AppleServiceConfigCache ServiceConfigCache = new(SystemClock.Instance);
+
+    public static AppleClientOptions Options(VppConfiguration configuration) => new()
+    {
+        BaseUrl = new Uri(configuration.ServiceUrl),
+        EventPollInterval = configuration.StatusPollInterval,
+        ServiceConfigCache = ServiceConfigCache,
+    };
+
+    /// <summary>A client for <paramref name="bearer"/>; <paramref name="limiterKey"/> names the location (its uId when known).</summary>
+    public static AppleClient Create(VppContext context, string bearer, string limiterKey)
+    {
+        var options = Options(context.Session.Configuration);
+        var limiter = Limiters.GetOrAdd(options.BaseUrl.AbsoluteUri + "|" + limiterKey,
+            _ => new AppleRequestRateLimiter(options.DefaultRequestsPerSecond, options.RateLimitWindow, options.TimeProvider));
+        return new AppleClient(bearer, Http, options, context.Clock, context.Observer, limiter);
+    }
+
+    /// <summary>The process-wide HttpClient, for the metadata services.</summary>
+    public static HttpClient HttpClient => Http;
+}

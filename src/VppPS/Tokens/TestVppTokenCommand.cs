@@ -1,0 +1,47 @@
+using System.Management.Automation;
+using VppPS.Engine.Tokens;
+
+namespace VppPS.Tokens;
+
+/// <summary>Health of tokens: expiry windows, state, sync. -Quiet answers true when every token is healthy.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "VppToken", DefaultParameterSetName = "All")]
+[OutputType(typeof(TokenHealth), typeof(bool))]
+public sealed class TestVppTokenCommand : VppTokenCmdlet
+{
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    /// <summary>Ask Apple now (client/config) instead of judging from the last known state.</summary>
+    [Parameter]
+    public SwitchParameter Online { get; set; }
+
+    private bool _healthy = true;
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<VppToken> tokens;
+        if (ParameterSetName == "All")
+        {
+            if (!TryRun(c => new TokenService(c).List(), out var all)) { _healthy = false; return; }
+            tokens = all;
+        }
+        else tokens = ResolveTokens();
+
+        foreach (var token in tokens)
+        {
+            if (!TryRun(c =>
+            {
+                var service = new TokenService(c);
+                var current = Online ? service.CheckOnlineAsync(token, CancelToken).GetAwaiter().GetResult() : token;
+                return service.Test(current);
+            }, out var findings, token.Name)) { _healthy = false; continue; }
+            if (findings.Any(f => f.Severity != HealthSeverity.Information)) _healthy = false;
+            if (!Quiet) WriteObject(findings, enumerateCollection: true);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (Quiet) WriteObject(_healthy);
+    }
+}

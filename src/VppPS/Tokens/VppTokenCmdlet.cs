@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using VppPS.Engine;
+using VppPS.Engine.Tokens;
+using VppPS.Infrastructure;
+
+namespace VppPS.Tokens;
+
+/// <summary>
+/// Base of the cmdlets that act on existing tokens, chosen by -Name (wildcards), -Id, or
+/// -InputObject from the pipeline (the objects Get-VppToken writes).
+/// </summary>
+public abstract class VppTokenCmdlet : VppCmdlet
+{
+    protected const string ByName = "ByName";
+    protected const string ById = "ById";
+    protected const string ByInputObject = "ByInputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    public Guid[] Id { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObject, ValueFromPipeline = true)]
+    public VppToken[] InputObject { get; set; } = [];
+
+    /// <summary>The tokens this pipeline item names; writes a not-found error for each name that matches none.</summary>
+    protected IReadOnlyList<VppToken> ResolveTokens()
+    {
+        if (!TryRun(c => new TokenService(c).List(), out var all)) return [];
+        switch (ParameterSetName)
+        {
+            case ById:
+                return Id.Select(id => all.FirstOrDefault(t => t.Id == id) ?? NotFound($"No token has the id {id}.", id)).OfType<VppToken>().ToList();
+            case ByInputObject:
+                // Re-read: the object may be stale (renamed, state changed since it was written).
+                return InputObject.Select(o => all.FirstOrDefault(t => t.Id == o.Id) ?? NotFound($"The token '{o.Name}' no longer exists.", o.Name)).OfType<VppToken>().ToList();
+            default:
+                var found = new List<VppToken>();
+                foreach (var name in Name)
+                {
+                    var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+                    var matches = all.Where(t => pattern.IsMatch(t.Name)).ToList();
+                    if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) NotFound($"No token is named '{name}'.", name);
+                    found.AddRange(matches.Where(m => found.All(f => f.Id != m.Id)));
+                }
+                return found;
+        }
+    }
+
+    private VppToken? NotFound(string message, object target)
+    {
+        WriteVppError(VppErrorKind.NotFound, "VppTokenNotFound", message + " Run Get-VppToken to list the tokens.", target);
+        return null;
+    }
+}
