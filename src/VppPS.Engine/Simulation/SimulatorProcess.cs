@@ -12,8 +12,11 @@ public sealed partial class SimulatorProcess : IDisposable
 {
     private readonly Process _process;
 
-    private SimulatorProcess(Process process, string url, string tokenDirectory, string scenario)
+    private readonly bool _ownsTokenDirectory;
+
+    private SimulatorProcess(Process process, string url, string tokenDirectory, string scenario, bool ownsTokenDirectory)
     {
+        _ownsTokenDirectory = ownsTokenDirectory;
         _process = process;
         Url = url;
         TokenDirectory = tokenDirectory;
@@ -36,6 +39,7 @@ public sealed partial class SimulatorProcess : IDisposable
         if (!File.Exists(simulatorDll))
             throw new VppException(VppErrorKind.NotFound, "VppSimulatorMissing",
                 $"The simulator is not in the module ({simulatorDll}). Rebuild the module with build.ps1 Build.", simulatorDll);
+        var ownsTokenDirectory = !Directory.Exists(tokenDirectory);
         Directory.CreateDirectory(tokenDirectory);
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -60,7 +64,7 @@ public sealed partial class SimulatorProcess : IDisposable
         }
         // Keep draining its output so that the child never blocks on a full pipe.
         _ = process.StandardOutput.ReadToEndAsync();
-        return new SimulatorProcess(process, match.Groups[1].Value.TrimEnd('/'), tokenDirectory, scenario);
+        return new SimulatorProcess(process, match.Groups[1].Value.TrimEnd('/'), tokenDirectory, scenario, ownsTokenDirectory);
     }
 
     public void Stop()
@@ -75,10 +79,13 @@ public sealed partial class SimulatorProcess : IDisposable
         catch (InvalidOperationException) { }
     }
 
+    /// <summary>Stops the simulator and removes the token folder if it made it.</summary>
     public void Dispose()
     {
         Stop();
         _process.Dispose();
+        if (_ownsTokenDirectory)
+            try { Directory.Delete(TokenDirectory, recursive: true); } catch (IOException) { }
     }
 
     /// <summary>The dotnet host that runs this process, else the one on PATH.</summary>

@@ -7,6 +7,8 @@ namespace VppPS.Infrastructure;
 /// The plumbing every VppPS cmdlet shares: the engine context for this command, running
 /// engine work while pumping its progress and verbose text, Ctrl+C, and one way of turning
 /// engine errors into PowerShell errors (per item unless nothing else can proceed).
+/// Parameters of VppPS cmdlets use only .NET, PowerShell and VppPS.dll types: PowerShell
+/// reflects on them while importing, before the engine's load context is in place.
 /// </summary>
 public abstract class VppCmdlet : PSCmdlet
 {

@@ -27,7 +27,8 @@ public sealed class AddVppTokenCommand : VppCmdlet
     public string AppleId { get; set; } = "";
 
     [Parameter(Mandatory = true)]
-    public VppTokenAccountType AccountType { get; set; }
+    [ValidateSet("Business", "Education")]
+    public string AccountType { get; set; } = "";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -68,7 +69,7 @@ public sealed class AddVppTokenCommand : VppCmdlet
 
         if (!ShouldProcess($"{file.OrganizationName} ({source})", "Add the content token and claim its location for VppPS at Apple"))
             return;
-        var request = new AddTokenRequest(file, AppleId, AccountType, Name, CountryOrRegion?.ToUpperInvariant(), AutomaticallyUpdateApps, ClaimFromExternalMdm);
+        var request = new AddTokenRequest(file, AppleId, Enum.Parse<VppTokenAccountType>(AccountType, ignoreCase: true), Name, CountryOrRegion?.ToUpperInvariant(), AutomaticallyUpdateApps, ClaimFromExternalMdm);
         if (TryRun(c => new TokenService(c).AddAsync(request, CancelToken).GetAwaiter().GetResult(), out var token, source))
             WriteObject(token);
     }

@@ -18,7 +18,8 @@ public sealed class GetVppTokenCommand : VppCmdlet
     public Guid[]? Id { get; set; }
 
     [Parameter]
-    public VppTokenState[]? State { get; set; }
+    [ValidateSet("valid", "expired", "invalid", "assignedToExternalMDM", "duplicateLocationId")]
+    public string[]? State { get; set; }
 
     [Parameter]
     [ValidateRange(0, 3650)]
@@ -41,7 +42,7 @@ public sealed class GetVppTokenCommand : VppCmdlet
             foreach (var missing in Name.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !result.Tokens.Any(t => string.Equals(t.Name, n, StringComparison.OrdinalIgnoreCase))))
                 WriteVppError(VppErrorKind.NotFound, "VppTokenNotFound", $"No token is named '{missing}'. Run Get-VppToken to list the tokens.", missing);
         }
-        if (State is not null) tokens = tokens.Where(t => State.Contains(t.State));
+        if (State is not null) tokens = tokens.Where(t => State.Contains(t.State.ToString(), StringComparer.OrdinalIgnoreCase));
         if (ExpiringWithinDays >= 0) tokens = tokens.Where(t => t.ExpirationDateTime <= result.Now.AddDays(ExpiringWithinDays));
         foreach (var token in tokens) WriteObject(token);
     }

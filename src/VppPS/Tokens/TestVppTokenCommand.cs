@@ -4,7 +4,7 @@ using VppPS.Engine.Tokens;
 namespace VppPS.Tokens;
 
 /// <summary>Health of tokens: expiry windows, state, sync. -Quiet answers true when every token is healthy.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "VppToken", DefaultParameterSetName = "All")]
+[Cmdlet(VerbsDiagnostic.Test, "VppToken", DefaultParameterSetName = ByName)]
 [OutputType(typeof(TokenHealth), typeof(bool))]
 public sealed class TestVppTokenCommand : VppTokenCmdlet
 {
@@ -17,17 +17,11 @@ public sealed class TestVppTokenCommand : VppTokenCmdlet
 
     private bool _healthy = true;
 
+    protected override bool AllWhenNoneNamed => true;
+
     protected override void ProcessRecord()
     {
-        IReadOnlyList<VppToken> tokens;
-        if (ParameterSetName == "All")
-        {
-            if (!TryRun(c => new TokenService(c).List(), out var all)) { _healthy = false; return; }
-            tokens = all;
-        }
-        else tokens = ResolveTokens();
-
-        foreach (var token in tokens)
+        foreach (var token in ResolveTokens())
         {
             if (!TryRun(c =>
             {

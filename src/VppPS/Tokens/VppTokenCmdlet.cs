@@ -15,7 +15,7 @@ public abstract class VppTokenCmdlet : VppCmdlet
     protected const string ById = "ById";
     protected const string ByInputObject = "ByInputObject";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -24,8 +24,12 @@ public abstract class VppTokenCmdlet : VppCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
     public Guid[] Id { get; set; } = [];
 
+    /// <summary>Tokens from Get-VppToken (any object with the token's Id).</summary>
     [Parameter(Mandatory = true, ParameterSetName = ByInputObject, ValueFromPipeline = true)]
-    public VppToken[] InputObject { get; set; } = [];
+    public PSObject[] InputObject { get; set; } = [];
+
+    /// <summary>Whether naming no token means every token (Test-VppToken) rather than an error.</summary>
+    protected virtual bool AllWhenNoneNamed => false;
 
     /// <summary>The tokens this pipeline item names; writes a not-found error for each name that matches none.</summary>
     protected IReadOnlyList<VppToken> ResolveTokens()
@@ -37,8 +41,15 @@ public abstract class VppTokenCmdlet : VppCmdlet
                 return Id.Select(id => all.FirstOrDefault(t => t.Id == id) ?? NotFound($"No token has the id {id}.", id)).OfType<VppToken>().ToList();
             case ByInputObject:
                 // Re-read: the object may be stale (renamed, state changed since it was written).
-                return InputObject.Select(o => all.FirstOrDefault(t => t.Id == o.Id) ?? NotFound($"The token '{o.Name}' no longer exists.", o.Name)).OfType<VppToken>().ToList();
+                return InputObject.Select(o => IdOf(o) is { } id
+                    ? all.FirstOrDefault(t => t.Id == id) ?? NotFound($"The token '{o.Properties["Name"]?.Value}' no longer exists.", id)
+                    : NotFound($"'{o}' is not a token: pipe the objects of Get-VppToken.", o)).OfType<VppToken>().ToList();
             default:
+                if (Name.Length == 0)
+                {
+                    if (AllWhenNoneNamed) return all;
+                    ThrowVppError(VppErrorKind.InvalidArgument, "VppTokenNotNamed", $"Name the token(s) for {MyInvocation.MyCommand.Name}: -Name, -Id, or pipe them from Get-VppToken.");
+                }
                 var found = new List<VppToken>();
                 foreach (var name in Name)
                 {
@@ -50,6 +61,12 @@ public abstract class VppTokenCmdlet : VppCmdlet
                 return found;
         }
     }
+
+    private static Guid? IdOf(PSObject item) => item.BaseObject switch
+    {
+        VppToken token => token.Id,
+        _ => item.Properties["Id"]?.Value is { } value && Guid.TryParse(value.ToString(), out var id) ? id : null,
+    };
 
     private VppToken? NotFound(string message, object target)
     {
