@@ -58,6 +58,17 @@ var workers = Enumerable.Range(0, 5).Select(async _ =>
 foreach (var w in workers) rows += await w;
 var serve = sw.Elapsed.TotalSeconds;
 
+// one write on the big location (builds the pair index) and its status
+sw.Restart();
+using (var content = new StringContent("{\"assets\":[{\"adamId\":\"1100000000\",\"pricingParam\":\"STDQ\"}],\"serialNumbers\":[\"BENCH0000001\"]}", System.Text.Encoding.UTF8, "application/json"))
+using (var w = await http.PostAsync("assets/associate", content))
+{
+    w.EnsureSuccessStatusCode();
+    var id = JsonDocument.Parse(await w.Content.ReadAsStringAsync()).RootElement.GetProperty("eventId").GetString();
+    var st = JsonDocument.Parse(await http.GetStringAsync($"status?eventId={id}")).RootElement.GetProperty("eventStatus").GetString();
+    Console.WriteLine($"simulator.first_write_seconds={sw.Elapsed.TotalSeconds.ToString("F3", inv)} ({st})");
+}
+
 GC.Collect();
 var ws = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0);
 var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);

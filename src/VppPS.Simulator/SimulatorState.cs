@@ -374,7 +374,7 @@ public sealed partial class SimulatorState
     {
         if (fault.Count <= 0) throw new ArgumentException("count must be positive.");
         var l = Find(location);
-        lock (l.Sync) l.Faults.Add(fault);
+        lock (l.Sync) l.Faults.Add(new SimulatorFault { Kind = fault.Kind, Count = fault.Count, RetryAfterSeconds = fault.RetryAfterSeconds, DelayMs = fault.DelayMs, Path = fault.Path, MinPageIndex = fault.MinPageIndex });
     }
 
     public void ClearFaults(string location)
