@@ -36,8 +36,6 @@ public sealed class SetVppTokenCommand : VppTokenCmdlet
         {
             var action = ClaimFromExternalMdm ? "Claim the location back for VppPS at Apple and change settings" : "Change settings";
             if (!ShouldProcess(token.Name, action)) continue;
-            if (ClaimFromExternalMdm)
-                WriteWarning($"Claiming the location of '{token.Name}' back from the other management system; its assignments may be lost.");
             if (TryRun(c => new TokenService(c).SetAsync(token.Id, change, CancelToken).GetAwaiter().GetResult(), out var updated, token.Name) && PassThru)
                 WriteObject(updated);
         }
