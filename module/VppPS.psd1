@@ -23,6 +23,15 @@
         'Test-VppToken'
         'Start-VppSimulator'
         'Stop-VppSimulator'
+        'Sync-VppToken'
+        'Get-VppSyncHistory'
+        'Get-VppLicensedApp'
+        'Get-VppLicensedBook'
+        'Get-VppLicense'
+        'Get-VppUser'
+        'Set-VppMetadataCredential'
+        'Get-VppMetadataCredential'
+        'Remove-VppMetadataCredential'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

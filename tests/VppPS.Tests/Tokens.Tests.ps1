@@ -255,7 +255,7 @@ Describe 'Get-VppToken, Set-VppToken, Update-VppToken, Remove-VppToken, Test-Vpp
         try {
             foreach ($user in 'rusd-rhs-t-0001', 'rusd-rhs-t-0002') {
                 $command = $connection.CreateCommand()
-                $command.CommandText = "INSERT INTO managed_licenses VALUES ('$($token.Id)', '361285480', 'STDQ', 0, '$user', 'test', '2026-01-01')"
+                $command.CommandText = "INSERT INTO managed_licenses SELECT key, '361285480', 'STDQ', 0, '$user', 'test', '2026-01-01' FROM tokens WHERE id = '$($token.Id)'"
                 $null = $command.ExecuteNonQuery()
             }
         } finally { $connection.Dispose() }

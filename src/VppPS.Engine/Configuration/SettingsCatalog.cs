@@ -16,7 +16,11 @@ public static class SettingsCatalog
     public static readonly SettingDefinition StatusPollIntervalSeconds = new("StatusPollIntervalSeconds", "VPPPS_STATUS_POLL_INTERVAL_SECONDS", "30",
         "Seconds between polls of a pending Apple event (Apple asks for 30 or more).", v => ValidateDouble(v, 0, 3600));
 
-    public static readonly IReadOnlyList<SettingDefinition> All = [ServiceUrl, TokenCap, SyncIntervalHours, StatusPollIntervalSeconds];
+    public static readonly SettingDefinition MetadataServiceUrl = new("MetadataServiceUrl", "VPPPS_METADATA_SERVICE_URL", "",
+        "Base URL of Apple's Apps and Books metadata API, used with Set-VppMetadataCredential; empty: api.ent.apple.com/v1 for business tokens, api.edu.apple.com/v1 for education.",
+        v => v.Length == 0 ? null : ValidateUrl(v));
+
+    public static readonly IReadOnlyList<SettingDefinition> All = [ServiceUrl, TokenCap, SyncIntervalHours, StatusPollIntervalSeconds, MetadataServiceUrl];
 
     public static SettingDefinition Find(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))

@@ -52,6 +52,7 @@ public sealed class SettingsStore
             TokenCap = int.Parse(Value(SettingsCatalog.TokenCap), CultureInfo.InvariantCulture),
             SyncIntervalHours = int.Parse(Value(SettingsCatalog.SyncIntervalHours), CultureInfo.InvariantCulture),
             StatusPollIntervalSeconds = double.Parse(Value(SettingsCatalog.StatusPollIntervalSeconds), CultureInfo.InvariantCulture),
+            MetadataServiceUrl = Value(SettingsCatalog.MetadataServiceUrl).TrimEnd('/'),
             DataFolder = _store.Folder,
             DatabasePath = _store.DatabasePath,
             Sources = sources,

@@ -7,6 +7,8 @@ public sealed class VppConfiguration
     public required int TokenCap { get; init; }
     public required int SyncIntervalHours { get; init; }
     public required double StatusPollIntervalSeconds { get; init; }
+    /// <summary>Empty: Apple's default for the token's account type.</summary>
+    public required string MetadataServiceUrl { get; init; }
     public required string DataFolder { get; init; }
     public required string DatabasePath { get; init; }
     public required IReadOnlyDictionary<string, string> Sources { get; init; }

@@ -36,7 +36,8 @@ internal static class Migrations
         // is Apple's uId, unique so that the same location cannot be uploaded twice.
         """
         CREATE TABLE tokens (
-            id                        TEXT PRIMARY KEY,
+            key                       INTEGER PRIMARY KEY,
+            id                        TEXT NOT NULL UNIQUE,
             name                      TEXT NOT NULL UNIQUE COLLATE NOCASE,
             organization_name         TEXT NOT NULL,
             location_name             TEXT,
@@ -57,80 +58,80 @@ internal static class Migrations
         );
         """,
         // 3: what Apple holds per location (a mirror that every sync rebuilds or patches) and
-        // what VppPS itself did there (managed_*), which no sync overwrites.
+        // what VppPS itself did there (managed_*), which no sync overwrites. Rows refer to
+        // tokens and assets by integer keys: licenses can number millions.
         """
         CREATE TABLE assets (
-            token_id           TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
-            adam_id            TEXT NOT NULL,
-            pricing_param      TEXT NOT NULL,
-            product_type       TEXT NOT NULL,
-            total_count        INTEGER NOT NULL,
-            assigned_count     INTEGER NOT NULL,
-            available_count    INTEGER NOT NULL,
-            retired_count      INTEGER NOT NULL,
-            device_assignable  INTEGER NOT NULL,
-            revocable          INTEGER NOT NULL,
+            asset_key           INTEGER PRIMARY KEY,
+            token_key           INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id             TEXT NOT NULL,
+            pricing_param       TEXT NOT NULL,
+            product_type        TEXT NOT NULL,
+            total_count         INTEGER NOT NULL,
+            assigned_count      INTEGER NOT NULL,
+            available_count     INTEGER NOT NULL,
+            retired_count       INTEGER NOT NULL,
+            device_assignable   INTEGER NOT NULL,
+            revocable           INTEGER NOT NULL,
             supported_platforms TEXT,
-            PRIMARY KEY (token_id, adam_id, pricing_param)
-        ) WITHOUT ROWID;
+            UNIQUE (token_key, adam_id, pricing_param)
+        );
         CREATE TABLE skipped_assets (
-            token_id      TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            token_key     INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
             adam_id       TEXT NOT NULL,
             pricing_param TEXT NOT NULL,
             reason        TEXT NOT NULL,
-            PRIMARY KEY (token_id, adam_id, pricing_param)
+            PRIMARY KEY (token_key, adam_id, pricing_param)
         ) WITHOUT ROWID;
         CREATE TABLE asset_metadata (
-            adam_id        TEXT PRIMARY KEY,
-            name           TEXT,
-            bundle_id      TEXT,
-            artist_name    TEXT,
-            version        TEXT,
-            icon_url       TEXT,
-            platforms      TEXT,
-            is_b2b         INTEGER NOT NULL DEFAULT 0,
-            fetched_at     TEXT NOT NULL
+            adam_id     TEXT PRIMARY KEY,
+            name        TEXT,
+            bundle_id   TEXT,
+            artist_name TEXT,
+            version     TEXT,
+            icon_url    TEXT,
+            platforms   TEXT,
+            is_b2b      INTEGER NOT NULL DEFAULT 0,
+            fetched_at  TEXT NOT NULL
         );
         CREATE TABLE licenses (
-            token_id      TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
-            adam_id       TEXT NOT NULL,
-            pricing_param TEXT NOT NULL,
-            target_kind   INTEGER NOT NULL, -- 0: user (clientUserId), 1: device (serialNumber)
-            target        TEXT NOT NULL,
-            PRIMARY KEY (token_id, adam_id, pricing_param, target_kind, target)
+            asset_key   INTEGER NOT NULL REFERENCES assets (asset_key) ON DELETE CASCADE,
+            target_kind INTEGER NOT NULL, -- 0: user (clientUserId), 1: device (serialNumber)
+            target      TEXT NOT NULL,
+            PRIMARY KEY (asset_key, target_kind, target)
         ) WITHOUT ROWID;
-        CREATE INDEX ix_licenses_target ON licenses (token_id, target_kind, target);
         CREATE TABLE vpp_users (
-            token_id       TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            token_key      INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
             client_user_id TEXT NOT NULL,
             email          TEXT,
             status         TEXT NOT NULL,
             invite_code    TEXT,
             id_hash        TEXT,
-            PRIMARY KEY (token_id, client_user_id)
+            PRIMARY KEY (token_key, client_user_id)
         ) WITHOUT ROWID;
         CREATE TABLE managed_users (
-            token_id          TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            token_key         INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
             client_user_id    TEXT NOT NULL,
             directory_user_id TEXT,
             created_at        TEXT NOT NULL,
-            PRIMARY KEY (token_id, client_user_id)
+            PRIMARY KEY (token_key, client_user_id)
         ) WITHOUT ROWID;
         CREATE TABLE managed_licenses (
-            token_id      TEXT NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+            token_key     INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
             adam_id       TEXT NOT NULL,
             pricing_param TEXT NOT NULL,
             target_kind   INTEGER NOT NULL,
             target        TEXT NOT NULL,
             reason        TEXT NOT NULL,
             assigned_at   TEXT NOT NULL,
-            PRIMARY KEY (token_id, adam_id, pricing_param, target_kind, target)
+            PRIMARY KEY (token_key, adam_id, pricing_param, target_kind, target)
         ) WITHOUT ROWID;
         CREATE TABLE sync_state (
-            token_id            TEXT PRIMARY KEY REFERENCES tokens (id) ON DELETE CASCADE,
+            token_key           INTEGER PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
             assignments_version TEXT,
             users_version       TEXT,
             full_sync_at        TEXT,
+            invitation_template TEXT,
             lock_owner          TEXT,
             lock_host           TEXT,
             lock_pid            INTEGER,
@@ -145,6 +146,7 @@ internal static class Migrations
             status      TEXT NOT NULL,
             kind        TEXT NOT NULL,
             assets      INTEGER,
+            books       INTEGER,
             assignments INTEGER,
             users       INTEGER,
             skipped     INTEGER,

@@ -34,8 +34,9 @@ public sealed class TokenRemoval
             using var command = c.Command(null, """
                 SELECT m.adam_id, m.pricing_param, m.target_kind, m.target, coalesce(a.revocable, 1)
                 FROM managed_licenses m
-                LEFT JOIN assets a ON a.token_id = m.token_id AND a.adam_id = m.adam_id AND a.pricing_param = m.pricing_param
-                WHERE m.token_id = $id
+                JOIN tokens t ON t.key = m.token_key
+                LEFT JOIN assets a ON a.token_key = m.token_key AND a.adam_id = m.adam_id AND a.pricing_param = m.pricing_param
+                WHERE t.id = $id
                 """, ("$id", tokenId.ToString()));
             using var reader = command.ExecuteReader();
             var list = new List<(string, string, int, string, bool)>();
@@ -111,8 +112,8 @@ public sealed class TokenRemoval
                 foreach (var target in targets ?? [])
                 {
                     var key = new (string, object?)[] { ("$t", tokenId.ToString()), ("$a", asset.AdamId), ("$p", asset.PricingParam ?? "STDQ"), ("$k", kind), ("$x", target) };
-                    c.Execute(t, "DELETE FROM managed_licenses WHERE token_id=$t AND adam_id=$a AND pricing_param=$p AND target_kind=$k AND target=$x", key);
-                    c.Execute(t, "DELETE FROM licenses WHERE token_id=$t AND adam_id=$a AND pricing_param=$p AND target_kind=$k AND target=$x", key);
+                    c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = (SELECT key FROM tokens WHERE id=$t) AND adam_id=$a AND pricing_param=$p AND target_kind=$k AND target=$x", key);
+                    c.Execute(t, "DELETE FROM licenses WHERE asset_key = (SELECT a.asset_key FROM assets a JOIN tokens k ON k.key = a.token_key WHERE k.id=$t AND a.adam_id=$a AND a.pricing_param=$p) AND target_kind=$k AND target=$x", key);
                 }
     });
 

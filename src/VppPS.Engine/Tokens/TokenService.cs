@@ -168,7 +168,7 @@ public sealed partial class TokenService
     /// </summary>
     public AppleClient OpenClient(VppToken token, bool guard = true)
     {
-        var bearer = _context.Session.Secrets.Unprotect(_tokens.ReadProtectedSecret(token.Id));
+        var bearer = ReadBearer(token);
         var client = AppleConnections.Create(_context, bearer, token.LocationId ?? token.Id.ToString());
         if (!guard) return client;
         var ownId = _context.Session.InstallationId;
@@ -183,6 +183,9 @@ public sealed partial class TokenService
         };
         return client;
     }
+
+    /// <summary>The token itself, decrypted, for the engine's Apple clients only; never to be shown.</summary>
+    internal string ReadBearer(VppToken token) => _context.Session.Secrets.Unprotect(_tokens.ReadProtectedSecret(token.Id));
 
     /// <summary>
     /// Runs work against Apple for a token and records in the token's state what Apple said about
@@ -213,7 +216,10 @@ public sealed partial class TokenService
     }
 
     /// <summary>Refuses writes under a token that is not valid, with what to do about it.</summary>
-    public static void EnsureWritable(VppToken token)
+    public static void EnsureWritable(VppToken token) => EnsureUsable(token, "Nothing can be changed under");
+
+    /// <summary>Refuses work under a token that is not valid; <paramref name="refusal"/> starts the message ("Nothing can be changed under").</summary>
+    public static void EnsureUsable(VppToken token, string refusal)
     {
         var advice = token.State switch
         {
@@ -225,7 +231,7 @@ public sealed partial class TokenService
         };
         if (advice is not null)
             throw new VppException(token.State == VppTokenState.expired ? VppErrorKind.TokenExpired : VppErrorKind.Conflict, "VppTokenNotWritable",
-                $"Nothing can be changed under the token '{token.Name}': {advice}", token.Name);
+                $"{refusal} the token '{token.Name}': {advice}", token.Name);
     }
 
     public IReadOnlyList<TokenHealth> Test(VppToken token)

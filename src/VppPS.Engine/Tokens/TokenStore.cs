@@ -8,7 +8,12 @@ public sealed class TokenStore
 {
     private const string Columns =
         "t.id, t.name, t.organization_name, t.location_name, t.location_uid, t.apple_id, t.account_type, t.country_or_region, " +
-        "t.expiration, t.state, t.state_reason, t.last_sync_at, t.last_sync_status, t.automatically_update_apps, t.created_at, t.updated_at";
+        "t.expiration, t.state, t.state_reason, t.last_sync_at, t.last_sync_status, t.automatically_update_apps, t.created_at, t.updated_at, " +
+        // Counts once synced; unlimited (free) assets do not count as licenses owned.
+        "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type <> 'Book'), " +
+        "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type = 'Book'), " +
+        "(SELECT sum(a.total_count) FROM assets a WHERE a.token_key = t.key AND a.total_count < 2147483647), " +
+        "(SELECT sum(a.assigned_count) FROM assets a WHERE a.token_key = t.key)";
 
     private readonly StateStore _store;
 
@@ -27,6 +32,9 @@ public sealed class TokenStore
 
     public static bool NameTaken(SqliteConnection c, SqliteTransaction? t, string name, Guid? except = null) =>
         (long)c.Scalar(t, "SELECT count(*) FROM tokens WHERE name = $name AND id <> $id", ("$name", name), ("$id", (except ?? Guid.Empty).ToString()))! > 0;
+
+    public string? ReadDefaultPlatform(Guid id) => _store.Read(c =>
+        (string?)c.Scalar(null, "SELECT default_platform FROM tokens WHERE id = $id", ("$id", id.ToString())));
 
     /// <summary>The encrypted token text, for the engine's Apple client only.</summary>
     public string ReadProtectedSecret(Guid id) => _store.Read(c =>
@@ -83,6 +91,10 @@ public sealed class TokenStore
                 AutomaticallyUpdateApps = reader.GetInt64(13) != 0,
                 CreatedDateTime = reader.GetString(14).ToDate(),
                 LastModifiedDateTime = reader.GetString(15).ToDate(),
+                AppCount = reader.IsDBNull(11) ? null : reader.GetInt32(16),
+                BookCount = reader.IsDBNull(11) ? null : reader.GetInt32(17),
+                TotalLicenseCount = reader.IsDBNull(11) ? null : reader.IsDBNull(18) ? 0 : reader.GetInt64(18),
+                AssignedLicenseCount = reader.IsDBNull(11) ? null : reader.IsDBNull(19) ? 0 : reader.GetInt64(19),
             });
         }
         return tokens;

@@ -26,13 +26,18 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
     [ValidateRange(0.0, 3600.0)]
     public double StatusPollIntervalSeconds { get; set; }
 
+    /// <summary>Base URL of the metadata API; empty for Apple's default per account type.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? MetadataServiceUrl { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? DataFolder { get; set; }
 
     /// <summary>Settings to put back to their defaults (DataFolder included).</summary>
     [Parameter]
-    [ValidateSet("ServiceUrl", "TokenCap", "SyncIntervalHours", "StatusPollIntervalSeconds", "DataFolder")]
+    [ValidateSet("ServiceUrl", "TokenCap", "SyncIntervalHours", "StatusPollIntervalSeconds", "MetadataServiceUrl", "DataFolder")]
     public string[]? Reset { get; set; }
 
     [Parameter]
@@ -42,6 +47,7 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
     {
         var changes = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (ServiceUrl is not null) changes[SettingsCatalog.ServiceUrl.Name] = ServiceUrl.TrimEnd('/');
+        if (MetadataServiceUrl is not null) changes[SettingsCatalog.MetadataServiceUrl.Name] = MetadataServiceUrl.TrimEnd('/');
         if (MyInvocation.BoundParameters.ContainsKey(nameof(TokenCap))) changes[SettingsCatalog.TokenCap.Name] = TokenCap.ToString(CultureInfo.InvariantCulture);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(SyncIntervalHours))) changes[SettingsCatalog.SyncIntervalHours.Name] = SyncIntervalHours.ToString(CultureInfo.InvariantCulture);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(StatusPollIntervalSeconds))) changes[SettingsCatalog.StatusPollIntervalSeconds.Name] = StatusPollIntervalSeconds.ToString(CultureInfo.InvariantCulture);

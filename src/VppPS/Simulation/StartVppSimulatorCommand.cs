@@ -51,6 +51,7 @@ public sealed class StartVppSimulatorCommand : VppCmdlet
         if (!NoServiceUrl)
         {
             SettingsStore.SessionOverrides[SettingsCatalog.ServiceUrl.Name] = info.ServiceUrl;
+            SettingsStore.SessionOverrides[SettingsCatalog.MetadataServiceUrl.Name] = info.Url + "/v1";
             WriteVerbose($"This session now talks to the simulator at {info.ServiceUrl}. Stop-VppSimulator puts it back.");
         }
         WriteObject(info);

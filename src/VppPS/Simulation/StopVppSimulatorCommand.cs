@@ -22,7 +22,10 @@ public sealed class StopVppSimulatorCommand : VppCmdlet
             simulator.Process.Dispose();
             lock (StartVppSimulatorCommand.Running) StartVppSimulatorCommand.Running.Remove(simulator);
             if (SettingsStore.SessionOverrides.TryGetValue(SettingsCatalog.ServiceUrl.Name, out var url) && url == simulator.ServiceUrl)
+            {
                 SettingsStore.SessionOverrides.TryRemove(SettingsCatalog.ServiceUrl.Name, out _);
+                SettingsStore.SessionOverrides.TryRemove(SettingsCatalog.MetadataServiceUrl.Name, out _);
+            }
         }
     }
 }

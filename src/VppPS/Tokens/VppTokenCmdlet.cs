@@ -14,6 +14,8 @@ public abstract class VppTokenCmdlet : VppCmdlet
     protected const string ByName = "ByName";
     protected const string ById = "ById";
     protected const string ByInputObject = "ByInputObject";
+    /// <summary>The parameter set of cmdlets that offer -All (every token).</summary>
+    protected const string AllTokens = "All";
 
     [Parameter(Position = 0, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
@@ -44,6 +46,8 @@ public abstract class VppTokenCmdlet : VppCmdlet
                 return InputObject.Select(o => IdOf(o) is { } id
                     ? all.FirstOrDefault(t => t.Id == id) ?? NotFound($"The token '{o.Properties["Name"]?.Value}' no longer exists.", id)
                     : NotFound($"'{o}' is not a token: pipe the objects of Get-VppToken.", o)).OfType<VppToken>().ToList();
+            case AllTokens:
+                return all;
             default:
                 if (Name.Length == 0)
                 {

@@ -1,0 +1,202 @@
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine.Sync;
+
+/// <summary>
+/// Holds what a sync reads from Apple in temporary tables (in memory, private to one
+/// connection) while pages arrive, so that the state database is neither locked nor changed
+/// during the download; <see cref="Apply"/> then makes it visible in one short transaction.
+/// A sync that fails or is killed leaves the previous state exactly as it was.
+/// </summary>
+internal sealed class InventoryStaging : IDisposable
+{
+    public const string UnknownPricing = "STDQ";
+    private readonly SqliteConnection _connection;
+    private SqliteTransaction? _batch;
+    private SqliteCommand? _insertLicense;
+    private SqliteCommand? _insertUser;
+
+    public InventoryStaging(StateStore store)
+    {
+        _connection = store.OpenConnection();
+        _connection.Execute(null, """
+            PRAGMA temp_store = MEMORY;
+            CREATE TEMP TABLE IF NOT EXISTS stage_assets (adam_id TEXT, pricing_param TEXT, product_type TEXT, total_count INTEGER, assigned_count INTEGER,
+                available_count INTEGER, retired_count INTEGER, device_assignable INTEGER, revocable INTEGER, supported_platforms TEXT, skip_reason TEXT);
+            CREATE TEMP TABLE IF NOT EXISTS stage_licenses (adam_id TEXT, pricing_param TEXT, target_kind INTEGER, target TEXT);
+            CREATE TEMP TABLE IF NOT EXISTS stage_users (client_user_id TEXT, email TEXT, status TEXT, invite_code TEXT, id_hash TEXT);
+            DELETE FROM stage_assets; DELETE FROM stage_licenses; DELETE FROM stage_users;
+            """);
+    }
+
+    public long Assignments { get; private set; }
+    public long Users { get; private set; }
+
+    public void AddAssets(IEnumerable<ResponseAsset> assets, IReadOnlyDictionary<string, string> skipReasons)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: true);
+        using var insert = _connection.Command(transaction, """
+            INSERT INTO stage_assets VALUES ($adam, $pricing, $type, $total, $assigned, $available, $retired, $device, $revocable, $platforms, $skip)
+            """);
+        var p = Parameters(insert, "$adam", "$pricing", "$type", "$total", "$assigned", "$available", "$retired", "$device", "$revocable", "$platforms", "$skip");
+        foreach (var asset in assets)
+        {
+            p[0].Value = asset.AdamId;
+            p[1].Value = asset.PricingParam ?? UnknownPricing;
+            p[2].Value = asset.ProductType ?? "App";
+            p[3].Value = asset.TotalCount;
+            p[4].Value = asset.AssignedCount;
+            p[5].Value = asset.AvailableCount;
+            p[6].Value = asset.RetiredCount;
+            p[7].Value = asset.DeviceAssignable ? 1 : 0;
+            p[8].Value = asset.Revocable ? 1 : 0;
+            p[9].Value = asset.SupportedPlatforms is { Count: > 0 } platforms ? string.Join(",", platforms) : DBNull.Value;
+            p[10].Value = skipReasons.TryGetValue(asset.AdamId, out var reason) ? reason : DBNull.Value;
+            insert.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    public void AddAssignments(IReadOnlyList<Assignment> page)
+    {
+        _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
+        if (_insertLicense is null)
+        {
+            _insertLicense = _connection.Command(_batch, "INSERT INTO stage_licenses VALUES ($adam, $pricing, $kind, $target)");
+            Parameters(_insertLicense, "$adam", "$pricing", "$kind", "$target");
+            _insertLicense.Prepare();
+        }
+        var p = _insertLicense.Parameters;
+        foreach (var assignment in page)
+        {
+            var isDevice = assignment.ClientUserId is null;
+            var target = assignment.ClientUserId ?? assignment.SerialNumber;
+            if (target is null) continue;
+            p[0].Value = assignment.AdamId;
+            p[1].Value = assignment.PricingParam ?? UnknownPricing;
+            p[2].Value = isDevice ? 1 : 0;
+            p[3].Value = target;
+            _insertLicense.ExecuteNonQuery();
+        }
+        Assignments += page.Count;
+    }
+
+    public void AddUsers(IReadOnlyList<ResponseUser> page)
+    {
+        _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
+        if (_insertUser is null)
+        {
+            _insertUser = _connection.Command(_batch, "INSERT INTO stage_users VALUES ($id, $email, $status, $invite, $hash)");
+            Parameters(_insertUser, "$id", "$email", "$status", "$invite", "$hash");
+            _insertUser.Prepare();
+        }
+        var p = _insertUser.Parameters;
+        foreach (var user in page)
+        {
+            p[0].Value = user.ClientUserId;
+            p[1].Value = (object?)user.Email ?? DBNull.Value;
+            p[2].Value = user.Status ?? "Registered";
+            p[3].Value = (object?)user.InviteCode ?? DBNull.Value;
+            p[4].Value = (object?)user.IdHash ?? DBNull.Value;
+            _insertUser.ExecuteNonQuery();
+        }
+        Users += page.Count;
+    }
+
+    /// <summary>Forgets the assignments read so far (the versionId changed mid-traversal: it starts again).</summary>
+    public void RestartAssignments()
+    {
+        _connection.Execute(_batch, "DELETE FROM stage_licenses");
+        Assignments = 0;
+    }
+
+    public void RestartUsers()
+    {
+        _connection.Execute(_batch, "DELETE FROM stage_users");
+        Users = 0;
+    }
+
+    /// <summary>
+    /// Makes the staged inventory the token's, in one transaction on the state database.
+    /// Full: replaces assets, licenses and users. Incremental: replaces assets (Apple has no
+    /// delta for them), adds the licenses and upserts the users read since the last version.
+    /// </summary>
+    public SyncCounts Apply(long tokenKey, bool full, Action<SqliteConnection, SqliteTransaction, SyncCounts> alsoInTransaction)
+    {
+        FinishBatch();
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        var c = _connection;
+        var k = ("$k", (object?)tokenKey);
+
+        c.Execute(transaction, """
+            INSERT INTO assets (token_key, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count,
+                device_assignable, revocable, supported_platforms)
+            SELECT $k, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count, device_assignable, revocable, supported_platforms
+            FROM stage_assets WHERE skip_reason IS NULL
+            ON CONFLICT (token_key, adam_id, pricing_param) DO UPDATE SET
+                product_type = excluded.product_type, total_count = excluded.total_count, assigned_count = excluded.assigned_count,
+                available_count = excluded.available_count, retired_count = excluded.retired_count, device_assignable = excluded.device_assignable,
+                revocable = excluded.revocable, supported_platforms = excluded.supported_platforms
+            """, k);
+        // Assets Apple no longer lists, or that are now skipped, go (with their licenses, by cascade).
+        c.Execute(transaction, """
+            DELETE FROM assets WHERE token_key = $k AND NOT EXISTS (
+                SELECT 1 FROM stage_assets s WHERE s.adam_id = assets.adam_id AND s.pricing_param = assets.pricing_param AND s.skip_reason IS NULL)
+            """, k);
+        c.Execute(transaction, "DELETE FROM skipped_assets WHERE token_key = $k", k);
+        c.Execute(transaction, "INSERT OR IGNORE INTO skipped_assets SELECT $k, adam_id, pricing_param, skip_reason FROM stage_assets WHERE skip_reason IS NOT NULL", k);
+
+        if (full)
+        {
+            c.Execute(transaction, "DELETE FROM licenses WHERE asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k)", k);
+            c.Execute(transaction, "DELETE FROM vpp_users WHERE token_key = $k", k);
+        }
+        c.Execute(transaction, """
+            INSERT OR IGNORE INTO licenses (asset_key, target_kind, target)
+            SELECT a.asset_key, s.target_kind, s.target FROM stage_licenses s
+            JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
+            """, k);
+        // Several records may share a clientUserId (retired ones and at most one active): the active one wins.
+        c.Execute(transaction, """
+            INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash)
+            SELECT $k, client_user_id, email, status, invite_code, id_hash FROM stage_users
+            ORDER BY CASE WHEN status IN ('Retired', 'Deleted') THEN 0 ELSE 1 END, rowid
+            """, k);
+
+        var counts = new SyncCounts(
+            Apps: Convert.ToInt32(c.Scalar(transaction, "SELECT count(*) FROM assets WHERE token_key = $k AND product_type <> 'Book'", k)),
+            Books: Convert.ToInt32(c.Scalar(transaction, "SELECT count(*) FROM assets WHERE token_key = $k AND product_type = 'Book'", k)),
+            Assignments: Assignments,
+            Users: Users,
+            Skipped: Convert.ToInt32(c.Scalar(transaction, "SELECT count(*) FROM skipped_assets WHERE token_key = $k", k)));
+        alsoInTransaction(c, transaction, counts);
+        transaction.Commit();
+        return counts;
+    }
+
+    private void FinishBatch()
+    {
+        _insertLicense?.Dispose();
+        _insertLicense = null;
+        _insertUser?.Dispose();
+        _insertUser = null;
+        _batch?.Commit();
+        _batch?.Dispose();
+        _batch = null;
+    }
+
+    private static SqliteParameter[] Parameters(SqliteCommand command, params string[] names) =>
+        names.Select(n => command.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+
+    public void Dispose()
+    {
+        _insertLicense?.Dispose();
+        _insertUser?.Dispose();
+        _batch?.Dispose();
+        try { _connection.Execute(null, "DROP TABLE IF EXISTS temp.stage_assets; DROP TABLE IF EXISTS temp.stage_licenses; DROP TABLE IF EXISTS temp.stage_users;"); }
+        catch (SqliteException) { }
+        _connection.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Store;
+using VppPS.Engine.Tokens;
+
+namespace VppPS.Engine.Sync;
+
+/// <summary>The sync_runs table: one row per run, written when it starts and when it ends.</summary>
+public sealed class SyncRunStore
+{
+    private const string Columns = "id, token_id, token_name, kind, status, started_at, ended_at, assets, books, assignments, users, skipped, requests, error";
+    private readonly VppContext _context;
+
+    public SyncRunStore(VppContext context) => _context = context;
+
+    /// <summary>Records the start, and marks runs of the token that a killed process left "inProgress" as failed.</summary>
+    public long Start(VppToken token, SyncKind kind) => _context.Store.Write((c, t) =>
+    {
+        c.Execute(t, "UPDATE sync_runs SET status = 'failed', error = 'interrupted: the process ended during the sync', ended_at = coalesce(ended_at, started_at) WHERE token_id = $id AND status = 'inProgress'",
+            ("$id", token.Id.ToString()));
+        c.Execute(t, "INSERT INTO sync_runs (token_id, token_name, started_at, status, kind) VALUES ($id, $name, $at, 'inProgress', $kind)",
+            ("$id", token.Id.ToString()), ("$name", token.Name), ("$at", _context.Clock.UtcNow.ToStored()), ("$kind", kind.ToString()));
+        var id = (long)c.Scalar(t, "SELECT last_insert_rowid()")!;
+        c.Execute(t, "UPDATE tokens SET last_sync_status = 'inProgress' WHERE id = $id", ("$id", token.Id.ToString()));
+        return id;
+    });
+
+    /// <summary>Records the end of a successful run, inside the transaction that makes its data visible.</summary>
+    public void Complete(SqliteConnection c, SqliteTransaction t, long runId, SyncKind kind, SyncCounts counts, long requests, Guid tokenId)
+    {
+        var now = _context.Clock.UtcNow.ToStored();
+        c.Execute(t, """
+            UPDATE sync_runs SET status = 'completed', kind = $kind, ended_at = $now, assets = $apps, books = $books, assignments = $assignments,
+                users = $users, skipped = $skipped, requests = $requests WHERE id = $run
+            """,
+            ("$kind", kind.ToString()), ("$now", now), ("$apps", counts.Apps), ("$books", counts.Books), ("$assignments", counts.Assignments),
+            ("$users", counts.Users), ("$skipped", counts.Skipped), ("$requests", requests), ("$run", runId));
+        c.Execute(t, "UPDATE tokens SET last_sync_status = 'completed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
+    }
+
+    public void Fail(long runId, Guid tokenId, string error, long requests) => _context.Store.Write((c, t) =>
+    {
+        var now = _context.Clock.UtcNow.ToStored();
+        c.Execute(t, "UPDATE sync_runs SET status = 'failed', ended_at = $now, error = $error, requests = $requests WHERE id = $run",
+            ("$now", now), ("$error", error), ("$requests", requests), ("$run", runId));
+        c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
+    });
+
+    /// <summary>Newest first.</summary>
+    public IReadOnlyList<SyncRun> History(Guid? tokenId, string? status, long first) => _context.Store.Read(c =>
+    {
+        var sql = $"SELECT {Columns} FROM sync_runs WHERE 1=1";
+        var parameters = new List<(string, object?)>();
+        if (tokenId is { } id) { sql += " AND token_id = $id"; parameters.Add(("$id", id.ToString())); }
+        if (status is not null) { sql += " AND status = $status"; parameters.Add(("$status", status)); }
+        sql += " ORDER BY id DESC LIMIT $first";
+        parameters.Add(("$first", first));
+        using var command = c.Command(null, sql, parameters.ToArray());
+        using var reader = command.ExecuteReader();
+        var runs = new List<SyncRun>();
+        while (reader.Read())
+            runs.Add(new SyncRun
+            {
+                Id = reader.GetInt64(0),
+                TokenId = Guid.Parse(reader.GetString(1)),
+                TokenName = reader.GetString(2),
+                Kind = Enum.Parse<SyncKind>(reader.GetString(3)),
+                Status = Enum.Parse<SyncStatus>(reader.GetString(4)),
+                StartDateTime = reader.GetString(5).ToDate(),
+                EndDateTime = reader.GetStringOrNull(6)?.ToDate(),
+                AppCount = reader.IsDBNull(7) ? null : reader.GetInt32(7),
+                BookCount = reader.IsDBNull(8) ? null : reader.GetInt32(8),
+                AssignmentCount = reader.IsDBNull(9) ? null : reader.GetInt64(9),
+                UserCount = reader.IsDBNull(10) ? null : reader.GetInt64(10),
+                SkippedCount = reader.IsDBNull(11) ? null : reader.GetInt32(11),
+                RequestCount = reader.IsDBNull(12) ? null : reader.GetInt64(12),
+                Error = reader.GetStringOrNull(13),
+            });
+        return runs;
+    });
+
+    public SyncRun Get(long runId) => History(null, null, long.MaxValue).First(r => r.Id == runId);
+}
+
+/// <summary>What a sync saw: apps and books kept, assignments and users read, assets skipped.</summary>
+public sealed record SyncCounts(int Apps, int Books, long Assignments, long Users, int Skipped);

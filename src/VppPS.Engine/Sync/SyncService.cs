@@ -1,0 +1,140 @@
+using VppPS.Engine.Apple;
+using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Store;
+using VppPS.Engine.Tokens;
+
+namespace VppPS.Engine.Sync;
+
+/// <summary>
+/// Pulls what Apple knows about a token's location into the state: assets (apps and books,
+/// custom B2B apps skipped), licenses (Apple's assignments) and VPP users. The first sync, and
+/// then one a day, reads everything; the others read assignments and users incrementally from
+/// the last versionId. Nothing becomes visible until the whole sync succeeded.
+/// </summary>
+public sealed class SyncService
+{
+    /// <summary>
+    /// Apple's incremental reads do not list assignments removed since a version, so a full
+    /// read at least this often catches licenses reclaimed outside VppPS.
+    /// </summary>
+    public static readonly TimeSpan FullSyncEvery = TimeSpan.FromHours(24);
+
+    private const string B2BReason = "custom B2B app: not synchronized (as in Intune)";
+    private readonly VppContext _context;
+    private readonly TokenService _tokens;
+
+    public SyncService(VppContext context)
+    {
+        _context = context;
+        _tokens = new TokenService(context);
+    }
+
+    public async Task<SyncRun> SyncAsync(VppToken token, bool forceFull, CancellationToken cancellationToken)
+    {
+        TokenService.EnsureUsable(token, "Cannot sync");
+        using var syncLock = SyncLock.Acquire(_context, token);
+        var state = ReadState(syncLock.TokenKey);
+        var full = forceFull || state.AssignmentsVersion is null || state.UsersVersion is null || state.FullSyncAt is null
+                   || _context.Clock.UtcNow - state.FullSyncAt.Value > FullSyncEvery;
+        var runs = new SyncRunStore(_context);
+        var runId = runs.Start(token, full ? SyncKind.Full : SyncKind.Incremental);
+        AppleClient? used = null;
+        try
+        {
+            await _tokens.CallAsync(token, client =>
+            {
+                used = client;
+                return PullAsync(client, token, syncLock.TokenKey, state, full, runId, cancellationToken);
+            }).ConfigureAwait(false);
+            return runs.Get(runId);
+        }
+        catch (Exception e) when (e is VppException or OperationCanceledException)
+        {
+            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : e.Message, used?.RequestCount ?? 0);
+            throw;
+        }
+    }
+
+    private async Task<bool> PullAsync(AppleClient client, VppToken token, long tokenKey, SyncStateRow state, bool full, long runId, CancellationToken cancellationToken)
+    {
+        var service = await client.GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
+        var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
+
+        var assets = new List<ResponseAsset>();
+        await ApplePaging.ReadAllAsync(
+            ct => client.ReadAssetPagesAsync(null, ct),
+            (page, _) => { assets.AddRange(page.Items); return ValueTask.CompletedTask; },
+            _ => { assets.Clear(); return ValueTask.CompletedTask; },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        var b2b = await new MetadataRefresher(_context).RefreshAsync(token, _tokens.ReadBearer(token),
+            new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, cancellationToken).ConfigureAwait(false);
+        var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
+
+        using var staging = new InventoryStaging(_context.Store);
+        staging.AddAssets(assets, skipped);
+        PagedReadResult assignments, users;
+        try
+        {
+            (assignments, users) = await ReadLicensesAndUsersAsync(client, staging, full ? null : state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VppException e) when (!full && e.AppleErrorNumber == 9721)
+        {
+            _context.Observer.Warning($"Apple no longer knows the version VppPS last read for '{token.Name}' (9721); reading everything instead.");
+            full = true;
+            staging.RestartAssignments();
+            staging.RestartUsers();
+            (assignments, users) = await ReadLicensesAndUsersAsync(client, staging, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var kind = full ? SyncKind.Full : SyncKind.Incremental;
+        var now = _context.Clock.UtcNow;
+        var invitation = service.Urls is not null && service.Urls.TryGetValue("invitationEmail", out var template) ? template : null;
+        staging.Apply(tokenKey, full, (c, t, counts) =>
+        {
+            c.Execute(t, """
+                UPDATE sync_state SET assignments_version = $av, users_version = $uv, invitation_template = coalesce($inv, invitation_template),
+                    full_sync_at = CASE WHEN $full THEN $now ELSE full_sync_at END
+                WHERE token_key = $k
+                """,
+                ("$av", assignments.VersionId), ("$uv", users.VersionId), ("$inv", invitation), ("$full", full), ("$now", now.ToStored()), ("$k", tokenKey));
+            if (config.TokenExpirationDate is { } expires)
+                c.Execute(t, "UPDATE tokens SET expiration = $e WHERE key = $k", ("$e", expires.ToStored()), ("$k", tokenKey));
+            new SyncRunStore(_context).Complete(c, t, runId, kind, counts, client.RequestCount, token.Id);
+            _context.Journal.Write(c, t, "token:" + token.Name, "Sync",
+                $"{kind.ToString().ToLowerInvariant()} sync: {counts.Apps} apps, {counts.Books} books, {counts.Assignments} assignments and {counts.Users} users read, " +
+                $"{counts.Skipped} skipped, {client.RequestCount} requests");
+        });
+        return true;
+    }
+
+    /// <summary>Reads assignments then users, everything (<paramref name="since"/> null) or what changed since the recorded versions.</summary>
+    private static async Task<(PagedReadResult Assignments, PagedReadResult Users)> ReadLicensesAndUsersAsync(
+        AppleClient client, InventoryStaging staging, SyncStateRow? since, CancellationToken cancellationToken)
+    {
+        var assignmentQuery = new AssignmentQuery { SinceVersionId = since?.AssignmentsVersion };
+        var assignments = await ApplePaging.ReadAllAsync(
+            ct => client.ReadAssignmentPagesAsync(assignmentQuery, ct),
+            (page, _) => { staging.AddAssignments(page.Items); return ValueTask.CompletedTask; },
+            _ => { staging.RestartAssignments(); return ValueTask.CompletedTask; },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var userQuery = new UserQuery { SinceVersionId = since?.UsersVersion };
+        var users = await ApplePaging.ReadAllAsync(
+            ct => client.ReadUserPagesAsync(userQuery, ct),
+            (page, _) => { staging.AddUsers(page.Items); return ValueTask.CompletedTask; },
+            _ => { staging.RestartUsers(); return ValueTask.CompletedTask; },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (assignments, users);
+    }
+
+    private SyncStateRow ReadState(long tokenKey) => _context.Store.Read(c =>
+    {
+        using var command = c.Command(null, "SELECT assignments_version, users_version, full_sync_at FROM sync_state WHERE token_key = $k", ("$k", tokenKey));
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new SyncStateRow(reader.GetStringOrNull(0), reader.GetStringOrNull(1), reader.GetStringOrNull(2)?.ToDate())
+            : new SyncStateRow(null, null, null);
+    });
+
+    private sealed record SyncStateRow(string? AssignmentsVersion, string? UsersVersion, DateTimeOffset? FullSyncAt);
+}

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using VppPS.Engine;
+using VppPS.Engine.Inventory;
+using VppPS.Infrastructure;
+using VppPS.Tokens;
+
+namespace VppPS.Inventory;
+
+/// <summary>Who holds licenses: per app or book, user (clientUserId or e-mail) or device (serial number), and whether VppPS assigned them.</summary>
+[Cmdlet(VerbsCommon.Get, "VppLicense")]
+[OutputType(typeof(LicenseHolder))]
+public sealed class GetVppLicenseCommand : VppCmdlet
+{
+    /// <summary>App or book: a name (wildcards) or an adamId; binds AdamId from Get-VppLicensedApp.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("AdamId")]
+    [SupportsWildcards]
+    public string[]? App { get; set; }
+
+    /// <summary>clientUserId or e-mail address.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("ClientUserId")]
+    public string[]? User { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("SerialNumber")]
+    public string[]? Device { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [SupportsWildcards]
+    public string[]? Token { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var filter = new LicenseFilter(App, User, Device, Token);
+        // Streamed on the pipeline thread: a location can hold millions of licenses.
+        try
+        {
+            var queries = new InventoryQueries(VppSession.Current().Store);
+            foreach (var holder in queries.Licenses(filter))
+            {
+                if (Stopping) break;
+                WriteObject(holder);
+            }
+        }
+        catch (VppException e)
+        {
+            WriteError(ErrorMapper.ToErrorRecord(e));
+        }
+    }
+}
+
+/// <summary>VPP users of the locations, with their status and, for pending invitations, the URL to send.</summary>
+[Cmdlet(VerbsCommon.Get, "VppUser")]
+[OutputType(typeof(VppUser))]
+public sealed class GetVppUserCommand : VppCmdlet
+{
+    [Parameter]
+    [ValidateSet("Registered", "Associated", "Retired", "Deleted")]
+    public string[]? Status { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    [SupportsWildcards]
+    public string[]? Token { get; set; }
+
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Mail")]
+    [SupportsWildcards]
+    public string[]? Email { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? ClientUserId { get; set; }
+
+    protected override void ProcessRecord() =>
+        RunAndWrite(c => new InventoryQueries(c.Store).Users(Status, Token, Email, ClientUserId));
+}
