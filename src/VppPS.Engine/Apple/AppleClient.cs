@@ -56,8 +56,13 @@ public sealed class AppleClient
     // ---- service and client configuration ----
 
     /// <summary>GET service/config (no token), cached for five minutes per base URL.</summary>
-    public Task<ServiceConfigResponse> GetServiceConfigAsync(CancellationToken cancellationToken = default) =>
-        _serviceConfigCache.GetOrFetchAsync(_options.BaseUrl, () => FetchServiceConfigAsync(cancellationToken));
+    public async Task<ServiceConfigResponse> GetServiceConfigAsync(CancellationToken cancellationToken = default)
+    {
+        var config = await _serviceConfigCache.GetOrFetchAsync(_options.BaseUrl, () => FetchServiceConfigAsync(cancellationToken)).ConfigureAwait(false);
+        // The cache may hold what another client fetched: this client's limiter must follow it too.
+        RateLimiter.SetPermitLimit(config.EffectiveLimits.MaxRequestPerSecond);
+        return config;
+    }
 
     /// <summary>The limits of service/config (Apple's example values where missing).</summary>
     public async Task<AppleLimits> GetLimitsAsync(CancellationToken cancellationToken = default) =>

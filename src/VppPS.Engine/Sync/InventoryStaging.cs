@@ -23,6 +23,7 @@ internal sealed class InventoryStaging : IDisposable
         _connection = store.OpenConnection();
         _connection.Execute(null, """
             PRAGMA temp_store = MEMORY;
+            PRAGMA cache_size = -131072; -- 128 MiB for this connection: a million licenses are copied in one go
             CREATE TEMP TABLE IF NOT EXISTS stage_assets (adam_id TEXT, pricing_param TEXT, product_type TEXT, total_count INTEGER, assigned_count INTEGER,
                 available_count INTEGER, retired_count INTEGER, device_assignable INTEGER, revocable INTEGER, supported_platforms TEXT, skip_reason TEXT);
             CREATE TEMP TABLE IF NOT EXISTS stage_licenses (adam_id TEXT, pricing_param TEXT, target_kind INTEGER, target TEXT);
@@ -157,12 +158,13 @@ internal sealed class InventoryStaging : IDisposable
             INSERT OR IGNORE INTO licenses (asset_key, target_kind, target)
             SELECT a.asset_key, s.target_kind, s.target FROM stage_licenses s
             JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
+            ORDER BY 1, 2, 3 -- in key order, the B-tree grows by appending
             """, k);
         // Several records may share a clientUserId (retired ones and at most one active): the active one wins.
         c.Execute(transaction, """
             INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash)
             SELECT $k, client_user_id, email, status, invite_code, id_hash FROM stage_users
-            ORDER BY CASE WHEN status IN ('Retired', 'Deleted') THEN 0 ELSE 1 END, rowid
+            ORDER BY client_user_id, CASE WHEN status IN ('Retired', 'Deleted') THEN 0 ELSE 1 END, rowid
             """, k);
 
         var counts = new SyncCounts(

@@ -71,6 +71,7 @@ public sealed class SyncService
             new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, cancellationToken).ConfigureAwait(false);
         var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
 
+        var phase = System.Diagnostics.Stopwatch.StartNew();
         using var staging = new InventoryStaging(_context.Store);
         staging.AddAssets(assets, skipped);
         PagedReadResult assignments, users;
@@ -88,6 +89,8 @@ public sealed class SyncService
         }
 
         var kind = full ? SyncKind.Full : SyncKind.Incremental;
+        _context.Observer.Verbose($"{token.Name}: read {staging.Assignments:N0} assignments and {staging.Users:N0} users in {phase.Elapsed.TotalSeconds:0.00} s.");
+        phase.Restart();
         var now = _context.Clock.UtcNow;
         var invitation = service.Urls is not null && service.Urls.TryGetValue("invitationEmail", out var template) ? template : null;
         staging.Apply(tokenKey, full, (c, t, counts) =>
@@ -105,6 +108,7 @@ public sealed class SyncService
                 $"{kind.ToString().ToLowerInvariant()} sync: {counts.Apps} apps, {counts.Books} books, {counts.Assignments} assignments and {counts.Users} users read, " +
                 $"{counts.Skipped} skipped, {client.RequestCount} requests");
         });
+        _context.Observer.Verbose($"{token.Name}: saved in {phase.Elapsed.TotalSeconds:0.00} s.");
         return true;
     }
 

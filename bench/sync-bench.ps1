@@ -1,0 +1,118 @@
+<#
+.SYNOPSIS
+    Sync benchmark (issue 5): a generated location of 2,000 assets, 200,000 users and
+    1,000,000 assignments, pages of 1000, served by the simulator on loopback.
+.DESCRIPTION
+    Prints, in key=value lines:
+    - the floor: SyncFloor downloads the same pages and bulk-inserts the same rows;
+    - Sync-VppToken -Full in a fresh pwsh with the rate limit lifted (1000/s): seconds, ratio to
+      the floor, peak working set of that pwsh;
+    - Get-VppLicensedApp over the 2,000 assets (median of 5);
+    - an incremental sync after 1% of the assignments changed: seconds and requests;
+    - with -RateLimited, the full sync again at Apple's default 15 requests per second: seconds
+      against requests/15, and how many 429 answers were seen.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [string] $Configuration = 'Release',
+    [switch] $RateLimited
+)
+$ErrorActionPreference = 'Stop'
+$root = Split-Path $PSScriptRoot
+$ModulePath = (Resolve-Path $ModulePath).Path
+Import-Module $ModulePath
+$work = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-syncbench-" + [guid]::NewGuid().ToString('N'))
+New-Item -ItemType Directory $work | Out-Null
+$pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
+$pwsh = @([Environment]::ProcessPath)
+if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwsh += $pwshDll }
+
+function New-Scenario([int] $requestsPerSecond) {
+    $path = Join-Path $work "bench-$requestsPerSecond.json"
+    @{
+        pageSize = 1000
+        limits = @{ maxRequestPerSecond = $requestsPerSecond }
+        locations = @(@{ orgName = 'Bench District'; locationName = 'Bench'; uId = '9000000000000001'; countryISO2ACode = 'US'
+                         generate = @{ assets = 2000; users = 200000; assignments = 1000000; seed = 7 } })
+    } | ConvertTo-Json -Depth 6 | Set-Content $path
+    $path
+}
+
+# Runs a script in a fresh pwsh and returns the last line of its output parsed as JSON.
+function Invoke-Child([string] $script, [hashtable] $environment) {
+    foreach ($key in $environment.Keys) { Set-Item "env:$key" $environment[$key] }
+    try {
+        $output = & $pwsh[0] $pwsh[1..9] -NoProfile -NonInteractive -Command $script
+        if ($LASTEXITCODE -ne 0) { throw "child pwsh failed: $($output -join "`n")" }
+        $output | Select-Object -Last 1 | ConvertFrom-Json
+    } finally { foreach ($key in $environment.Keys) { Remove-Item "env:$key" -ErrorAction Ignore } }
+}
+
+$syncScript = @'
+$ErrorActionPreference = 'Stop'
+Import-Module $env:BENCH_MODULE
+$null = Add-VppToken -Path $env:BENCH_TOKEN -AppleId bench@district.example -AccountType Education
+$verbose = [System.Collections.Generic.List[string]]::new()
+$watch = [Diagnostics.Stopwatch]::StartNew()
+$run = Sync-VppToken -Name Bench -Full -Verbose 4>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) } else { $_ } }
+$full = $watch.Elapsed.TotalSeconds
+$peak = [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB
+$result = [ordered]@{ full_seconds = $full; full_requests = $run.RequestCount; assignments = $run.AssignmentCount; users = $run.UserCount
+    peak_working_set_mb = $peak; http_429 = @($verbose | Where-Object { $_ -match '-> 429' }).Count }
+if ($env:BENCH_INCREMENTAL) {
+    $times = foreach ($i in 1..5) { $w = [Diagnostics.Stopwatch]::StartNew(); $apps = Get-VppLicensedApp; $w.Elapsed.TotalMilliseconds }
+    $result.licensed_apps = @($apps).Count
+    $result.get_licensed_app_ms = ($times | Sort-Object)[2]
+    # Change 1% of the assignments at "Apple": buy 10,000 licenses of one app, give them to 10,000 new devices.
+    $sim = $env:BENCH_SIM
+    $headers = @{ Authorization = "Bearer $((Get-Content -Raw $env:BENCH_TOKEN).Trim())" }
+    Invoke-RestMethod -Method Post "$sim/_sim/locations/Bench/assets/1100007919/buy" -ContentType 'application/json' -Body '{"count":10000}' | Out-Null
+    foreach ($batch in 0..9) {
+        $serials = foreach ($n in 1..1000) { 'BENCH{0:D7}' -f ($batch * 1000 + $n) }
+        $body = @{ assets = @(@{ adamId = '1100007919'; pricingParam = 'STDQ' }); serialNumbers = $serials } | ConvertTo-Json -Depth 4
+        $event = Invoke-RestMethod -Method Post "$sim/mdm/v2/assets/associate" -Headers $headers -ContentType 'application/json' -Body $body
+        do { $status = Invoke-RestMethod "$sim/mdm/v2/status?eventId=$($event.eventId)" -Headers $headers } while ($status.eventStatus -eq 'PENDING')
+    }
+    $watch.Restart()
+    $incremental = Sync-VppToken -Name Bench
+    $result.incremental_seconds = $watch.Elapsed.TotalSeconds
+    $result.incremental_kind = "$($incremental.Kind)"
+    $result.incremental_requests = $incremental.RequestCount
+    $result.incremental_assignments = $incremental.AssignmentCount
+}
+$result | ConvertTo-Json -Compress
+'@
+
+try {
+    # Floor and fast sync: the simulator's rate limit lifted so that the client's own cost is measured.
+    $sim = Start-VppSimulator -Scenario (New-Scenario 1000) -NoServiceUrl
+    $tokenFile = $sim.TokenFiles[0].FullName
+    $floorDb = Join-Path $work 'floor.db'
+    $floorOut = & dotnet run --project (Join-Path $root 'bench/SyncFloor') -c $Configuration --no-build -- --service-url $sim.ServiceUrl --token-file $tokenFile --db $floorDb
+    $floorOut | ForEach-Object { "sync.$_" }
+    $floor = [double](($floorOut | Select-String 'floor.seconds=([\d.]+)').Matches[0].Groups[1].Value)
+    # Bring the location back to its first state for the sync (the floor only read).
+    $r = Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $tokenFile; BENCH_SIM = $sim.Url; BENCH_INCREMENTAL = '1'
+                                     VPPPS_HOME = (Join-Path $work 'home-fast'); VPPPS_SERVICE_URL = $sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0' }
+    Stop-VppSimulator -InputObject $sim
+    $ratio = $r.full_seconds / $floor
+    "sync.full_seconds=$([math]::Round($r.full_seconds, 2)) requests=$($r.full_requests) assignments=$($r.assignments) users=$($r.users) target<10 $(if ($r.full_seconds -lt 10) { 'PASS' } else { 'FAIL' })"
+    "sync.full_vs_floor=$([math]::Round($ratio, 2)) target<=1.5 $(if ($ratio -le 1.5) { 'PASS' } else { 'FAIL' })"
+    "sync.peak_working_set_mb=$([math]::Round($r.peak_working_set_mb)) target<400 $(if ($r.peak_working_set_mb -lt 400) { 'PASS' } else { 'FAIL' })"
+    "inventory.get_licensed_app_ms=$([math]::Round($r.get_licensed_app_ms, 1)) apps=$($r.licensed_apps) target<300 $(if ($r.get_licensed_app_ms -lt 300) { 'PASS' } else { 'FAIL' })"
+    "sync.incremental_seconds=$([math]::Round($r.incremental_seconds, 3)) kind=$($r.incremental_kind) requests=$($r.incremental_requests) assignments_read=$($r.incremental_assignments) target<1 $(if ($r.incremental_seconds -lt 1) { 'PASS' } else { 'FAIL' })"
+
+    if ($RateLimited) {
+        $sim = Start-VppSimulator -Scenario (New-Scenario 15) -NoServiceUrl
+        $r = Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName
+                                         VPPPS_HOME = (Join-Path $work 'home-limited'); VPPPS_SERVICE_URL = $sim.ServiceUrl }
+        Stop-VppSimulator -InputObject $sim
+        $limitFloor = $r.full_requests / 15
+        $ratio = $r.full_seconds / $limitFloor
+        "sync.rate_limited_seconds=$([math]::Round($r.full_seconds, 1)) requests=$($r.full_requests) floor=$([math]::Round($limitFloor, 1)) ratio=$([math]::Round($ratio, 3)) http_429=$($r.http_429) target<=1.1,no429 $(if ($ratio -le 1.1 -and $r.http_429 -eq 0) { 'PASS' } else { 'FAIL' })"
+    }
+}
+finally {
+    Stop-VppSimulator
+    Remove-Item $work -Recurse -Force -ErrorAction Ignore
+}
