@@ -23,6 +23,9 @@
         'Test-VppToken'
         'Start-VppSimulator'
         'Stop-VppSimulator'
+        'Register-VppSyncSchedule'
+        'Unregister-VppSyncSchedule'
+        'Get-VppSyncSchedule'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
