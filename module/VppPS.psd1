@@ -32,6 +32,9 @@
         'Set-VppMetadataCredential'
         'Get-VppMetadataCredential'
         'Remove-VppMetadataCredential'
+        'Register-VppSyncSchedule'
+        'Unregister-VppSyncSchedule'
+        'Get-VppSyncSchedule'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
