@@ -23,6 +23,7 @@ $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module $ModulePath
 $work = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-syncbench-" + [guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory $work | Out-Null
+$env:VPPPS_HOME = Join-Path $work 'home-bench'   # this pwsh's own state, never the user's
 $pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
 $pwsh = @([Environment]::ProcessPath)
 if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwsh += $pwshDll }

@@ -29,7 +29,7 @@ public sealed class MetadataCredentialStore
             using var signer = new DeveloperTokenSigner(privateKeyPem, teamId, keyId, _context.Clock);
             _ = signer.GetToken();
         }
-        catch (Exception e) when (e is not VppException)
+        catch (Exception e)
         {
             throw new VppException(VppErrorKind.InvalidArgument, "VppBadDeveloperKey",
                 "The private key is not an Apple developer key: give the .p8 file (an EC P-256 key in PEM) downloaded with the Key ID.", keyId, e);

@@ -25,12 +25,19 @@ public static class AppleConnections
     private static readonly ConcurrentDictionary<string, AppleRequestRateLimiter> Limiters = new(StringComparer.Ordinal);
     private static readonly AppleServiceConfigCache ServiceConfigCache = new(SystemClock.Instance);
 
-    public static AppleClientOptions Options(VppConfiguration configuration) => new()
+    public static AppleClientOptions Options(VppConfiguration configuration)
     {
-        BaseUrl = new Uri(configuration.ServiceUrl),
-        EventPollInterval = configuration.StatusPollInterval,
-        ServiceConfigCache = ServiceConfigCache,
-    };
+        var options = new AppleClientOptions
+        {
+            BaseUrl = new Uri(configuration.ServiceUrl),
+            EventPollInterval = configuration.StatusPollInterval,
+            ServiceConfigCache = ServiceConfigCache,
+        };
+        // For tests and simulations only: Apple's backoff starts at seconds, a simulator needs none.
+        if (int.TryParse(Environment.GetEnvironmentVariable("VPPPS_RETRY_BASE_DELAY_MS"), out var ms) && ms >= 0)
+            options = options with { RetryBaseDelay = TimeSpan.FromMilliseconds(ms) };
+        return options;
+    }
 
     /// <summary>A client for <paramref name="bearer"/>; <paramref name="limiterKey"/> names the location (its uId when known).</summary>
     public static AppleClient Create(VppContext context, string bearer, string limiterKey)

@@ -45,7 +45,10 @@ public sealed class StartVppSimulatorCommand : VppCmdlet
             ? Path.Combine(Path.GetTempPath(), "vppps-simulator-" + Guid.NewGuid().ToString("N")[..8])
             : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TokenDirectory);
         var dll = Path.Combine(Path.GetDirectoryName(typeof(StartVppSimulatorCommand).Assembly.Location)!, "Simulator", "VppPS.Simulator.dll");
-        if (!TryRun(_ => SimulatorProcess.Start(dll, scenario, Port, tokens, TimeSpan.FromSeconds(60)), out var process, scenario)) return;
+        // No TryRun: starting a simulator needs no VppPS state, so it must not create a data folder.
+        SimulatorProcess process;
+        try { process = SimulatorProcess.Start(dll, scenario, Port, tokens, TimeSpan.FromSeconds(60)); }
+        catch (Engine.VppException e) { ThrowTerminatingError(ErrorMapper.ToErrorRecord(e, scenario)); return; }
         var info = new SimulatorInfo(process);
         lock (Running) Running.Add(info);
         if (!NoServiceUrl)

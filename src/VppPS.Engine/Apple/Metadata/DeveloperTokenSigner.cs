@@ -52,7 +52,9 @@ public sealed class DeveloperTokenSigner : IDisposable
             _key.Dispose();
             throw new VppException(VppErrorKind.InvalidArgument, "VppDeveloperKeyInvalid", "The metadata API key must be a P-256 key (ES256).", keyId);
         }
-        _securityKey = new ECDsaSecurityKey(_key) { KeyId = keyId };
+        // IdentityModel caches signature providers by key id: a later signer with the same key id
+        // would get the provider of an earlier, disposed ECDsa. Each signer keeps its own.
+        _securityKey = new ECDsaSecurityKey(_key) { KeyId = keyId, CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
         _teamId = teamId;
         _clock = clock ?? SystemClock.Instance;
     }
