@@ -59,7 +59,8 @@ $run = Sync-VppToken -Name Bench -Full -Verbose 4>&1 | ForEach-Object { if ($_ -
 $full = $watch.Elapsed.TotalSeconds
 $peak = [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB
 $result = [ordered]@{ full_seconds = $full; full_requests = $run.RequestCount; assignments = $run.AssignmentCount; users = $run.UserCount
-    peak_working_set_mb = $peak; http_429 = @($verbose | Where-Object { $_ -match '-> 429' }).Count }
+    peak_working_set_mb = $peak; http_429 = @($verbose | Where-Object { $_ -match '-> 429' }).Count
+    phases = (@($verbose | Where-Object { $_ -match '^Bench: (read|saved)' }) -join ' ') }
 if ($env:BENCH_INCREMENTAL) {
     $times = foreach ($i in 1..5) { $w = [Diagnostics.Stopwatch]::StartNew(); $apps = Get-VppLicensedApp; $w.Elapsed.TotalMilliseconds }
     $result.licensed_apps = @($apps).Count
@@ -98,6 +99,7 @@ try {
     Stop-VppSimulator -InputObject $sim
     $ratio = $r.full_seconds / $floor
     "sync.full_seconds=$([math]::Round($r.full_seconds, 2)) requests=$($r.full_requests) assignments=$($r.assignments) users=$($r.users) target<10 $(if ($r.full_seconds -lt 10) { 'PASS' } else { 'FAIL' })"
+    "sync.phases: $($r.phases)"
     "sync.full_vs_floor=$([math]::Round($ratio, 2)) target<=1.5 $(if ($ratio -le 1.5) { 'PASS' } else { 'FAIL' })"
     "sync.peak_working_set_mb=$([math]::Round($r.peak_working_set_mb)) target<400 $(if ($r.peak_working_set_mb -lt 400) { 'PASS' } else { 'FAIL' })"
     "inventory.get_licensed_app_ms=$([math]::Round($r.get_licensed_app_ms, 1)) apps=$($r.licensed_apps) target<300 $(if ($r.get_licensed_app_ms -lt 300) { 'PASS' } else { 'FAIL' })"

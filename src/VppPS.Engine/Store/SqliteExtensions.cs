@@ -28,6 +28,8 @@ internal static class SqliteExtensions
         return value is DBNull ? null : value;
     }
 
+    public static long LastInsertRowId(this SqliteConnection connection, SqliteTransaction? transaction) => (long)connection.Scalar(transaction, "SELECT last_insert_rowid()")!;
+
     public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

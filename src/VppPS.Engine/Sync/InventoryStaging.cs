@@ -26,11 +26,15 @@ internal sealed class InventoryStaging : IDisposable
             PRAGMA cache_size = -131072; -- 128 MiB for this connection: a million licenses are copied in one go
             CREATE TEMP TABLE IF NOT EXISTS stage_assets (adam_id TEXT, pricing_param TEXT, product_type TEXT, total_count INTEGER, assigned_count INTEGER,
                 available_count INTEGER, retired_count INTEGER, device_assignable INTEGER, revocable INTEGER, supported_platforms TEXT, skip_reason TEXT);
-            CREATE TEMP TABLE IF NOT EXISTS stage_licenses (adam_id TEXT, pricing_param TEXT, target_kind INTEGER, target TEXT);
+            CREATE TEMP TABLE IF NOT EXISTS stage_licenses (asset_index INTEGER, target_kind INTEGER, target TEXT);
             CREATE TEMP TABLE IF NOT EXISTS stage_users (client_user_id TEXT, email TEXT, status TEXT, invite_code TEXT, id_hash TEXT);
             DELETE FROM stage_assets; DELETE FROM stage_licenses; DELETE FROM stage_users;
             """);
     }
+
+    // Assets as Apple listed them, by (adamId, pricingParam): licenses are staged with the small
+    // index instead of two strings, which keeps staging and the final copy cheap.
+    private readonly Dictionary<(string AdamId, string PricingParam), long> _assetIndex = [];
 
     public long Assignments { get; private set; }
     public long Users { get; private set; }
@@ -56,6 +60,7 @@ internal sealed class InventoryStaging : IDisposable
             p[9].Value = asset.SupportedPlatforms is { Count: > 0 } platforms ? string.Join(",", platforms) : DBNull.Value;
             p[10].Value = skipReasons.TryGetValue(asset.AdamId, out var reason) ? reason : DBNull.Value;
             insert.ExecuteNonQuery();
+            _assetIndex.TryAdd((asset.AdamId, asset.PricingParam ?? UnknownPricing), _connection.LastInsertRowId(transaction));
         }
         transaction.Commit();
     }
@@ -65,8 +70,8 @@ internal sealed class InventoryStaging : IDisposable
         _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
         if (_insertLicense is null)
         {
-            _insertLicense = _connection.Command(_batch, "INSERT INTO stage_licenses VALUES ($adam, $pricing, $kind, $target)");
-            Parameters(_insertLicense, "$adam", "$pricing", "$kind", "$target");
+            _insertLicense = _connection.Command(_batch, "INSERT INTO stage_licenses VALUES ($asset, $kind, $target)");
+            Parameters(_insertLicense, "$asset", "$kind", "$target");
             _insertLicense.Prepare();
         }
         var p = _insertLicense.Parameters;
@@ -74,11 +79,11 @@ internal sealed class InventoryStaging : IDisposable
         {
             var isDevice = assignment.ClientUserId is null;
             var target = assignment.ClientUserId ?? assignment.SerialNumber;
-            if (target is null) continue;
-            p[0].Value = assignment.AdamId;
-            p[1].Value = assignment.PricingParam ?? UnknownPricing;
-            p[2].Value = isDevice ? 1 : 0;
-            p[3].Value = target;
+            // An assignment of an asset Apple did not list (changed meanwhile) waits for the next sync.
+            if (target is null || !_assetIndex.TryGetValue((assignment.AdamId, assignment.PricingParam ?? UnknownPricing), out var index)) continue;
+            p[0].Value = index;
+            p[1].Value = isDevice ? 1 : 0;
+            p[2].Value = target;
             _insertLicense.ExecuteNonQuery();
         }
         Assignments += page.Count;
@@ -149,6 +154,12 @@ internal sealed class InventoryStaging : IDisposable
         c.Execute(transaction, "DELETE FROM skipped_assets WHERE token_key = $k", k);
         c.Execute(transaction, "INSERT OR IGNORE INTO skipped_assets SELECT $k, adam_id, pricing_param, skip_reason FROM stage_assets WHERE skip_reason IS NOT NULL", k);
 
+        c.Execute(transaction, """
+            CREATE TEMP TABLE IF NOT EXISTS asset_map (asset_index INTEGER PRIMARY KEY, asset_key INTEGER NOT NULL);
+            DELETE FROM asset_map;
+            INSERT INTO asset_map SELECT s.rowid, a.asset_key FROM stage_assets s
+            JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param;
+            """, k);
         if (full)
         {
             c.Execute(transaction, "DELETE FROM licenses WHERE asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k)", k);
@@ -156,8 +167,7 @@ internal sealed class InventoryStaging : IDisposable
         }
         c.Execute(transaction, """
             INSERT OR IGNORE INTO licenses (asset_key, target_kind, target)
-            SELECT a.asset_key, s.target_kind, s.target FROM stage_licenses s
-            JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
+            SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
             ORDER BY 1, 2, 3 -- in key order, the B-tree grows by appending
             """, k);
         // Several records may share a clientUserId (retired ones and at most one active): the active one wins.
@@ -197,7 +207,7 @@ internal sealed class InventoryStaging : IDisposable
         _insertLicense?.Dispose();
         _insertUser?.Dispose();
         _batch?.Dispose();
-        try { _connection.Execute(null, "DROP TABLE IF EXISTS temp.stage_assets; DROP TABLE IF EXISTS temp.stage_licenses; DROP TABLE IF EXISTS temp.stage_users;"); }
+        try { _connection.Execute(null, "DROP TABLE IF EXISTS temp.stage_assets; DROP TABLE IF EXISTS temp.stage_licenses; DROP TABLE IF EXISTS temp.stage_users; DROP TABLE IF EXISTS temp.asset_map;"); }
         catch (SqliteException) { }
         _connection.Dispose();
     }
