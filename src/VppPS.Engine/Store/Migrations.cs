@@ -155,6 +155,51 @@ internal static class Migrations
         );
         CREATE INDEX ix_sync_runs_token ON sync_runs (token_id, started_at);
         """,
+        // 4: directory: the people and devices that assignments target, and their groups.
+        // Users and devices removed from the directory stay as tombstones (removed_at) so that
+        // the assignment engine can retire what they held; adding them again clears it.
+        // group_members.member_key is a user_key in a User group and a device_key in a Device
+        // group (the group's kind says which); integer keys keep 100,000-member groups fast.
+        """
+        CREATE TABLE directory_users (
+            user_key            INTEGER PRIMARY KEY,
+            id                  TEXT NOT NULL UNIQUE,
+            user_principal_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            mail                TEXT,
+            managed_apple_id    TEXT,
+            display_name        TEXT,
+            external_id         TEXT,
+            created_at          TEXT NOT NULL,
+            updated_at          TEXT NOT NULL,
+            removed_at          TEXT
+        );
+        CREATE INDEX ix_directory_users_external_id ON directory_users (external_id) WHERE external_id IS NOT NULL;
+        CREATE INDEX ix_directory_users_removed ON directory_users (removed_at) WHERE removed_at IS NOT NULL;
+        CREATE TABLE directory_devices (
+            device_key    INTEGER PRIMARY KEY,
+            serial_number TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            device_name   TEXT,
+            owner_upn     TEXT COLLATE NOCASE,
+            platform      TEXT,
+            created_at    TEXT NOT NULL,
+            updated_at    TEXT NOT NULL,
+            removed_at    TEXT
+        );
+        CREATE TABLE directory_groups (
+            group_key   INTEGER PRIMARY KEY,
+            id          TEXT NOT NULL UNIQUE,
+            name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            kind        TEXT NOT NULL CHECK (kind IN ('User', 'Device')),
+            description TEXT,
+            created_at  TEXT NOT NULL
+        );
+        CREATE TABLE group_members (
+            group_key  INTEGER NOT NULL REFERENCES directory_groups (group_key) ON DELETE CASCADE,
+            member_key INTEGER NOT NULL,
+            PRIMARY KEY (group_key, member_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_group_members_member ON group_members (member_key);
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

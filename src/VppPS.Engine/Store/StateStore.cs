@@ -80,6 +80,19 @@ public sealed class StateStore
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction and rolls it back: what a change would
+    /// do (-WhatIf), computed by the very code that would do it, with nothing written.
+    /// </summary>
+    public T Trial<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        using var connection = OpenConnection();
+        using var transaction = BeginImmediate(connection);
+        var result = work(connection, transaction);
+        transaction.Rollback();
+        return result;
+    }
+
     public void Write(Action<SqliteConnection, SqliteTransaction> work) =>
         Write<bool>((c, t) => { work(c, t); return true; });
 

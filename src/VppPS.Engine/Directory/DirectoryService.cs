@@ -1,0 +1,400 @@
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine.Directories;
+
+/// <summary>
+/// The directory of the people and devices that assignments target: users, devices, user groups
+/// and device groups with their members. Every change is journaled in its own transaction;
+/// batches (pipelines, imports) go in one transaction. The assignment engine reads members with
+/// <see cref="MembersOf(SqliteConnection, SqliteTransaction?, string)"/> and the people who left
+/// with <see cref="RemovedUsers(SqliteConnection, SqliteTransaction?)"/>.
+/// </summary>
+public sealed class DirectoryService
+{
+    private readonly VppContext _context;
+
+    public DirectoryService(VppContext context) => _context = context;
+
+    private StateStore Store => _context.Store;
+
+    // ---- Groups ----
+
+    public VppGroup NewGroup(string name, DirectoryKind kind, string? description)
+    {
+        name = name?.Trim() ?? "";
+        if (DirectoryValues.CheckGroupName(name) is { } problem) throw problem;
+        return Store.Write((c, t) =>
+        {
+            using var writer = new DirectoryWriter(_context, c, t);
+            if (writer.FindGroup(name) is { } existing)
+                throw new VppException(VppErrorKind.AlreadyExists, "VppGroupExists",
+                    $"A group named '{existing.Name}' already exists (a {existing.Kind} group). Choose another name, or add members to it with Add-VppGroupMember -Group '{existing.Name}'.", existing.Name);
+            var group = writer.CreateGroup(name, kind, description, "");
+            return ToGroup(group, 0);
+        });
+    }
+
+    public IReadOnlyList<VppGroup> ListGroups() => Store.Read(c => QueryGroups(c, null, ""));
+
+    public VppGroup GetGroup(string name) =>
+        Store.Read(c => QueryGroups(c, null, " WHERE g.name = $name", ("$name", name.Trim())).FirstOrDefault()) ?? throw GroupNotFound(name);
+
+    /// <summary>Removes the group and its memberships; returns how many members it had.</summary>
+    public long RemoveGroup(string name) => Store.Write((c, t) =>
+    {
+        using var writer = new DirectoryWriter(_context, c, t);
+        var group = writer.FindGroup(name) ?? throw GroupNotFound(name);
+        var members = (long)c.Scalar(t, "SELECT count(*) FROM group_members WHERE group_key = $g", ("$g", group.Key))!;
+        c.Execute(t, "DELETE FROM directory_groups WHERE group_key = $g", ("$g", group.Key));
+        writer.Log($"group:{group.Name}", "Remove", $"removed the {group.Kind} group '{group.Name}' and its {members} membership(s)");
+        return members;
+    });
+
+    // ---- Members ----
+
+    /// <summary>
+    /// Adds members in one transaction. Users and devices the directory does not know are added to
+    /// it; known ones take the new non-empty attributes. Inputs that cannot be members of this
+    /// group (see <see cref="MemberInput.Problem"/>) are refused before anything is written.
+    /// </summary>
+    public MembershipChange AddMembers(string groupName, IReadOnlyList<MemberInput> inputs, bool returnMembers = false) => Store.Write((c, t) =>
+    {
+        using var writer = new DirectoryWriter(_context, c, t);
+        var group = writer.FindGroup(groupName) ?? throw GroupNotFound(groupName);
+        foreach (var input in inputs)
+            if (input.Problem(group.Kind, group.Name) is { } problem) throw problem;
+        int added = 0, unchanged = 0, created = 0, updated = 0;
+        var members = new List<VppGroupMember>();
+        foreach (var input in inputs)
+        {
+            long key;
+            string name;
+            DirectoryWriter.Outcome outcome;
+            if (group.Kind == DirectoryKind.User)
+            {
+                var (user, o) = writer.UpsertUser(input);
+                (key, name, outcome) = (user.Key, user.Upn, o);
+                if (returnMembers) members.Add(ToMember(group.Name, user));
+            }
+            else
+            {
+                var (device, o) = writer.UpsertDevice(input);
+                (key, name, outcome) = (device.Key, device.Serial, o);
+                if (returnMembers) members.Add(ToMember(group.Name, device));
+            }
+            if (outcome == DirectoryWriter.Outcome.Added) created++;
+            else if (outcome == DirectoryWriter.Outcome.Updated) updated++;
+            if (writer.AddMember(group, key, name)) added++; else unchanged++;
+        }
+        return new MembershipChange(group.Name, added, 0, unchanged, created, updated, members, [], writer.Changes);
+    });
+
+    /// <summary>Removes members (UPNs in a User group, serial numbers in a Device group) in one transaction; names that are not members come back in NotMembers.</summary>
+    public MembershipChange RemoveMembers(string groupName, IReadOnlyList<string> keys) => Store.Write((c, t) =>
+    {
+        using var writer = new DirectoryWriter(_context, c, t);
+        var group = writer.FindGroup(groupName) ?? throw GroupNotFound(groupName);
+        int removed = 0;
+        var notMembers = new List<string>();
+        foreach (var raw in keys)
+        {
+            var key = raw.Trim();
+            var (memberKey, name) = group.Kind == DirectoryKind.User
+                ? writer.Users.TryGetValue(key, out var user) ? (user.Key, user.Upn) : (-1L, key)
+                : writer.Devices.TryGetValue(DirectoryValues.NormalizeSerial(key), out var device) ? (device.Key, device.Serial) : (-1L, key);
+            if (memberKey >= 0 && writer.RemoveMember(group, memberKey, name)) removed++;
+            else notMembers.Add(key);
+        }
+        return new MembershipChange(group.Name, 0, removed, 0, 0, 0, [], notMembers, writer.Changes);
+    });
+
+    /// <summary>The members of a group, streamed in name order (groups can hold 100,000 devices).</summary>
+    public IEnumerable<VppGroupMember> ListMembers(string groupName)
+    {
+        var group = GetGroup(groupName);
+        using var c = Store.OpenConnection();
+        var sql = group.Kind == DirectoryKind.User
+            ? """
+              SELECT u.user_principal_name, u.mail, u.managed_apple_id, u.display_name, u.id
+              FROM group_members m JOIN directory_users u ON u.user_key = m.member_key
+              JOIN directory_groups g ON g.group_key = m.group_key
+              WHERE g.name = $name ORDER BY u.user_principal_name
+              """
+            : """
+              SELECT d.serial_number, d.device_name, d.owner_upn, d.platform
+              FROM group_members m JOIN directory_devices d ON d.device_key = m.member_key
+              JOIN directory_groups g ON g.group_key = m.group_key
+              WHERE g.name = $name ORDER BY d.serial_number
+              """;
+        using var command = c.Command(null, sql, ("$name", group.Name));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return group.Kind == DirectoryKind.User
+                ? new VppGroupMember
+                {
+                    Group = group.Name, Kind = group.Kind, UserPrincipalName = reader.GetString(0), Mail = reader.GetStringOrNull(1),
+                    ManagedAppleId = reader.GetStringOrNull(2), DisplayName = reader.GetStringOrNull(3), UserId = reader.GetString(4),
+                }
+                : new VppGroupMember
+                {
+                    Group = group.Name, Kind = group.Kind, SerialNumber = reader.GetString(0), DeviceName = reader.GetStringOrNull(1),
+                    Owner = reader.GetStringOrNull(2), Platform = reader.GetStringOrNull(3),
+                };
+    }
+
+    // ---- Users and devices ----
+
+    /// <summary>Directory users in UPN order, streamed; removed ones (tombstones) only when asked.</summary>
+    public IEnumerable<DirectoryUser> ListUsers(bool includeRemoved)
+    {
+        using var c = Store.OpenConnection();
+        foreach (var user in QueryUsers(c, null, includeRemoved ? "" : " WHERE u.removed_at IS NULL")) yield return user;
+    }
+
+    /// <summary>Directory devices in serial-number order, streamed.</summary>
+    public IEnumerable<DirectoryDevice> ListDevices(bool includeRemoved)
+    {
+        using var c = Store.OpenConnection();
+        using var command = c.Command(null, $"""
+            SELECT d.serial_number, d.device_name, d.owner_upn, d.platform, d.created_at, d.updated_at, d.removed_at,
+                (SELECT group_concat(g.name, char(31)) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'Device'
+                 WHERE m.member_key = d.device_key)
+            FROM directory_devices d {(includeRemoved ? "" : "WHERE d.removed_at IS NULL")} ORDER BY d.serial_number
+            """);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return new DirectoryDevice
+            {
+                SerialNumber = reader.GetString(0), DeviceName = reader.GetStringOrNull(1), Owner = reader.GetStringOrNull(2),
+                Platform = reader.GetStringOrNull(3), CreatedDateTime = reader.GetString(4).ToDate(), LastModifiedDateTime = reader.GetString(5).ToDate(),
+                RemovedDateTime = reader.GetStringOrNull(6)?.ToDate(), Groups = SplitGroups(reader.GetStringOrNull(7)),
+            };
+    }
+
+    /// <summary>
+    /// Removes a person from the directory: a tombstone stays (so the assignment engine can retire
+    /// their VPP user) and they leave every group. Returns false when they were already removed.
+    /// </summary>
+    public bool RemoveUser(string userPrincipalName) => Store.Write((c, t) =>
+    {
+        using var writer = new DirectoryWriter(_context, c, t);
+        if (!writer.Users.TryGetValue(userPrincipalName.Trim(), out var user))
+            throw new VppException(VppErrorKind.NotFound, "VppDirectoryUserNotFound",
+                $"No directory user has the user principal name '{userPrincipalName}'. Run Get-VppDirectoryUser to list them.", userPrincipalName);
+        if (user.RemovedAt is not null) return false;
+        writer.RemoveUser(user, "");
+        return true;
+    });
+
+    // ---- For the assignment engine ----
+
+    /// <summary>The members of <paramref name="groupName"/> now, read in the caller's connection (and transaction, if any).</summary>
+    public static GroupMembers MembersOf(SqliteConnection c, SqliteTransaction? t, string groupName)
+    {
+        using var find = c.Command(t, "SELECT group_key, name, kind FROM directory_groups WHERE name = $name", ("$name", groupName.Trim()));
+        using var found = find.ExecuteReader();
+        if (!found.Read()) throw GroupNotFound(groupName);
+        var (key, name, kind) = (found.GetInt64(0), found.GetString(1), Enum.Parse<DirectoryKind>(found.GetString(2)));
+        return MembersOf(c, t, key, name, kind);
+    }
+
+    /// <summary>The members of the group with <paramref name="groupKey"/> (directory_groups.group_key).</summary>
+    public static GroupMembers MembersOf(SqliteConnection c, SqliteTransaction? t, long groupKey)
+    {
+        using var find = c.Command(t, "SELECT name, kind FROM directory_groups WHERE group_key = $key", ("$key", groupKey));
+        using var found = find.ExecuteReader();
+        if (!found.Read()) throw GroupNotFound($"#{groupKey}");
+        return MembersOf(c, t, groupKey, found.GetString(0), Enum.Parse<DirectoryKind>(found.GetString(1)));
+    }
+
+    public GroupMembers MembersOf(string groupName) => Store.Read(c => MembersOf(c, null, groupName));
+
+    /// <summary>Users removed from the directory (tombstones), whose VPP users the assignment engine may retire.</summary>
+    public static IReadOnlyList<DirectoryUser> RemovedUsers(SqliteConnection c, SqliteTransaction? t) =>
+        QueryUsers(c, t, " WHERE u.removed_at IS NOT NULL").ToList();
+
+    public IReadOnlyList<DirectoryUser> RemovedUsers() => Store.Read(c => RemovedUsers(c, null));
+
+    /// <summary>One directory user by VppPS id (managed_users.directory_user_id), removed or not; null when unknown.</summary>
+    public static DirectoryUser? FindUser(SqliteConnection c, SqliteTransaction? t, string userId) =>
+        QueryUsers(c, t, " WHERE u.id = $id", ("$id", userId)).FirstOrDefault();
+
+    // ---- Import ----
+
+    /// <summary>
+    /// Makes the directory agree with a CSV file (see <see cref="DirectoryCsv"/>), in one
+    /// transaction; a second import of the same file changes nothing. With <paramref name="prune"/>
+    /// the file is the whole directory: users and devices absent from it are removed (tombstones)
+    /// and memberships absent from it are removed from every group. With <paramref name="commit"/>
+    /// false the same work runs and is rolled back (what -WhatIf shows).
+    /// </summary>
+    public DirectoryImportResult Import(string path, bool prune, bool commit)
+    {
+        var (rows, ignored) = DirectoryCsv.Read(path);
+        foreach (var column in ignored) _context.Observer.Verbose($"Column '{column}' of '{path}' is not one VppPS reads; ignored.");
+        Func<SqliteConnection, SqliteTransaction, DirectoryImportResult> work = (c, t) =>
+        {
+            using var writer = new DirectoryWriter(_context, c, t);
+            var result = new DirectoryImportResult { Path = path, Rows = rows.Count, Pruned = prune };
+            var seenUsers = new HashSet<long>();
+            var seenDevices = new HashSet<long>();
+            var wanted = new Dictionary<long, HashSet<long>>();
+            foreach (var row in rows)
+            {
+                var groups = new List<DirectoryWriter.GroupRow>();
+                foreach (var name in row.Groups)
+                {
+                    var group = writer.FindGroup(name);
+                    if (group is null)
+                    {
+                        group = writer.CreateGroup(name, row.Type, null, $" (line {row.Line} of the import file)");
+                        result.GroupsCreated++;
+                    }
+                    if (group.Kind != row.Type)
+                        throw new VppException(VppErrorKind.InvalidArgument, "VppGroupKindMismatch",
+                            $"Line {row.Line} of '{path}' puts the {row.Type.ToString().ToLowerInvariant()} '{row.Member.Key(row.Type)}' in '{group.Name}', which is a {group.Kind} group. Nothing was imported.", path);
+                    groups.Add(group);
+                }
+                long key;
+                string memberName;
+                if (row.Type == DirectoryKind.User)
+                {
+                    var (user, outcome) = writer.UpsertUser(row.Member);
+                    (key, memberName) = (user.Key, user.Upn);
+                    seenUsers.Add(key);
+                    if (outcome == DirectoryWriter.Outcome.Added) result.UsersAdded++;
+                    else if (outcome == DirectoryWriter.Outcome.Updated) result.UsersUpdated++;
+                }
+                else
+                {
+                    var (device, outcome) = writer.UpsertDevice(row.Member);
+                    (key, memberName) = (device.Key, device.Serial);
+                    seenDevices.Add(key);
+                    if (outcome == DirectoryWriter.Outcome.Added) result.DevicesAdded++;
+                    else if (outcome == DirectoryWriter.Outcome.Updated) result.DevicesUpdated++;
+                }
+                foreach (var group in groups)
+                {
+                    if (!wanted.TryGetValue(group.Key, out var set)) wanted[group.Key] = set = [];
+                    set.Add(key);
+                    if (writer.AddMember(group, key, memberName)) result.MembershipsAdded++;
+                }
+            }
+            if (prune)
+            {
+                const string why = " (not in the import file)";
+                foreach (var user in writer.Users.Values.Where(u => u.RemovedAt is null && !seenUsers.Contains(u.Key)).OrderBy(u => u.Upn, StringComparer.OrdinalIgnoreCase).ToList())
+                {
+                    result.MembershipsRemoved += writer.RemoveUser(user, why);
+                    result.UsersRemoved++;
+                }
+                foreach (var device in writer.Devices.Values.Where(d => d.RemovedAt is null && !seenDevices.Contains(d.Key)).OrderBy(d => d.Serial, StringComparer.Ordinal).ToList())
+                {
+                    result.MembershipsRemoved += writer.RemoveDevice(device, why);
+                    result.DevicesRemoved++;
+                }
+                var userNames = writer.Users.Values.ToDictionary(u => u.Key, u => u.Upn);
+                var deviceNames = writer.Devices.Values.ToDictionary(d => d.Key, d => d.Serial);
+                foreach (var group in writer.Groups.Values.OrderBy(g => g.Name, StringComparer.OrdinalIgnoreCase).ToList())
+                {
+                    var keep = wanted.GetValueOrDefault(group.Key) ?? [];
+                    var names = group.Kind == DirectoryKind.User ? userNames : deviceNames;
+                    foreach (var member in group.Members(writer).Where(m => !keep.Contains(m)).ToList())
+                        if (writer.RemoveMember(group, member, names.GetValueOrDefault(member, $"#{member}"), why)) result.MembershipsRemoved++;
+                }
+            }
+            result.Changes.AddRange(writer.Changes);
+            return result;
+        };
+        return commit ? Store.Write(work) : Store.Trial(work);
+    }
+
+    // ---- Reading ----
+
+    private static GroupMembers MembersOf(SqliteConnection c, SqliteTransaction? t, long key, string name, DirectoryKind kind)
+    {
+        var users = new List<MemberUser>();
+        var serials = new List<string>();
+        if (kind == DirectoryKind.User)
+        {
+            using var command = c.Command(t, """
+                SELECT u.user_key, u.id, u.user_principal_name, u.mail, u.managed_apple_id
+                FROM group_members m JOIN directory_users u ON u.user_key = m.member_key
+                WHERE m.group_key = $g AND u.removed_at IS NULL
+                """, ("$g", key));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                users.Add(new MemberUser(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetStringOrNull(4)));
+        }
+        else
+        {
+            using var command = c.Command(t, """
+                SELECT d.serial_number FROM group_members m JOIN directory_devices d ON d.device_key = m.member_key
+                WHERE m.group_key = $g AND d.removed_at IS NULL
+                """, ("$g", key));
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) serials.Add(reader.GetString(0));
+        }
+        return new GroupMembers(key, name, kind, users, serials);
+    }
+
+    private static List<VppGroup> QueryGroups(SqliteConnection c, SqliteTransaction? t, string where, params (string, object?)[] parameters)
+    {
+        using var command = c.Command(t, $"""
+            SELECT g.id, g.name, g.kind, g.description, g.created_at, (SELECT count(*) FROM group_members m WHERE m.group_key = g.group_key)
+            FROM directory_groups g{where} ORDER BY g.name
+            """, parameters);
+        using var reader = command.ExecuteReader();
+        var groups = new List<VppGroup>();
+        while (reader.Read())
+            groups.Add(new VppGroup
+            {
+                Id = Guid.Parse(reader.GetString(0)), Name = reader.GetString(1), Kind = Enum.Parse<DirectoryKind>(reader.GetString(2)),
+                Description = reader.GetStringOrNull(3), CreatedDateTime = reader.GetString(4).ToDate(), MemberCount = reader.GetInt64(5),
+            });
+        return groups;
+    }
+
+    private static IEnumerable<DirectoryUser> QueryUsers(SqliteConnection c, SqliteTransaction? t, string where, params (string, object?)[] parameters)
+    {
+        using var command = c.Command(t, $"""
+            SELECT u.user_key, u.id, u.user_principal_name, u.mail, u.managed_apple_id, u.display_name, u.external_id, u.created_at, u.updated_at, u.removed_at,
+                (SELECT group_concat(g.name, char(31)) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'User'
+                 WHERE m.member_key = u.user_key)
+            FROM directory_users u{where} ORDER BY u.user_principal_name
+            """, parameters);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return new DirectoryUser
+            {
+                UserKey = reader.GetInt64(0), UserId = reader.GetString(1), UserPrincipalName = reader.GetString(2), Mail = reader.GetStringOrNull(3),
+                ManagedAppleId = reader.GetStringOrNull(4), DisplayName = reader.GetStringOrNull(5), ExternalId = reader.GetStringOrNull(6),
+                CreatedDateTime = reader.GetString(7).ToDate(), LastModifiedDateTime = reader.GetString(8).ToDate(),
+                RemovedDateTime = reader.GetStringOrNull(9)?.ToDate(), Groups = SplitGroups(reader.GetStringOrNull(10)),
+            };
+    }
+
+    private static string[] SplitGroups(string? joined) =>
+        joined is null ? [] : joined.Split('\u001f').OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToArray();
+
+    private static VppGroupMember ToMember(string group, DirectoryWriter.UserRow user) => new()
+    {
+        Group = group, Kind = DirectoryKind.User, UserPrincipalName = user.Upn, Mail = user.Mail, ManagedAppleId = user.ManagedAppleId,
+        DisplayName = user.DisplayName, UserId = user.Id,
+    };
+
+    private static VppGroupMember ToMember(string group, DirectoryWriter.DeviceRow device) => new()
+    {
+        Group = group, Kind = DirectoryKind.Device, SerialNumber = device.Serial, DeviceName = device.Name, Owner = device.Owner, Platform = device.Platform,
+    };
+
+    private static VppGroup ToGroup(DirectoryWriter.GroupRow group, long members) => new()
+    {
+        Id = Guid.Parse(group.Id), Name = group.Name, Kind = group.Kind, Description = group.Description,
+        CreatedDateTime = group.CreatedAt.ToDate(), MemberCount = members,
+    };
+
+    internal static VppException GroupNotFound(string name) => new(VppErrorKind.NotFound, "VppGroupNotFound",
+        $"No group is named '{name}'. Run Get-VppGroup to list the groups, or create it with New-VppGroup -Name '{name}' -Kind User|Device.", name);
+}
