@@ -200,6 +200,61 @@ internal static class Migrations
         ) WITHOUT ROWID;
         CREATE INDEX ix_group_members_member ON group_members (member_key);
         """,
+        // 5: assignments of apps and books to groups, what members asked for (Available), the
+        // outcome of Apple's events per target, and a journal of submitted writes so that a
+        // crash between submitting and recording never leads to a duplicate request.
+        // managed_licenses.assignment_id says which assignment a license serves; NULL keeps a
+        // license whose assignment was removed without reclaiming (as Intune does).
+        """
+        CREATE TABLE assignments (
+            id             TEXT PRIMARY KEY,
+            token_key      INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id        TEXT NOT NULL,
+            pricing_param  TEXT NOT NULL,
+            product_type   TEXT NOT NULL,
+            group_key      INTEGER NOT NULL REFERENCES directory_groups (group_key) ON DELETE CASCADE,
+            intent         TEXT NOT NULL CHECK (intent IN ('Required', 'Available', 'Uninstall')),
+            license_type   TEXT NOT NULL CHECK (license_type IN ('User', 'Device')),
+            allow_shortage INTEGER NOT NULL DEFAULT 0,
+            created_at     TEXT NOT NULL,
+            updated_at     TEXT NOT NULL,
+            UNIQUE (token_key, adam_id, pricing_param, group_key)
+        );
+        CREATE TABLE license_requests (
+            token_key     INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id       TEXT NOT NULL,
+            pricing_param TEXT NOT NULL,
+            target_kind   INTEGER NOT NULL, -- 0: directory user (user_key), 1: device (device_key)
+            member_key    INTEGER NOT NULL,
+            forced        INTEGER NOT NULL DEFAULT 0,
+            requested_at  TEXT NOT NULL,
+            PRIMARY KEY (token_key, adam_id, pricing_param, target_kind, member_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE license_failures (
+            token_key     INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id       TEXT NOT NULL,
+            pricing_param TEXT NOT NULL,
+            target_kind   INTEGER NOT NULL,
+            target        TEXT NOT NULL,
+            error_number  INTEGER,
+            error_message TEXT,
+            failed_at     TEXT NOT NULL,
+            PRIMARY KEY (token_key, adam_id, pricing_param, target_kind, target)
+        ) WITHOUT ROWID;
+        CREATE TABLE pending_operations (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            token_key    INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            kind         TEXT NOT NULL,
+            payload      TEXT NOT NULL,
+            reason       TEXT,
+            event_id     TEXT,
+            status       TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            completed_at TEXT
+        );
+        ALTER TABLE managed_licenses ADD COLUMN assignment_id TEXT;
+        ALTER TABLE managed_users ADD COLUMN retired_at TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

@@ -1,0 +1,61 @@
+namespace VppPS.Engine.Assignments;
+
+public enum AssignmentIntent { Required, Available, Uninstall }
+
+public enum LicenseType { User, Device }
+
+public enum PlanAction { CreateVppUser, Associate, Disassociate, WaitForLicense, RetireVppUser }
+
+/// <summary>An app or book assigned to a group with an intent and a licensing type, under one token.</summary>
+public sealed record VppAssignment
+{
+    public required Guid Id { get; init; }
+    public string? App { get; init; }
+    public required string AdamId { get; init; }
+    public required string PricingParam { get; init; }
+    public required string ProductType { get; init; }
+    public required string Token { get; init; }
+    public required string Group { get; init; }
+    public required string GroupKind { get; init; }
+    public required AssignmentIntent Intent { get; init; }
+    public required LicenseType LicenseType { get; init; }
+    public required bool AllowShortage { get; init; }
+    public required DateTimeOffset CreatedDateTime { get; init; }
+    public required DateTimeOffset LastModifiedDateTime { get; init; }
+    /// <summary>Licenses VppPS holds at Apple for this assignment.</summary>
+    public long LicensedCount { get; init; }
+
+    public override string ToString() => $"{App ?? AdamId} -> {Group} ({Intent}, {LicenseType})";
+}
+
+/// <summary>One step of the plan: what VppPS will ask Apple, for whom, and why.</summary>
+public sealed record PlanItem
+{
+    public required string Token { get; init; }
+    public string? App { get; init; }
+    public required string AdamId { get; init; }
+    public required string PricingParam { get; init; }
+    public required PlanAction Action { get; init; }
+    public required LicenseType TargetType { get; init; }
+    /// <summary>The serial number of a device, or the user principal name of a person.</summary>
+    public required string Target { get; init; }
+    public string? ClientUserId { get; init; }
+    public string? Group { get; init; }
+    public required string Reason { get; init; }
+    public string? LastError { get; init; }
+}
+
+/// <summary>What applying a plan did.</summary>
+public sealed record ApplyResult
+{
+    public required string Token { get; init; }
+    public int UsersCreated { get; init; }
+    public int UsersRetired { get; init; }
+    public int Associated { get; init; }
+    public int Disassociated { get; init; }
+    public int Failed { get; init; }
+    public int Waiting { get; init; }
+    public int Requests { get; init; }
+
+    public bool Changed => UsersCreated + UsersRetired + Associated + Disassociated > 0;
+}

@@ -1,0 +1,78 @@
+namespace VppPS.Engine.Assignments;
+
+/// <summary>One license to give or take back: an asset and a user (clientUserId) or device (serial number).</summary>
+public sealed record LicenseChange(
+    long AssetKey,
+    string AdamId,
+    string PricingParam,
+    string? AppName,
+    int TargetKind,
+    string? Target,
+    string Display,
+    long? UserKey,
+    string? AssignmentId,
+    string? Group,
+    string Reason)
+{
+    public LicenseType TargetType => TargetKind == 0 ? LicenseType.User : LicenseType.Device;
+}
+
+/// <summary>A person who needs a VPP user before a user license can be given.</summary>
+public sealed record VppUserToCreate(long UserKey, string DirectoryUserId, string UserPrincipalName, string? Mail, string? ManagedAppleId);
+
+/// <summary>A VPP user VppPS created whose person left the directory.</summary>
+public sealed record VppUserToRetire(string ClientUserId, string UserPrincipalName);
+
+/// <summary>
+/// The difference between the licenses the assignments want and those Apple holds, for one
+/// token. Only changes are held, never assignments x members.
+/// </summary>
+public sealed class AssignmentPlan
+{
+    public required string TokenName { get; init; }
+    public required long TokenKey { get; init; }
+    public List<VppUserToCreate> UsersToCreate { get; } = [];
+    public List<LicenseChange> Associations { get; } = [];
+    public List<LicenseChange> Disassociations { get; } = [];
+    /// <summary>Wanted, but more than the available licenses: they get one when licenses are bought or freed.</summary>
+    public List<LicenseChange> Waiting { get; } = [];
+    public List<VppUserToRetire> UsersToRetire { get; } = [];
+    /// <summary>Per asset (adamId/pricing): how many licenses short the plan is.</summary>
+    public Dictionary<(string AdamId, string PricingParam), (string? Name, int Needed, long Available)> Shortages { get; } = [];
+
+    public bool IsEmpty => UsersToCreate.Count == 0 && Associations.Count == 0 && Disassociations.Count == 0 && UsersToRetire.Count == 0;
+
+    public IEnumerable<PlanItem> Items(IReadOnlyDictionary<(string AdamId, string PricingParam, int Kind, string Target), string>? lastErrors = null)
+    {
+        foreach (var user in UsersToCreate)
+            yield return new PlanItem
+            {
+                Token = TokenName, AdamId = "", PricingParam = "", Action = PlanAction.CreateVppUser, TargetType = LicenseType.User,
+                Target = user.UserPrincipalName, Reason = user.ManagedAppleId is null ? "needs a VPP user (invitation to accept)" : "needs a VPP user (Managed Apple Account)",
+            };
+        foreach (var change in Disassociations) yield return Item(change, PlanAction.Disassociate, lastErrors);
+        foreach (var change in Associations) yield return Item(change, PlanAction.Associate, lastErrors);
+        foreach (var change in Waiting) yield return Item(change, PlanAction.WaitForLicense, lastErrors);
+        foreach (var user in UsersToRetire)
+            yield return new PlanItem
+            {
+                Token = TokenName, AdamId = "", PricingParam = "", Action = PlanAction.RetireVppUser, TargetType = LicenseType.User,
+                Target = user.UserPrincipalName, ClientUserId = user.ClientUserId, Reason = "removed from the directory",
+            };
+    }
+
+    private PlanItem Item(LicenseChange change, PlanAction action, IReadOnlyDictionary<(string, string, int, string), string>? lastErrors) => new()
+    {
+        Token = TokenName,
+        App = change.AppName,
+        AdamId = change.AdamId,
+        PricingParam = change.PricingParam,
+        Action = action,
+        TargetType = change.TargetType,
+        Target = change.Display,
+        ClientUserId = change.TargetKind == 0 ? change.Target : null,
+        Group = change.Group,
+        Reason = change.Reason,
+        LastError = change.Target is not null && lastErrors is not null && lastErrors.TryGetValue((change.AdamId, change.PricingParam, change.TargetKind, change.Target), out var error) ? error : null,
+    };
+}

@@ -1,0 +1,189 @@
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Store;
+
+namespace VppPS.Engine.Assignments;
+
+/// <summary>
+/// Computes a token's plan in SQL: the licenses the assignments want (Required: every member;
+/// Available: members who asked; direct licenses) that Apple does not hold, the licenses
+/// VppPS gave that nothing wants any more (Uninstall, left the group), VPP users to create and
+/// to retire. Rows are streamed from the database: only the differences are kept in memory.
+/// No license beyond the available count is planned; the rest wait, in a stable order.
+/// </summary>
+public static class AssignmentPlanner
+{
+    // The wanted (asset, target) rows of every Required/Available assignment and direct request, with
+    // the reason. Users without a VPP user yet have a NULL target (they must be created first).
+    private const string Wanted = """
+        SELECT a.asset_key, 1 AS kind, d.serial_number AS target, d.serial_number AS display, NULL AS user_key, s.id AS assignment_id, g.name AS grp,
+               'Required for device group ''' || g.name || '''' AS reason, s.created_at AS rank
+        FROM assignments s
+        JOIN assets a ON a.token_key = s.token_key AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
+        JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'Device'
+        JOIN group_members gm ON gm.group_key = s.group_key
+        JOIN directory_devices d ON d.device_key = gm.member_key AND d.removed_at IS NULL
+        WHERE s.token_key = $k AND s.intent = 'Required' AND s.license_type = 'Device'
+        UNION ALL
+        SELECT a.asset_key, 1, d.serial_number, d.serial_number, NULL, s.id, g.name,
+               'Required for user group ''' || g.name || ''' (device of ' || u.user_principal_name || ')', s.created_at
+        FROM assignments s
+        JOIN assets a ON a.token_key = s.token_key AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
+        JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'User'
+        JOIN group_members gm ON gm.group_key = s.group_key
+        JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
+        JOIN directory_devices d ON d.owner_upn = u.user_principal_name AND d.removed_at IS NULL
+        WHERE s.token_key = $k AND s.intent = 'Required' AND s.license_type = 'Device'
+        UNION ALL
+        SELECT a.asset_key, 0, mu.client_user_id, u.user_principal_name, u.user_key, s.id, g.name,
+               s.intent || ' for user group ''' || g.name || '''' || CASE WHEN s.intent = 'Available' THEN ', requested' ELSE '' END, s.created_at
+        FROM assignments s
+        JOIN assets a ON a.token_key = s.token_key AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
+        JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'User'
+        JOIN group_members gm ON gm.group_key = s.group_key
+        JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
+        LEFT JOIN managed_users mu ON mu.token_key = s.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
+        WHERE s.token_key = $k AND s.license_type = 'User' AND (s.intent = 'Required' OR (s.intent = 'Available' AND EXISTS (
+              SELECT 1 FROM license_requests r WHERE r.token_key = s.token_key AND r.adam_id = s.adam_id AND r.pricing_param = s.pricing_param
+              AND r.target_kind = 0 AND r.member_key = u.user_key)))
+        UNION ALL
+        SELECT a.asset_key, r.target_kind,
+               CASE WHEN r.target_kind = 1 THEN d.serial_number ELSE mu.client_user_id END,
+               CASE WHEN r.target_kind = 1 THEN d.serial_number ELSE u.user_principal_name END,
+               CASE WHEN r.target_kind = 0 THEN u.user_key END, NULL, NULL, 'direct license (Add-VppAppLicense -Force)', r.requested_at
+        FROM license_requests r
+        JOIN assets a ON a.token_key = r.token_key AND a.adam_id = r.adam_id AND a.pricing_param = r.pricing_param
+        LEFT JOIN directory_devices d ON r.target_kind = 1 AND d.device_key = r.member_key AND d.removed_at IS NULL
+        LEFT JOIN directory_users u ON r.target_kind = 0 AND u.user_key = r.member_key AND u.removed_at IS NULL
+        LEFT JOIN managed_users mu ON mu.token_key = r.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
+        WHERE r.token_key = $k AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
+        """;
+
+    public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName)
+    {
+        var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey };
+        var k = ("$k", (object?)tokenKey);
+        var assets = ReadAssets(c, t, tokenKey);
+
+        // Licenses to give: wanted and not held.
+        var seen = new HashSet<(long, int, string)>();
+        var usersToCreate = new HashSet<long>();
+        var associations = new List<LicenseChange>();
+        using (var command = c.Command(t, $"""
+            SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
+            FROM ({Wanted}) w
+            WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
+            ORDER BY w.asset_key, w.rank, w.display
+            """, k))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+            {
+                var assetKey = reader.GetInt64(0);
+                var kind = reader.GetInt32(1);
+                var target = reader.GetStringOrNull(2);
+                var display = reader.GetString(3);
+                // A member of two groups of the same asset is planned once.
+                if (!seen.Add((assetKey, kind, target ?? "upn:" + display))) continue;
+                if (target is null) usersToCreate.Add(reader.GetInt64(4));
+                var asset = assets[assetKey];
+                associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetString(7)));
+            }
+
+        // Licenses to take back: given by VppPS for an assignment that no longer wants them (Uninstall,
+        // left the group, removed from the directory, no longer requested). Index lookups per license.
+        var candidates = new List<LicenseChange>();
+        using (var command = c.Command(t, """
+            SELECT a.asset_key, ml.target_kind, ml.target, coalesce(u.user_principal_name, ml.target), ml.assignment_id, g.name,
+                   CASE WHEN s.intent = 'Uninstall' THEN 'Uninstall for group ''' || g.name || ''''
+                        ELSE 'no longer wanted by group ''' || g.name || '''' END
+            FROM managed_licenses ml
+            JOIN assets a ON a.token_key = ml.token_key AND a.adam_id = ml.adam_id AND a.pricing_param = ml.pricing_param AND a.revocable = 1
+            JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = ml.target_kind AND l.target = ml.target
+            JOIN assignments s ON s.id = ml.assignment_id
+            JOIN directory_groups g ON g.group_key = s.group_key
+            LEFT JOIN directory_devices d ON ml.target_kind = 1 AND d.serial_number = ml.target AND d.removed_at IS NULL
+            LEFT JOIN managed_users mu ON ml.target_kind = 0 AND mu.token_key = ml.token_key AND mu.client_user_id = ml.target
+            LEFT JOIN directory_users u ON ml.target_kind = 0 AND u.id = mu.directory_user_id AND u.removed_at IS NULL
+            LEFT JOIN directory_users owner ON ml.target_kind = 1 AND g.kind = 'User' AND owner.user_principal_name = d.owner_upn AND owner.removed_at IS NULL
+            WHERE ml.token_key = $k AND (
+                s.intent = 'Uninstall'
+                OR NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_key = s.group_key AND gm.member_key =
+                    CASE WHEN g.kind = 'Device' THEN d.device_key WHEN ml.target_kind = 1 THEN owner.user_key ELSE u.user_key END)
+                OR (s.intent = 'Available' AND NOT EXISTS (SELECT 1 FROM license_requests r WHERE r.token_key = ml.token_key
+                    AND r.adam_id = ml.adam_id AND r.pricing_param = ml.pricing_param AND r.target_kind = 0 AND r.member_key = u.user_key)))
+            ORDER BY a.asset_key, ml.target
+            """, k))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+            {
+                var assetKey = reader.GetInt64(0);
+                var asset = assets[assetKey];
+                candidates.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2),
+                    reader.GetString(3), null, reader.GetStringOrNull(4), reader.GetStringOrNull(5), reader.GetString(6)));
+            }
+        // A license another assignment still wants stays (Required wins over Uninstall, as in Intune).
+        if (candidates.Count > 0)
+        {
+            var wantedElsewhere = new HashSet<(long, int, string)>();
+            var candidateKeys = candidates.Select(x => (x.AssetKey, x.TargetKind, x.Target!)).ToHashSet();
+            var assetList = string.Join(",", candidates.Select(x => x.AssetKey).Distinct());
+            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({Wanted}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k))
+            using (var reader = command.ExecuteReader())
+                while (reader.Read())
+                {
+                    var key = (reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2));
+                    if (candidateKeys.Contains(key)) wantedElsewhere.Add(key);
+                }
+            plan.Disassociations.AddRange(candidates.Where(x => !wantedElsewhere.Contains((x.AssetKey, x.TargetKind, x.Target!))));
+        }
+
+        // Never more than owned: per asset, the available licenses (plus those this plan frees) in a stable order.
+        var freed = plan.Disassociations.GroupBy(d => d.AssetKey).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var group in associations.GroupBy(a => a.AssetKey))
+        {
+            var asset = assets[group.Key];
+            var available = asset.Unlimited ? long.MaxValue : Math.Max(0, asset.Available) + freed.GetValueOrDefault(group.Key);
+            var items = group.ToList();
+            if (items.Count > available)
+                plan.Shortages[(asset.AdamId, asset.PricingParam)] = (asset.Name, items.Count, available);
+            plan.Associations.AddRange(items.Take((int)Math.Min(available, items.Count)));
+            plan.Waiting.AddRange(items.Skip((int)Math.Min(available, items.Count))
+                .Select(w => w with { Reason = w.Reason + $"; waiting for a license ({items.Count - available} short)" }));
+        }
+
+        // VPP users to create: only for those who will get a license now.
+        var creating = plan.Associations.Where(a => a.Target is null && a.UserKey is not null).Select(a => a.UserKey!.Value).ToHashSet();
+        if (creating.Count > 0)
+        {
+            using var command = c.Command(t, "SELECT user_key, id, user_principal_name, mail, managed_apple_id FROM directory_users WHERE removed_at IS NULL");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                if (creating.Contains(reader.GetInt64(0)))
+                    plan.UsersToCreate.Add(new VppUserToCreate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetStringOrNull(4)));
+        }
+
+        using (var command = c.Command(t, """
+            SELECT mu.client_user_id, u.user_principal_name FROM managed_users mu JOIN directory_users u ON u.id = mu.directory_user_id
+            WHERE mu.token_key = $k AND mu.retired_at IS NULL AND u.removed_at IS NOT NULL ORDER BY u.user_principal_name
+            """, k))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
+        return plan;
+    }
+
+    private sealed record AssetRow(string AdamId, string PricingParam, string? Name, long Available, bool Unlimited);
+
+    private static Dictionary<long, AssetRow> ReadAssets(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    {
+        using var command = c.Command(t, """
+            SELECT a.asset_key, a.adam_id, a.pricing_param, m.name, a.available_count, a.total_count
+            FROM assets a LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id WHERE a.token_key = $k
+            """, ("$k", tokenKey));
+        using var reader = command.ExecuteReader();
+        var assets = new Dictionary<long, AssetRow>();
+        while (reader.Read())
+            assets[reader.GetInt64(0)] = new AssetRow(reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetInt64(4),
+                reader.GetInt64(5) >= int.MaxValue);
+        return assets;
+    }
+}

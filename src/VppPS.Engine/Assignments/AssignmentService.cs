@@ -1,0 +1,361 @@
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Store;
+using VppPS.Engine.Sync;
+using VppPS.Engine.Tokens;
+
+namespace VppPS.Engine.Assignments;
+
+/// <summary>Which app or book: an adamId or a name, optionally narrowed to a token and a pricing.</summary>
+public sealed record AssetSelector(string? AdamId, string? Name, string? Token, string? PricingParam = null, Guid? TokenId = null)
+{
+    public override string ToString() => Name ?? AdamId ?? "?";
+}
+
+public sealed record SetAssignmentRequest(AssetSelector App, string Group, AssignmentIntent Intent, LicenseType? LicenseType, bool AllowShortage);
+
+/// <summary>The outcome of Set-VppAssignment: the assignment, and what applying it did (or would do).</summary>
+public sealed record SetAssignmentResult(VppAssignment Assignment, ApplyResult? Applied, IReadOnlyList<PlanItem> Plan);
+
+/// <summary>
+/// Assignments of apps and books to groups, the rules that keep them sound (books only to user
+/// groups as Required with user licensing; no Available for device groups; device licensing
+/// only where Apple allows it; user-to-device only for Required; device-to-user never), and
+/// never more licenses than owned. Changes are applied at Apple at once, under the token's sync lock.
+/// </summary>
+public sealed class AssignmentService
+{
+    private readonly VppContext _context;
+    private readonly TokenService _tokens;
+
+    public AssignmentService(VppContext context)
+    {
+        _context = context;
+        _tokens = new TokenService(context);
+    }
+
+    private sealed record AssetRow(long TokenKey, Guid TokenId, string TokenName, string AdamId, string PricingParam, string ProductType, string? Name,
+        bool DeviceAssignable, bool Revocable, long Available);
+
+    private sealed record GroupRow(long Key, string Name, string Kind);
+
+    public async Task<SetAssignmentResult> SetAsync(SetAssignmentRequest request, bool whatIf, CancellationToken cancellationToken)
+    {
+        var asset = ResolveAsset(request.App);
+        var group = ResolveGroup(request.Group);
+        var isBook = asset.ProductType == "Book";
+        var licenseType = request.LicenseType ?? (group.Kind == "Device" ? LicenseType.Device : LicenseType.User);
+        Validate(asset, group, request.Intent, licenseType, isBook);
+        var token = _tokens.Get(asset.TokenId);
+        TokenService.EnsureWritable(token);
+
+        var now = _context.Clock.UtcNow.ToStored();
+        var id = Guid.NewGuid();
+        IReadOnlyList<PlanItem> planItems = [];
+        VppAssignment assignment;
+        Func<SqliteConnection, SqliteTransaction, VppAssignment> change = (c, t) =>
+        {
+            var existing = ReadExisting(c, t, asset, group);
+            if (existing is { } old)
+            {
+                if (old.LicenseType == LicenseType.Device && licenseType == LicenseType.User)
+                    throw Refuse("VppDeviceToUserLicensing", $"'{asset.Name ?? asset.AdamId}' is licensed to the devices of '{group.Name}'; Apple cannot move device licenses to users. " +
+                        $"Remove the assignment with Remove-VppAssignment -ReclaimLicenses, then assign it again with -LicenseType User.");
+                if (old.LicenseType == LicenseType.User && licenseType == LicenseType.Device && request.Intent != AssignmentIntent.Required)
+                    throw Refuse("VppUserToDeviceNotRequired", $"Moving '{asset.Name ?? asset.AdamId}' from user to device licensing is allowed only with -Intent Required.");
+                id = old.Id;
+                c.Execute(t, "UPDATE assignments SET intent = $i, license_type = $l, allow_shortage = $s, updated_at = $now WHERE id = $id",
+                    ("$i", request.Intent.ToString()), ("$l", licenseType.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$now", now), ("$id", id.ToString()));
+            }
+            else
+                c.Execute(t, """
+                    INSERT INTO assignments (id, token_key, adam_id, pricing_param, product_type, group_key, intent, license_type, allow_shortage, created_at, updated_at)
+                    VALUES ($id, $k, $a, $p, $type, $g, $i, $l, $s, $now, $now)
+                    """, ("$id", id.ToString()), ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$type", asset.ProductType),
+                    ("$g", group.Key), ("$i", request.Intent.ToString()), ("$l", licenseType.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$now", now));
+            // Never more than owned: refuse, with the shortage, unless told to license up to what is available.
+            var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name);
+            if (plan.Shortages.TryGetValue((asset.AdamId, asset.PricingParam), out var shortage) && !request.AllowShortage && !whatIf)
+                throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
+                    $"Not enough licenses: '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {shortage.Needed} new license(s) and {shortage.Available} are available " +
+                    $"({shortage.Needed - shortage.Available} short). Buy more in Apple Business/School Manager and sync, assign a smaller group, " +
+                    "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
+            planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser).ToList();
+            var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
+            if (!whatIf)
+                _context.Journal.Write(c, t, $"assignment:{asset.Name ?? asset.AdamId} -> {group.Name}", existing is null ? "Add" : "Set",
+                    $"{asset.Name ?? asset.AdamId} ({asset.AdamId}, {token.Name}) {request.Intent} for {group.Kind.ToLowerInvariant()} group '{group.Name}' with {licenseType.ToString().ToLowerInvariant()} licensing" +
+                    (request.AllowShortage ? ", shortage allowed" : ""));
+            return result;
+        };
+        if (whatIf)
+        {
+            assignment = _context.Store.Trial(change);
+            return new SetAssignmentResult(assignment, null, planItems);
+        }
+        assignment = _context.Store.Write(change);
+        var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+        return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
+    }
+
+    public IReadOnlyList<VppAssignment> List() => _context.Store.Read(c => Query(c, null, "", []));
+
+    public VppAssignment Get(Guid id) => _context.Store.Read(c => Read(c, null, id))
+        ?? throw new VppException(VppErrorKind.NotFound, "VppAssignmentNotFound", $"No assignment has the id {id}. Run Get-VppAssignment.", id);
+
+    /// <summary>Removes an assignment; licenses it gave stay (as in Intune) unless <paramref name="reclaim"/>.</summary>
+    public async Task<ApplyResult?> RemoveAsync(Guid id, bool reclaim, CancellationToken cancellationToken)
+    {
+        var assignment = Get(id);
+        var token = _tokens.Get(_context.Store.Read(c => Guid.Parse((string)c.Scalar(null, "SELECT t.id FROM assignments s JOIN tokens t ON t.key = s.token_key WHERE s.id = $id", ("$id", id.ToString()))!)));
+        ApplyResult? applied = null;
+        if (reclaim)
+        {
+            TokenService.EnsureWritable(token);
+            // Reclaiming is what Uninstall does: apply that, then forget the assignment.
+            _context.Store.Write((c, t) => c.Execute(t, "UPDATE assignments SET intent = 'Uninstall' WHERE id = $id", ("$id", id.ToString())));
+            applied = await ApplyAsync(token, refreshCounts: false, cancellationToken).ConfigureAwait(false);
+        }
+        _context.Store.Write((c, t) =>
+        {
+            c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", id.ToString()));
+            c.Execute(t, "DELETE FROM assignments WHERE id = $id", ("$id", id.ToString()));
+            _context.Journal.Write(c, t, $"assignment:{assignment.App ?? assignment.AdamId} -> {assignment.Group}", "Remove",
+                reclaim ? $"assignment removed; {applied?.Disassociated ?? 0} license(s) reclaimed" : "assignment removed; the licenses it gave stay assigned (use -ReclaimLicenses to take them back)");
+        });
+        return applied;
+    }
+
+    /// <summary>A member asks for an app (self-service) or the admin grants one directly with <paramref name="force"/>.</summary>
+    public async Task<ApplyResult> AddLicenseAsync(AssetSelector app, string? userPrincipalName, string? serialNumber, bool force, CancellationToken cancellationToken)
+    {
+        var asset = ResolveAsset(app);
+        var token = _tokens.Get(asset.TokenId);
+        TokenService.EnsureWritable(token);
+        var kind = userPrincipalName is not null ? 0 : 1;
+        if (asset.ProductType == "Book" && kind == 1)
+            throw Refuse("VppBookToDevice", $"'{asset.Name ?? asset.AdamId}' is a book: books are licensed to users only. Give -User instead.");
+        if (kind == 1 && !asset.DeviceAssignable)
+            throw Refuse("VppNotDeviceAssignable", $"'{asset.Name ?? asset.AdamId}' cannot be licensed to devices (Apple says it is not device-assignable). Give -User instead.");
+        _context.Store.Write((c, t) =>
+        {
+            var memberKey = kind == 0
+                ? (long?)c.Scalar(t, "SELECT user_key FROM directory_users WHERE (user_principal_name = $x OR lower(mail) = lower($x)) AND removed_at IS NULL", ("$x", userPrincipalName))
+                : (long?)c.Scalar(t, "SELECT device_key FROM directory_devices WHERE serial_number = $x AND removed_at IS NULL", ("$x", serialNumber));
+            var who = userPrincipalName ?? serialNumber!;
+            if (memberKey is null)
+                throw new VppException(VppErrorKind.NotFound, "VppDirectoryMemberNotFound",
+                    $"'{who}' is not in the VppPS directory. Add it to a group with Add-VppGroupMember (or Import-VppDirectory) first.", who);
+            var covered = (long)c.Scalar(t, """
+                SELECT count(*) FROM assignments s JOIN directory_groups g ON g.group_key = s.group_key JOIN group_members gm ON gm.group_key = s.group_key
+                WHERE s.token_key = $k AND s.adam_id = $a AND s.pricing_param = $p AND s.intent IN ('Required', 'Available') AND gm.member_key = $m
+                  AND ((g.kind = 'User' AND $kind = 0) OR (g.kind = 'Device' AND $kind = 1))
+                """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$m", memberKey), ("$kind", kind))! > 0;
+            if (!covered && !force)
+                throw Refuse("VppLicenseNotAssigned",
+                    $"No Required or Available assignment of '{asset.Name ?? asset.AdamId}' covers '{who}'. Assign the app to a group the member is in (Set-VppAssignment), or grant it directly with -Force.");
+            c.Execute(t, """
+                INSERT INTO license_requests (token_key, adam_id, pricing_param, target_kind, member_key, forced, requested_at) VALUES ($k, $a, $p, $kind, $m, $f, $now)
+                ON CONFLICT DO UPDATE SET forced = max(forced, excluded.forced)
+                """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$kind", kind), ("$m", memberKey), ("$f", !covered ? 1 : 0),
+                ("$now", _context.Clock.UtcNow.ToStored()));
+            _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Request", $"license of {asset.Name ?? asset.AdamId} ({token.Name}) requested for {who}{(covered ? "" : " (direct, -Force)")}");
+        });
+        return await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes licenses back at Apple: for some users, devices, a group's members, or all; VppPS's own unless <paramref name="includeUnmanaged"/>.</summary>
+    public async Task<ApplyResult> RemoveLicensesAsync(AssetSelector app, string[]? users, string[]? devices, string? groupName, bool all, bool includeUnmanaged,
+        Func<string, bool> confirm, CancellationToken cancellationToken)
+    {
+        var asset = ResolveAsset(app);
+        if (!asset.Revocable)
+            throw Refuse("VppLicenseIrrevocable", $"'{asset.Name ?? asset.AdamId}' licenses cannot be reclaimed: Apple marks {(asset.ProductType == "Book" ? "books" : "this asset")} irrevocable.");
+        var token = _tokens.Get(asset.TokenId);
+        var changes = _context.Store.Read(c =>
+        {
+            var where = new List<string>();
+            var parameters = new List<(string, object?)> { ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam) };
+            if (!all)
+            {
+                var any = new List<string>();
+                for (var i = 0; i < (users?.Length ?? 0); i++)
+                {
+                    any.Add($"(l.target_kind = 0 AND (l.target = $u{i} OR l.target IN (SELECT mu.client_user_id FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND (du.user_principal_name = $u{i} OR lower(du.mail) = lower($u{i})))))");
+                    parameters.Add(($"$u{i}", users![i]));
+                }
+                for (var i = 0; i < (devices?.Length ?? 0); i++)
+                {
+                    any.Add($"(l.target_kind = 1 AND l.target = upper($d{i}))");
+                    parameters.Add(($"$d{i}", devices![i]));
+                }
+                if (groupName is not null)
+                {
+                    var group = ResolveGroup(groupName);
+                    any.Add(group.Kind == "Device"
+                        ? "(l.target_kind = 1 AND l.target IN (SELECT d.serial_number FROM group_members gm JOIN directory_devices d ON d.device_key = gm.member_key WHERE gm.group_key = $g))"
+                        : "(l.target_kind = 0 AND l.target IN (SELECT mu.client_user_id FROM group_members gm JOIN directory_users du ON du.user_key = gm.member_key JOIN managed_users mu ON mu.directory_user_id = du.id AND mu.token_key = $k WHERE gm.group_key = $g))");
+                    parameters.Add(("$g", group.Key));
+                }
+                if (any.Count == 0)
+                    throw Refuse("VppNoLicenseTarget", "Say whose licenses to reclaim: -User, -Device, -Group, or -All.");
+                where.Add("(" + string.Join(" OR ", any) + ")");
+            }
+            if (!includeUnmanaged)
+                where.Add("EXISTS (SELECT 1 FROM managed_licenses ml WHERE ml.token_key = $k AND ml.adam_id = $a AND ml.pricing_param = $p AND ml.target_kind = l.target_kind AND ml.target = l.target)");
+            using var command = c.Command(null, $"""
+                SELECT a.asset_key, l.target_kind, l.target FROM licenses l JOIN assets a ON a.asset_key = l.asset_key
+                WHERE a.token_key = $k AND a.adam_id = $a AND a.pricing_param = $p {(where.Count > 0 ? "AND " + string.Join(" AND ", where) : "")}
+                ORDER BY l.target
+                """, parameters.ToArray());
+            using var reader = command.ExecuteReader();
+            var list = new List<LicenseChange>();
+            while (reader.Read())
+                list.Add(new LicenseChange(reader.GetInt64(0), asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2), reader.GetString(2), null, null, null, "reclaimed with Remove-VppAppLicense"));
+            return list;
+        });
+        if (changes.Count == 0 || !confirm($"Reclaim {changes.Count} license(s) of '{asset.Name ?? asset.AdamId}' under '{token.Name}' at Apple"))
+            return new ApplyResult { Token = token.Name };
+        // Whoever asked for it directly no longer does.
+        _context.Store.Write((c, t) =>
+        {
+            foreach (var change in changes)
+                c.Execute(t, change.TargetKind == 0
+                    ? "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 0 AND member_key IN (SELECT du.user_key FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND mu.client_user_id = $x)"
+                    : "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 1 AND member_key IN (SELECT device_key FROM directory_devices WHERE serial_number = $x)",
+                    ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$x", change.Target));
+        });
+        using var syncLock = SyncLock.Acquire(_context, token);
+        var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
+        _context.Store.Write((c, t) => _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Reclaim",
+            $"{result.Disassociated} license(s) of {asset.Name ?? asset.AdamId} ({token.Name}) reclaimed{(includeUnmanaged ? ", including licenses assigned outside VppPS" : "")}, {result.Failed} failed"));
+        var stillWanted = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, asset.TokenKey, token.Name)).Associations.Count(a => a.AdamId == asset.AdamId);
+        if (stillWanted > 0)
+            _context.Observer.Warning($"{stillWanted} of these targets are still in a Required assignment of '{asset.Name ?? asset.AdamId}': the next sync gives them a license again. Change the assignment or the group to keep them without it.");
+        return result;
+    }
+
+    /// <summary>The plans of every token (or one), as items.</summary>
+    public IReadOnlyList<PlanItem> PlanItems(VppToken? only)
+    {
+        var errors = _context.Store.Read(c =>
+        {
+            using var command = c.Command(null, "SELECT adam_id, pricing_param, target_kind, target, coalesce(error_number || ' ', '') || coalesce(error_message, '') FROM license_failures");
+            using var reader = command.ExecuteReader();
+            var map = new Dictionary<(string, string, int, string), string>();
+            while (reader.Read()) map[(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3))] = reader.GetString(4);
+            return map;
+        });
+        var applier = new AssignmentApplier(_context);
+        return (only is null ? _tokens.List() : [only]).SelectMany(t => applier.Plan(t).Items(errors)).ToList();
+    }
+
+    /// <summary>Applies the token's plan now, holding the token's sync lock.</summary>
+    public async Task<ApplyResult> ApplyAsync(VppToken token, bool refreshCounts, CancellationToken cancellationToken)
+    {
+        using var syncLock = SyncLock.Acquire(_context, token);
+        return await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ApplyAsync(token, client, refreshCounts, cancellationToken)).ConfigureAwait(false);
+    }
+
+    private static void Validate(AssetRow asset, GroupRow group, AssignmentIntent intent, LicenseType licenseType, bool isBook)
+    {
+        var name = asset.Name ?? asset.AdamId;
+        if (isBook)
+        {
+            if (group.Kind != "User")
+                throw Refuse("VppBookToDeviceGroup", $"'{name}' is a book: books are assigned to user groups only. Use a user group (New-VppGroup -Kind User).");
+            if (intent != AssignmentIntent.Required)
+                throw Refuse("VppBookNotRequired", $"'{name}' is a book: books are assigned as Required only. Use -Intent Required.");
+            if (licenseType != LicenseType.User)
+                throw Refuse("VppBookDeviceLicensing", $"'{name}' is a book: books are licensed to users only. Use -LicenseType User.");
+            return;
+        }
+        if (intent == AssignmentIntent.Available && group.Kind == "Device")
+            throw Refuse("VppAvailableToDeviceGroup", $"Available is for users who ask for an app; it cannot target the device group '{group.Name}'. Use -Intent Required or Uninstall, or a user group.");
+        if (group.Kind == "Device" && licenseType == LicenseType.User)
+            throw Refuse("VppUserLicensingForDevices", $"'{group.Name}' is a device group: devices have no Apple Account, so they need -LicenseType Device.");
+        if (licenseType == LicenseType.Device && !asset.DeviceAssignable)
+            throw Refuse("VppNotDeviceAssignable", $"'{name}' cannot be licensed to devices (Apple says it is not device-assignable). Use -LicenseType User with a user group.");
+        if (licenseType == LicenseType.Device && group.Kind == "User" && intent == AssignmentIntent.Available)
+            throw Refuse("VppAvailableDeviceLicensing", "Available assignments license users who ask; use -LicenseType User, or -Intent Required to license the members' devices.");
+    }
+
+    private static VppException Refuse(string id, string message) => new(VppErrorKind.InvalidArgument, id, message);
+
+    private AssetRow ResolveAsset(AssetSelector selector)
+    {
+        var rows = _context.Store.Read(c =>
+        {
+            using var command = c.Command(null, """
+                SELECT a.token_key, t.id, t.name, a.adam_id, a.pricing_param, a.product_type, m.name, a.device_assignable, a.revocable, a.available_count
+                FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
+                WHERE ($id IS NULL OR a.adam_id = $id) AND ($name IS NULL OR lower(m.name) = lower($name) OR a.adam_id = $name)
+                  AND ($token IS NULL OR lower(t.name) = lower($token)) AND ($tid IS NULL OR t.id = $tid) AND ($p IS NULL OR a.pricing_param = $p)
+                ORDER BY t.name, a.pricing_param
+                """, ("$id", selector.AdamId), ("$name", selector.Name), ("$token", selector.Token), ("$tid", selector.TokenId?.ToString()), ("$p", selector.PricingParam));
+            using var reader = command.ExecuteReader();
+            var list = new List<AssetRow>();
+            while (reader.Read())
+                list.Add(new AssetRow(reader.GetInt64(0), Guid.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                    reader.GetStringOrNull(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetInt64(9)));
+            return list;
+        });
+        if (rows.Count == 0)
+            throw new VppException(VppErrorKind.NotFound, "VppAppNotFound",
+                $"No synced app or book matches '{selector}'{(selector.Token is null ? "" : $" under '{selector.Token}'")}. Check Get-VppLicensedApp / Get-VppLicensedBook, or run Sync-VppToken first.", selector.ToString());
+        if (rows.Count > 1)
+            throw new VppException(VppErrorKind.InvalidArgument, "VppAppAmbiguous",
+                $"'{selector}' is bought under several tokens or pricings ({string.Join("; ", rows.Select(r => $"{r.TokenName} {r.PricingParam}"))}). Name one with -Token (and -PricingParam), or pipe it from Get-VppLicensedApp.", selector.ToString());
+        return rows[0];
+    }
+
+    private GroupRow ResolveGroup(string name) => _context.Store.Read(c =>
+    {
+        using var command = c.Command(null, "SELECT group_key, name, kind FROM directory_groups WHERE name = $n", ("$n", name));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new GroupRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+    }) ?? throw new VppException(VppErrorKind.NotFound, "VppGroupNotFound", $"No group is named '{name}'. Create it with New-VppGroup, or see Get-VppGroup.", name);
+
+    private sealed record ExistingRow(Guid Id, LicenseType LicenseType);
+
+    private static ExistingRow? ReadExisting(SqliteConnection c, SqliteTransaction t, AssetRow asset, GroupRow group)
+    {
+        using var command = c.Command(t, "SELECT id, license_type FROM assignments WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND group_key = $g",
+            ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$g", group.Key));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new ExistingRow(Guid.Parse(reader.GetString(0)), Enum.Parse<LicenseType>(reader.GetString(1))) : null;
+    }
+
+    private static VppAssignment? Read(SqliteConnection c, SqliteTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
+
+    private static List<VppAssignment> Query(SqliteConnection c, SqliteTransaction? t, string where, (string, object?)[] parameters)
+    {
+        using var command = c.Command(t, $"""
+            SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,
+                   (SELECT count(*) FROM managed_licenses ml WHERE ml.assignment_id = s.id)
+            FROM assignments s JOIN tokens tk ON tk.key = s.token_key JOIN directory_groups g ON g.group_key = s.group_key
+            LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id{where}
+            ORDER BY lower(coalesce(m.name, s.adam_id)), lower(g.name)
+            """, parameters);
+        using var reader = command.ExecuteReader();
+        var list = new List<VppAssignment>();
+        while (reader.Read())
+            list.Add(new VppAssignment
+            {
+                Id = Guid.Parse(reader.GetString(0)),
+                App = reader.GetStringOrNull(1),
+                AdamId = reader.GetString(2),
+                PricingParam = reader.GetString(3),
+                ProductType = reader.GetString(4),
+                Token = reader.GetString(5),
+                Group = reader.GetString(6),
+                GroupKind = reader.GetString(7),
+                Intent = Enum.Parse<AssignmentIntent>(reader.GetString(8)),
+                LicenseType = Enum.Parse<LicenseType>(reader.GetString(9)),
+                AllowShortage = reader.GetInt64(10) != 0,
+                CreatedDateTime = reader.GetString(11).ToDate(),
+                LastModifiedDateTime = reader.GetString(12).ToDate(),
+                LicensedCount = reader.GetInt64(13),
+            });
+        return list;
+    }
+}

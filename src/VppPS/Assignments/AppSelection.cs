@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using VppPS.Engine.Assignments;
+using VppPS.Infrastructure;
+using VppPS.Tokens;
+
+namespace VppPS.Assignments;
+
+/// <summary>
+/// How the assignment cmdlets name an app or book: -App (a name or an adamId) with -Token and
+/// -PricingParam when it is bought several times, or objects of Get-VppLicensedApp/Book piped in.
+/// </summary>
+public abstract class AppSelectionCmdlet : VppCmdlet
+{
+    protected const string ByApp = "ByApp";
+    protected const string ByInputObject = "ByInputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByApp)]
+    [ValidateNotNullOrEmpty]
+    public string App { get; set; } = "";
+
+    /// <summary>Apps or books from Get-VppLicensedApp / Get-VppLicensedBook.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObject, ValueFromPipeline = true)]
+    public PSObject? InputObject { get; set; }
+
+    [Parameter(ParameterSetName = ByApp)]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    public string? Token { get; set; }
+
+    [Parameter(ParameterSetName = ByApp)]
+    [ValidateSet("STDQ", "PLUS")]
+    public string? PricingParam { get; set; }
+
+    protected AssetSelector Selection()
+    {
+        if (ParameterSetName != ByInputObject)
+            return IsAdamId(App) ? new AssetSelector(App, null, Token, PricingParam) : new AssetSelector(null, App, Token, PricingParam);
+        string? Property(string name) => InputObject!.Properties[name]?.Value?.ToString();
+        var tokenId = Guid.TryParse(Property("TokenId"), out var id) ? id : (Guid?)null;
+        var adamId = Property("AdamId") ?? throw new PSArgumentException("Pipe apps or books from Get-VppLicensedApp or Get-VppLicensedBook (objects with AdamId).");
+        return new AssetSelector(adamId, null, tokenId is null ? Property("Token") : null, Property("PricingParam"), tokenId) { };
+    }
+
+    private static bool IsAdamId(string text) => text.Length > 0 && text.All(char.IsAsciiDigit);
+}

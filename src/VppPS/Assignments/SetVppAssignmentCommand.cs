@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using VppPS.Engine.Assignments;
+
+namespace VppPS.Assignments;
+
+/// <summary>
+/// Assigns an app or book to a group with an intent and licensing type, then gives or takes back
+/// exactly the licenses that follow, never more than owned. -WhatIf writes the plan as objects.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "VppAssignment", SupportsShouldProcess = true, DefaultParameterSetName = ByApp)]
+[OutputType(typeof(VppAssignment), typeof(PlanItem))]
+public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
+{
+    [Parameter(Mandatory = true)]
+    [ArgumentCompleter(typeof(Directory.GroupNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Group { get; set; } = "";
+
+    [Parameter(Mandatory = true)]
+    [ValidateSet("Required", "Available", "Uninstall")]
+    public string Intent { get; set; } = "";
+
+    /// <summary>User or Device; by default Device for device groups and User for user groups.</summary>
+    [Parameter]
+    [ValidateSet("User", "Device")]
+    public string? LicenseType { get; set; }
+
+    /// <summary>Record the assignment even when licenses are short; members are licensed up to what is available.</summary>
+    [Parameter]
+    public SwitchParameter AllowShortage { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var request = new SetAssignmentRequest(Selection(), Group, Enum.Parse<AssignmentIntent>(Intent, true),
+            LicenseType is null ? null : Enum.Parse<Engine.Assignments.LicenseType>(LicenseType, true), AllowShortage);
+        var target = $"{request.App} -> group '{Group}'";
+        if (!ShouldProcess(target, $"Assign as {Intent}{(LicenseType is null ? "" : $" with {LicenseType} licensing")} and give or take back the licenses that follow"))
+        {
+            // -WhatIf: the plan, computed by the code that would apply it, as objects.
+            if (MyInvocation.BoundParameters.ContainsKey("WhatIf") && TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: true, CancelToken).GetAwaiter().GetResult(), out var trial, target))
+                WriteObject(trial.Plan, enumerateCollection: true);
+            return;
+        }
+        if (!TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: false, CancelToken).GetAwaiter().GetResult(), out var result, target)) return;
+        if (result.Applied is { } applied)
+            WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, {applied.UsersCreated} VPP users created, " +
+                         $"{applied.Failed} failed, {applied.Waiting} waiting for licenses ({applied.Requests} requests).");
+        if (result.Applied is { Waiting: > 0 } waiting)
+            WriteWarning($"{waiting.Waiting} member(s) wait for a license of {result.Assignment.App ?? result.Assignment.AdamId}: they get one when licenses are bought or freed (next sync). See Get-VppAssignmentPlan.");
+        if (result.Applied is { Failed: > 0 } failed)
+            WriteWarning($"Apple refused {failed.Failed} license(s); they are retried at the next sync. See Get-VppAssignmentPlan for Apple's errors.");
+        WriteObject(result.Assignment);
+    }
+}
