@@ -35,6 +35,16 @@
         'Register-VppSyncSchedule'
         'Unregister-VppSyncSchedule'
         'Get-VppSyncSchedule'
+        'New-VppGroup'
+        'Get-VppGroup'
+        'Remove-VppGroup'
+        'Add-VppGroupMember'
+        'Remove-VppGroupMember'
+        'Get-VppGroupMember'
+        'Import-VppDirectory'
+        'Get-VppDirectoryUser'
+        'Remove-VppDirectoryUser'
+        'Get-VppDevice'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -37,6 +37,9 @@ public sealed class VppSession
 
     public VppConfiguration Configuration => Settings.Current(FolderSource);
 
+    /// <summary>A session of its own on <paramref name="folder"/>, not shared (tests: no process-wide VPPPS_HOME).</summary>
+    internal static VppSession ForFolder(string folder) => new(folder, "Test");
+
     /// <summary>The session for the data folder in effect now (VPPPS_HOME may change between calls).</summary>
     public static VppSession Current()
     {

@@ -395,6 +395,6 @@ public sealed class DirectoryService
         CreatedDateTime = group.CreatedAt.ToDate(), MemberCount = members,
     };
 
-    internal static VppException GroupNotFound(string name) => new(VppErrorKind.NotFound, "VppGroupNotFound",
+    public static VppException GroupNotFound(string name) => new(VppErrorKind.NotFound, "VppGroupNotFound",
         $"No group is named '{name}'. Run Get-VppGroup to list the groups, or create it with New-VppGroup -Name '{name}' -Kind User|Device.", name);
 }

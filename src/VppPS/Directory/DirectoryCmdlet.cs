@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using VppPS.Engine;
+using VppPS.Engine.Directories;
+using VppPS.Infrastructure;
+
+namespace VppPS.Directory;
+
+/// <summary>What the directory cmdlets share: the group a command works on, and streaming reads.</summary>
+public abstract class DirectoryCmdlet : VppCmdlet
+{
+    /// <summary>The group named, or a terminating error: no pipeline item can go into a group that does not exist.</summary>
+    internal VppGroup RequireGroup(string name)
+    {
+        if (!TryRun(c => new DirectoryService(c).ListGroups(), out var groups)) throw new PipelineStoppedException();
+        var group = groups.FirstOrDefault(g => string.Equals(g.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (group is null) ThrowTerminatingError(ErrorMapper.ToErrorRecord(DirectoryService.GroupNotFound(name), name));
+        return group!;
+    }
+
+    /// <summary>A service for reads streamed on the pipeline thread (no worker thread, no observer).</summary>
+    internal DirectoryService ReadService() => new(new VppContext(VppSession.Current(), MyInvocation.MyCommand.Name, NullObserver.Instance));
+
+    /// <summary>Writes what <paramref name="items"/> yields, one at a time, turning engine errors into errors of this command.</summary>
+    internal void Stream<T>(Func<IEnumerable<T>> items, Func<T, bool>? keep = null, object? target = null)
+    {
+        try
+        {
+            foreach (var item in items())
+            {
+                if (Stopping) break;
+                if (keep is null || keep(item)) WriteObject(item);
+            }
+        }
+        catch (VppException e)
+        {
+            var record = ErrorMapper.ToErrorRecord(e, target);
+            if (ErrorMapper.IsTerminating(e)) ThrowTerminatingError(record);
+            WriteError(record);
+        }
+    }
+
+    internal static List<WildcardPattern>? Patterns(string[]? names) =>
+        names is null || names.Length == 0 ? null : names.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+}
