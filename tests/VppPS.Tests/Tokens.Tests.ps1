@@ -248,26 +248,30 @@ Describe 'Get-VppToken, Set-VppToken, Update-VppToken, Remove-VppToken, Test-Vpp
     }
 
     It 'keeps a token under which VppPS holds licenses unless told what to do with them' {
-        $token = Get-VppToken -Name 'Riverside High School'
-        # Until Set-VppAssignment exists, record by hand two licenses VppPS assigned (both exist at the simulator).
-        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'VppPS.Engine' }
-        $connection = $engine.GetType('VppPS.Engine.VppSession')::Current().Store.OpenConnection()
-        try {
-            foreach ($user in 'rusd-rhs-t-0001', 'rusd-rhs-t-0002') {
-                $command = $connection.CreateCommand()
-                $command.CommandText = "INSERT INTO managed_licenses SELECT key, '361285480', 'STDQ', 0, '$user', 'test', '2026-01-01' FROM tokens WHERE id = '$($token.Id)'"
-                $null = $command.ExecuteNonQuery()
-            }
-        } finally { $connection.Dispose() }
+        Set-VppConfiguration -StatusPollIntervalSeconds 0 -Confirm:$false
+        Sync-VppToken -Name 'Riverside High School' | Out-Null
+        New-VppGroup -Name 'Lab iPads' -Kind Device | Out-Null
+        'LAB00001', 'LAB00002' | ForEach-Object { [pscustomobject]@{ SerialNumber = $_ } } | Add-VppGroupMember -Group 'Lab iPads'
+        Set-VppAssignment -App Keynote -Token 'Riverside High School' -Group 'Lab iPads' -Intent Required | Out-Null
+        $held = { (Invoke-SimControl $Sim 'locations/Riverside High School/assignments' -Method Get) | Where-Object { $_.adamId -eq '361285480' -and $_.serialNumber -like 'LAB*' } }
+        (& $held) | Should -HaveCount 2
 
         { Remove-VppToken -Name 'Riverside High School' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenHasLicenses,*' -ExpectedMessage '*-RevokeLicenses*-Force*'
         Get-VppToken -Name 'Riverside High School' | Should -Not -BeNullOrEmpty
-
-        $held = { (Invoke-SimControl $Sim 'locations/Riverside High School/assignments' -Method Get) | Where-Object { $_.adamId -eq '361285480' -and $_.clientUserId -in 'rusd-rhs-t-0001', 'rusd-rhs-t-0002' } }
-        (& $held) | Should -HaveCount 2
-        Set-VppConfiguration -StatusPollIntervalSeconds 0 -Confirm:$false
         Remove-VppToken -Name 'Riverside High School' -RevokeLicenses -Confirm:$false
         Get-VppToken -Name 'Riverside*' | Should -BeNullOrEmpty
         (& $held) | Should -BeNullOrEmpty
+    }
+
+    It 'removes with -Force, saying what stays at Apple' {
+        Set-VppConfiguration -StatusPollIntervalSeconds 0 -Confirm:$false
+        Sync-VppToken -Name 'Lincoln Middle School' | Out-Null
+        New-VppGroup -Name 'Lincoln iPads' -Kind Device | Out-Null
+        [pscustomobject]@{ SerialNumber = 'LMS00001' } | Add-VppGroupMember -Group 'Lincoln iPads'
+        Set-VppAssignment -App Keynote -Token 'Lincoln Middle School' -Group 'Lincoln iPads' -Intent Required | Out-Null
+        Remove-VppToken -Name 'Lincoln Middle School' -Force -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue
+        $warned | Should -Match 'stay assigned at Apple'
+        (Get-VppAuditLog -Target 'token:Lincoln*' -First 1).Summary | Should -Match 'left 1 license'
+        ((Invoke-SimControl $Sim 'locations/Lincoln Middle School/assignments' -Method Get) | Where-Object serialNumber -eq 'LMS00001') | Should -Not -BeNullOrEmpty
     }
 }

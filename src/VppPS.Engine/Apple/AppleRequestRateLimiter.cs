@@ -101,6 +101,9 @@ public sealed class AppleRequestRateLimiter : RateLimiter
         }
     }
 
+    /// <summary>For tests: called under the lock with each grant's timestamp, the moment it is granted.</summary>
+    internal Action<long>? OnGrant { get; set; }
+
     private bool TryGrant(out TimeSpan wait)
     {
         lock (_gate)
@@ -117,6 +120,7 @@ public sealed class AppleRequestRateLimiter : RateLimiter
             _oldest = (_oldest + 1) % _grants.Length;
             _lastGrant = _grants[(_oldest + _grants.Length - 1) % _grants.Length];
             _granted++;
+            OnGrant?.Invoke(_lastGrant);
             wait = TimeSpan.Zero;
             return true;
         }

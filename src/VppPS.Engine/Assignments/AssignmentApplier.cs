@@ -33,6 +33,7 @@ public sealed class AssignmentApplier
         if (refreshCounts) await RefreshCountsAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
 
+        _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name));
         var created = 0;
         if (plan.UsersToCreate.Count > 0)

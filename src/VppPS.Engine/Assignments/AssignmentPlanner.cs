@@ -58,6 +58,33 @@ public static class AssignmentPlanner
         WHERE r.token_key = $k AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
         """;
 
+    /// <summary>
+    /// Licenses VppPS gave whose assignment was removed without reclaiming ("kept") belong again
+    /// to an assignment that wants them, so that its Uninstall or removal reclaims them too.
+    /// </summary>
+    public static int AdoptKeptLicenses(SqliteConnection c, SqliteTransaction t, long tokenKey)
+    {
+        var k = ("$k", (object?)tokenKey);
+        var assets = new List<long>();
+        using (var command = c.Command(t, """
+            SELECT DISTINCT a.asset_key FROM managed_licenses ml
+            JOIN assets a ON a.token_key = ml.token_key AND a.adam_id = ml.adam_id AND a.pricing_param = ml.pricing_param
+            WHERE ml.token_key = $k AND ml.assignment_id IS NULL
+            """, k))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) assets.Add(reader.GetInt64(0));
+        if (assets.Count == 0) return 0;
+        return c.Execute(t, $"""
+            UPDATE managed_licenses SET
+                assignment_id = (SELECT w.assignment_id FROM ({Wanted}) w JOIN assets a ON a.asset_key = w.asset_key
+                                 WHERE a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param
+                                   AND w.kind = managed_licenses.target_kind AND w.target = managed_licenses.target AND w.assignment_id IS NOT NULL LIMIT 1)
+            WHERE token_key = $k AND assignment_id IS NULL
+              AND (SELECT a.asset_key FROM assets a WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param)
+                  IN ({string.Join(",", assets)})
+            """, k);
+    }
+
     public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName)
     {
         var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey };

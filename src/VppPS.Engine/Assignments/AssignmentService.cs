@@ -165,7 +165,7 @@ public sealed class AssignmentService
 
     /// <summary>Takes licenses back at Apple: for some users, devices, a group's members, or all; VppPS's own unless <paramref name="includeUnmanaged"/>.</summary>
     public async Task<ApplyResult> RemoveLicensesAsync(AssetSelector app, string[]? users, string[]? devices, string? groupName, bool all, bool includeUnmanaged,
-        Func<string, bool> confirm, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var asset = ResolveAsset(app);
         if (!asset.Revocable)
@@ -213,7 +213,7 @@ public sealed class AssignmentService
                 list.Add(new LicenseChange(reader.GetInt64(0), asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2), reader.GetString(2), null, null, null, "reclaimed with Remove-VppAppLicense"));
             return list;
         });
-        if (changes.Count == 0 || !confirm($"Reclaim {changes.Count} license(s) of '{asset.Name ?? asset.AdamId}' under '{token.Name}' at Apple"))
+        if (changes.Count == 0 || !_context.Observer.ShouldProcess($"{asset.Name ?? asset.AdamId} ({token.Name})", $"Reclaim {changes.Count} license(s) at Apple"))
             return new ApplyResult { Token = token.Name };
         // Whoever asked for it directly no longer does.
         _context.Store.Write((c, t) =>

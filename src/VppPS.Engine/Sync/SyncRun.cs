@@ -26,4 +26,7 @@ public sealed record SyncRun
     public string? Error { get; init; }
 
     public TimeSpan? Duration => EndDateTime - StartDateTime;
+
+    /// <summary>What applying the assignments after the pull did (this run only; not kept in the history).</summary>
+    public Assignments.ApplyResult? Applied { get; init; }
 }

@@ -1,4 +1,5 @@
 using VppPS.Engine.Apple;
+using VppPS.Engine.Assignments;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
 using VppPS.Engine.Tokens;
@@ -41,12 +42,14 @@ public sealed class SyncService
         AppleClient? used = null;
         try
         {
-            await _tokens.CallAsync(token, client =>
+            var applied = await _tokens.CallAsync(token, async client =>
             {
                 used = client;
-                return PullAsync(client, token, syncLock.TokenKey, state, full, runId, cancellationToken);
+                await PullAsync(client, token, syncLock.TokenKey, state, full, runId, cancellationToken).ConfigureAwait(false);
+                // Then what the assignments want: licenses freed or bought since, members who joined or left.
+                return await new AssignmentApplier(_context).ApplyAsync(_tokens.Get(token.Id), client, refreshCounts: false, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            return runs.Get(runId);
+            return runs.Get(runId) with { Applied = applied };
         }
         catch (Exception e) when (e is VppException or OperationCanceledException)
         {

@@ -18,7 +18,7 @@ public sealed class GetVppAssignmentCommand : VppCmdlet
     public string[]? App { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(Directory.GroupNameCompleter))]
+    [ArgumentCompleter(typeof(VppPS.Directory.GroupNameCompleter))]
     [SupportsWildcards]
     public string[]? Group { get; set; }
 
@@ -46,7 +46,7 @@ public sealed class RemoveVppAssignmentCommand : VppCmdlet
     public string App { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = "ByApp")]
-    [ArgumentCompleter(typeof(Directory.GroupNameCompleter))]
+    [ArgumentCompleter(typeof(VppPS.Directory.GroupNameCompleter))]
     public string Group { get; set; } = "";
 
     [Parameter(ParameterSetName = "ByApp")]
@@ -149,7 +149,7 @@ public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
     public string[]? Device { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(Directory.GroupNameCompleter))]
+    [ArgumentCompleter(typeof(VppPS.Directory.GroupNameCompleter))]
     public string? Group { get; set; }
 
     [Parameter]
@@ -162,8 +162,8 @@ public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
     protected override void ProcessRecord()
     {
         var app = Selection();
-        if (TryRun(c => new AssignmentService(c).RemoveLicensesAsync(app, User, Device, Group, All, IncludeUnmanaged,
-                what => ShouldProcess(app.ToString(), what), CancelToken).GetAwaiter().GetResult(), out var result, app.ToString()))
+        if (TryRun(c => new AssignmentService(c).RemoveLicensesAsync(app, User, Device, Group, All, IncludeUnmanaged, CancelToken).GetAwaiter().GetResult(),
+                out var result, app.ToString()))
             WriteObject(result);
     }
 }

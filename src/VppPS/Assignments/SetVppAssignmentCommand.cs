@@ -12,7 +12,7 @@ namespace VppPS.Assignments;
 public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
 {
     [Parameter(Mandatory = true)]
-    [ArgumentCompleter(typeof(Directory.GroupNameCompleter))]
+    [ArgumentCompleter(typeof(VppPS.Directory.GroupNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Group { get; set; } = "";
 

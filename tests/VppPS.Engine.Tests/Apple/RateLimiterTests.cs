@@ -18,6 +18,9 @@ public class RateLimiterTests
         var time = new VirtualTimeProvider();
         var limiter = new AppleRequestRateLimiter(15, TimeSpan.FromSeconds(1), time);
         var grants = new System.Collections.Concurrent.ConcurrentBag<long>();
+        // Recorded by the limiter at the moment of granting: reading the clock after the await
+        // could see a later time moved on by another caller's wait.
+        limiter.OnGrant = grants.Add;
 
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Task.Run(async () =>
         {
@@ -25,7 +28,6 @@ public class RateLimiterTests
             {
                 using var lease = await limiter.AcquireAsync();
                 Assert.True(lease.IsAcquired);
-                grants.Add(time.GetTimestamp());
             }
         })));
 
