@@ -52,15 +52,17 @@ function Invoke-Child([string] $script, [hashtable] $environment) {
 $syncScript = @'
 $ErrorActionPreference = 'Stop'
 Import-Module $env:BENCH_MODULE
-$null = Add-VppToken -Path $env:BENCH_TOKEN -AppleId bench@district.example -AccountType Education
+# Each run is a new installation: it takes the location over from the previous run.
+$null = Add-VppToken -Path $env:BENCH_TOKEN -AppleId bench@district.example -AccountType Education -ClaimFromExternalMdm -WarningAction SilentlyContinue
 $verbose = [System.Collections.Generic.List[string]]::new()
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$run = Sync-VppToken -Name Bench -Full -Verbose 4>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) } else { $_ } }
+# -Verbose (to count 429 answers) only where it is asked for: writing 1,200 verbose lines is not free.
+$run = Sync-VppToken -Name Bench -Full -Verbose:($env:BENCH_VERBOSE -eq '1') 4>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) } else { $_ } }
 $full = $watch.Elapsed.TotalSeconds
 $peak = [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB
 $result = [ordered]@{ full_seconds = $full; full_requests = $run.RequestCount; assignments = $run.AssignmentCount; users = $run.UserCount
     peak_working_set_mb = $peak; http_429 = @($verbose | Where-Object { $_ -match '-> 429' }).Count
-    phases = (@($verbose | Where-Object { $_ -match '^Bench: (read|saved)' }) -join ' ') }
+}
 if ($env:BENCH_INCREMENTAL) {
     $times = foreach ($i in 1..5) { $w = [Diagnostics.Stopwatch]::StartNew(); $apps = Get-VppLicensedApp; $w.Elapsed.TotalMilliseconds }
     $result.licensed_apps = @($apps).Count
@@ -89,25 +91,34 @@ try {
     # Floor and fast sync: the simulator's rate limit lifted so that the client's own cost is measured.
     $sim = Start-VppSimulator -Scenario (New-Scenario 1000) -NoServiceUrl
     $tokenFile = $sim.TokenFiles[0].FullName
-    $floorDb = Join-Path $work 'floor.db'
-    $floorOut = & dotnet run --project (Join-Path $root 'bench/SyncFloor') -c $Configuration --no-build -- --service-url $sim.ServiceUrl --token-file $tokenFile --db $floorDb
-    $floorOut | ForEach-Object { "sync.$_" }
-    $floor = [double](($floorOut | Select-String 'floor.seconds=([\d.]+)').Matches[0].Groups[1].Value)
-    # Bring the location back to its first state for the sync (the floor only read).
-    $r = Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $tokenFile; BENCH_SIM = $sim.Url; BENCH_INCREMENTAL = '1'
-                                     VPPPS_HOME = (Join-Path $work 'home-fast'); VPPPS_SERVICE_URL = $sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0' }
+    # This machine's timings vary from run to run: floor and sync run three times each, medians compared.
+    $floors = foreach ($i in 1..3) {
+        $floorOut = & dotnet run --project (Join-Path $root 'bench/SyncFloor') -c $Configuration --no-build -- --service-url $sim.ServiceUrl --token-file $tokenFile --db (Join-Path $work "floor$i.db")
+        if ($i -eq 1) { $floorOut | Select-Object -Skip 1 | ForEach-Object { Write-Host "sync.$_" } }
+        [double](($floorOut | Select-String 'floor.seconds=([\d.]+)').Matches[0].Groups[1].Value)
+    }
+    $floor = ($floors | Sort-Object)[1]
+    "sync.floor_seconds median=$([math]::Round($floor, 2)) all=[$(($floors | ForEach-Object { [math]::Round($_, 2) }) -join ', ')]"
+    $runs = foreach ($i in 1..3) {
+        Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $tokenFile; BENCH_SIM = $sim.Url; BENCH_INCREMENTAL = $(if ($i -eq 3) { '1' } else { '' })
+                                    VPPPS_HOME = (Join-Path $work "home-fast$i"); VPPPS_SERVICE_URL = $sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0' }
+    }
+    $r = $runs[2]
+    $fullTimes = $runs | ForEach-Object full_seconds
+    $r.full_seconds = ($fullTimes | Sort-Object)[1]
+    $r.peak_working_set_mb = ($runs | ForEach-Object peak_working_set_mb | Measure-Object -Maximum).Maximum
+    "sync.full_runs=[$(($fullTimes | ForEach-Object { [math]::Round($_, 2) }) -join ', ')]"
     Stop-VppSimulator -InputObject $sim
     $ratio = $r.full_seconds / $floor
-    "sync.full_seconds=$([math]::Round($r.full_seconds, 2)) requests=$($r.full_requests) assignments=$($r.assignments) users=$($r.users) target<10 $(if ($r.full_seconds -lt 10) { 'PASS' } else { 'FAIL' })"
-    "sync.phases: $($r.phases)"
+    "sync.full_seconds median=$([math]::Round($r.full_seconds, 2)) requests=$($r.full_requests) assignments=$($r.assignments) users=$($r.users) target<10 $(if ($r.full_seconds -lt 10) { 'PASS' } else { 'FAIL' })"
     "sync.full_vs_floor=$([math]::Round($ratio, 2)) target<=1.5 $(if ($ratio -le 1.5) { 'PASS' } else { 'FAIL' })"
-    "sync.peak_working_set_mb=$([math]::Round($r.peak_working_set_mb)) target<400 $(if ($r.peak_working_set_mb -lt 400) { 'PASS' } else { 'FAIL' })"
+    "sync.peak_working_set_mb max=$([math]::Round($r.peak_working_set_mb)) target<400 $(if ($r.peak_working_set_mb -lt 400) { 'PASS' } else { 'FAIL' })"
     "inventory.get_licensed_app_ms=$([math]::Round($r.get_licensed_app_ms, 1)) apps=$($r.licensed_apps) target<300 $(if ($r.get_licensed_app_ms -lt 300) { 'PASS' } else { 'FAIL' })"
     "sync.incremental_seconds=$([math]::Round($r.incremental_seconds, 3)) kind=$($r.incremental_kind) requests=$($r.incremental_requests) assignments_read=$($r.incremental_assignments) target<1 $(if ($r.incremental_seconds -lt 1) { 'PASS' } else { 'FAIL' })"
 
     if ($RateLimited) {
         $sim = Start-VppSimulator -Scenario (New-Scenario 15) -NoServiceUrl
-        $r = Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName
+        $r = Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName; BENCH_VERBOSE = '1'
                                          VPPPS_HOME = (Join-Path $work 'home-limited'); VPPPS_SERVICE_URL = $sim.ServiceUrl }
         Stop-VppSimulator -InputObject $sim
         $limitFloor = $r.full_requests / 15

@@ -22,7 +22,24 @@ internal sealed class PipelineObserver : IOperationObserver, IDisposable
 
     public void Warning(string message) => Post(c => c.WriteWarning(message));
 
-    public void Progress(int activityId, string activity, string status, int percent, bool completed = false) => Post(c =>
+    // A progress bar redrawn more often than a person can read costs the pipeline thread for
+    // nothing (a sync reports every page): updates closer than this are dropped.
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+    private readonly Dictionary<int, long> _lastProgress = [];
+
+    public void Progress(int activityId, string activity, string status, int percent, bool completed = false)
+    {
+        lock (_lastProgress)
+        {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (!completed && _lastProgress.TryGetValue(activityId, out var last) && System.Diagnostics.Stopwatch.GetElapsedTime(last, now) < ProgressInterval)
+                return;
+            _lastProgress[activityId] = now;
+        }
+        PostProgress(activityId, activity, status, percent, completed);
+    }
+
+    private void PostProgress(int activityId, string activity, string status, int percent, bool completed) => Post(c =>
     {
         var record = new ProgressRecord(activityId, activity, string.IsNullOrEmpty(status) ? activity : status)
         {
