@@ -4,14 +4,17 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-// SyncFloor --service-url URL --token-file FILE --db FILE
+// SyncFloor --service-url URL --token-file FILE --db FILE [--keyed]
 // A bare loop that downloads every page of assets, assignments and users (page 0, then the
 // rest 5 at a time, in order) and bulk-inserts the rows into SQLite in one transaction: what a
-// sync cannot do faster. Prints floor.seconds=... and the row counts.
+// sync cannot do faster. With --keyed the tables have the primary keys any sync needs to
+// merge later changes and answer "who holds this" (licenses by asset and target, users by id);
+// without, they are bare heaps. Prints floor.seconds=... and the row counts.
 string Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
 var serviceUrl = Arg("--service-url").TrimEnd('/') + "/";
 var token = File.ReadAllText(Arg("--token-file")).Trim();
 var dbPath = Arg("--db");
+var keyed = args.Contains("--keyed");
 File.Delete(dbPath);
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 5 }) { BaseAddress = new Uri(serviceUrl) };
@@ -19,9 +22,14 @@ http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer
 using var connection = new SqliteConnection($"Data Source={dbPath}");
 connection.Open();
 Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-Exec("CREATE TABLE assets (adam_id TEXT, pricing TEXT, total INTEGER, assigned INTEGER, available INTEGER, retired INTEGER);" +
-     "CREATE TABLE licenses (adam_id TEXT, pricing TEXT, kind INTEGER, target TEXT);" +
-     "CREATE TABLE users (client_user_id TEXT, email TEXT, status TEXT, invite TEXT, id_hash TEXT);");
+Exec(keyed
+    ? "CREATE TABLE assets (adam_id TEXT, pricing TEXT, total INTEGER, assigned INTEGER, available INTEGER, retired INTEGER, PRIMARY KEY (adam_id, pricing));" +
+      "CREATE TABLE licenses (adam_id TEXT, pricing TEXT, kind INTEGER, target TEXT, PRIMARY KEY (adam_id, pricing, kind, target)) WITHOUT ROWID;" +
+      "CREATE TABLE users (client_user_id TEXT PRIMARY KEY, email TEXT, status TEXT, invite TEXT, id_hash TEXT) WITHOUT ROWID;"
+    : "CREATE TABLE assets (adam_id TEXT, pricing TEXT, total INTEGER, assigned INTEGER, available INTEGER, retired INTEGER);" +
+      "CREATE TABLE licenses (adam_id TEXT, pricing TEXT, kind INTEGER, target TEXT);" +
+      "CREATE TABLE users (client_user_id TEXT, email TEXT, status TEXT, invite TEXT, id_hash TEXT);");
+if (keyed) Exec("PRAGMA cache_size = -131072;");
 
 var watch = Stopwatch.StartNew();
 using var transaction = connection.BeginTransaction();
@@ -41,7 +49,7 @@ using (var insert = Prepare("INSERT INTO licenses VALUES ($1,$2,$3,$4)", 4))
             user ?? e.GetProperty("serialNumber").GetString());
         licenses++;
     });
-using (var insert = Prepare("INSERT INTO users VALUES ($1,$2,$3,$4,$5)", 5))
+using (var insert = Prepare("INSERT OR REPLACE INTO users VALUES ($1,$2,$3,$4,$5)", 5))
     await ReadAll("users", "users", e =>
     {
         Bind(insert, e.GetProperty("clientUserId").GetString(), Opt(e, "email"), Opt(e, "status"), Opt(e, "inviteCode"), Opt(e, "idHash"));

@@ -22,7 +22,7 @@ public static class AssignmentPlanner
         JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'Device'
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_devices d ON d.device_key = gm.member_key AND d.removed_at IS NULL
-        WHERE s.token_key = $k AND s.intent = 'Required' AND s.license_type = 'Device'
+        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device'
         UNION ALL
         SELECT a.asset_key, 1, d.serial_number, d.serial_number, NULL, s.id, g.name,
                'Required for user group ''' || g.name || ''' (device of ' || u.user_principal_name || ')', s.created_at
@@ -32,7 +32,7 @@ public static class AssignmentPlanner
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
         JOIN directory_devices d ON d.owner_upn = u.user_principal_name AND d.removed_at IS NULL
-        WHERE s.token_key = $k AND s.intent = 'Required' AND s.license_type = 'Device'
+        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device'
         UNION ALL
         SELECT a.asset_key, 0, mu.client_user_id, u.user_principal_name, u.user_key, s.id, g.name,
                s.intent || ' for user group ''' || g.name || '''' || CASE WHEN s.intent = 'Available' THEN ', requested' ELSE '' END, s.created_at
@@ -42,7 +42,7 @@ public static class AssignmentPlanner
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
         LEFT JOIN managed_users mu ON mu.token_key = s.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
-        WHERE s.token_key = $k AND s.license_type = 'User' AND (s.intent = 'Required' OR (s.intent = 'Available' AND EXISTS (
+        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.license_type = 'User' AND (s.intent = 'Required' OR (s.intent = 'Available' AND EXISTS (
               SELECT 1 FROM license_requests r WHERE r.token_key = s.token_key AND r.adam_id = s.adam_id AND r.pricing_param = s.pricing_param
               AND r.target_kind = 0 AND r.member_key = u.user_key)))
         UNION ALL
@@ -55,7 +55,7 @@ public static class AssignmentPlanner
         LEFT JOIN directory_devices d ON r.target_kind = 1 AND d.device_key = r.member_key AND d.removed_at IS NULL
         LEFT JOIN directory_users u ON r.target_kind = 0 AND u.user_key = r.member_key AND u.removed_at IS NULL
         LEFT JOIN managed_users mu ON mu.token_key = r.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
-        WHERE r.token_key = $k AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
+        WHERE r.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
         """;
 
     /// <summary>
@@ -82,13 +82,15 @@ public static class AssignmentPlanner
             WHERE token_key = $k AND assignment_id IS NULL
               AND (SELECT a.asset_key FROM assets a WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param)
                   IN ({string.Join(",", assets)})
-            """, k);
+            """, k, ("$only", null));
     }
 
-    public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName)
+    /// <param name="onlyAsset">Plan one asset only (the shortage check of Set-VppAssignment); null: everything.</param>
+    public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName, long? onlyAsset = null)
     {
         var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey };
         var k = ("$k", (object?)tokenKey);
+        var only = ("$only", (object?)onlyAsset);
         var assets = ReadAssets(c, t, tokenKey);
 
         // Licenses to give: wanted and not held.
@@ -100,7 +102,7 @@ public static class AssignmentPlanner
             FROM ({Wanted}) w
             WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
             ORDER BY w.asset_key, w.rank, w.display
-            """, k))
+            """, k, only))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
             {
@@ -132,14 +134,14 @@ public static class AssignmentPlanner
             LEFT JOIN managed_users mu ON ml.target_kind = 0 AND mu.token_key = ml.token_key AND mu.client_user_id = ml.target
             LEFT JOIN directory_users u ON ml.target_kind = 0 AND u.id = mu.directory_user_id AND u.removed_at IS NULL
             LEFT JOIN directory_users owner ON ml.target_kind = 1 AND g.kind = 'User' AND owner.user_principal_name = d.owner_upn AND owner.removed_at IS NULL
-            WHERE ml.token_key = $k AND (
+            WHERE ml.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND (
                 s.intent = 'Uninstall'
                 OR NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_key = s.group_key AND gm.member_key =
                     CASE WHEN g.kind = 'Device' THEN d.device_key WHEN ml.target_kind = 1 THEN owner.user_key ELSE u.user_key END)
                 OR (s.intent = 'Available' AND NOT EXISTS (SELECT 1 FROM license_requests r WHERE r.token_key = ml.token_key
                     AND r.adam_id = ml.adam_id AND r.pricing_param = ml.pricing_param AND r.target_kind = 0 AND r.member_key = u.user_key)))
             ORDER BY a.asset_key, ml.target
-            """, k))
+            """, k, only))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
             {
@@ -154,7 +156,7 @@ public static class AssignmentPlanner
             var wantedElsewhere = new HashSet<(long, int, string)>();
             var candidateKeys = candidates.Select(x => (x.AssetKey, x.TargetKind, x.Target!)).ToHashSet();
             var assetList = string.Join(",", candidates.Select(x => x.AssetKey).Distinct());
-            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({Wanted}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k))
+            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({Wanted}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k, ("$only", null)))
             using (var reader = command.ExecuteReader())
                 while (reader.Read())
                 {

@@ -38,7 +38,7 @@ public sealed class AssignmentService
 
     private sealed record GroupRow(long Key, string Name, string Kind);
 
-    public async Task<SetAssignmentResult> SetAsync(SetAssignmentRequest request, bool whatIf, CancellationToken cancellationToken)
+    public async Task<SetAssignmentResult> SetAsync(SetAssignmentRequest request, bool whatIf, CancellationToken cancellationToken, bool defer = false)
     {
         var asset = ResolveAsset(request.App);
         var group = ResolveGroup(request.Group);
@@ -73,7 +73,9 @@ public sealed class AssignmentService
                     """, ("$id", id.ToString()), ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$type", asset.ProductType),
                     ("$g", group.Key), ("$i", request.Intent.ToString()), ("$l", licenseType.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$now", now));
             // Never more than owned: refuse, with the shortage, unless told to license up to what is available.
-            var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name);
+            var assetKey = (long)c.Scalar(t, "SELECT asset_key FROM assets WHERE token_key = $k AND adam_id = $a AND pricing_param = $p",
+                ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam))!;
+            var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name, assetKey);
             if (plan.Shortages.TryGetValue((asset.AdamId, asset.PricingParam), out var shortage) && !request.AllowShortage && !whatIf)
                 throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
                     $"Not enough licenses: '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {shortage.Needed} new license(s) and {shortage.Available} are available " +
@@ -93,6 +95,7 @@ public sealed class AssignmentService
             return new SetAssignmentResult(assignment, null, planItems);
         }
         assignment = _context.Store.Write(change);
+        if (defer) return new SetAssignmentResult(Get(assignment.Id), null, planItems);
         var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
         return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
     }

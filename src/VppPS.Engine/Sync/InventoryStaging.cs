@@ -26,7 +26,8 @@ internal sealed class InventoryStaging : IDisposable
             PRAGMA cache_size = -131072; -- 128 MiB for this connection: a million licenses are copied in one go
             CREATE TEMP TABLE IF NOT EXISTS stage_assets (adam_id TEXT, pricing_param TEXT, product_type TEXT, total_count INTEGER, assigned_count INTEGER,
                 available_count INTEGER, retired_count INTEGER, device_assignable INTEGER, revocable INTEGER, supported_platforms TEXT, skip_reason TEXT);
-            CREATE TEMP TABLE IF NOT EXISTS stage_licenses (asset_index INTEGER, target_kind INTEGER, target TEXT);
+            CREATE TEMP TABLE IF NOT EXISTS stage_licenses (asset_index INTEGER, target_kind INTEGER, target TEXT,
+                PRIMARY KEY (asset_index, target_kind, target)) WITHOUT ROWID;
             CREATE TEMP TABLE IF NOT EXISTS stage_users (client_user_id TEXT, email TEXT, status TEXT, invite_code TEXT, id_hash TEXT);
             DELETE FROM stage_assets; DELETE FROM stage_licenses; DELETE FROM stage_users;
             """);
@@ -70,7 +71,7 @@ internal sealed class InventoryStaging : IDisposable
         _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
         if (_insertLicense is null)
         {
-            _insertLicense = _connection.Command(_batch, "INSERT INTO stage_licenses VALUES ($asset, $kind, $target)");
+            _insertLicense = _connection.Command(_batch, "INSERT OR IGNORE INTO stage_licenses VALUES ($asset, $kind, $target)");
             Parameters(_insertLicense, "$asset", "$kind", "$target");
             _insertLicense.Prepare();
         }
@@ -168,7 +169,6 @@ internal sealed class InventoryStaging : IDisposable
         c.Execute(transaction, """
             INSERT OR IGNORE INTO licenses (asset_key, target_kind, target)
             SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
-            ORDER BY 1, 2, 3 -- in key order, the B-tree grows by appending
             """, k);
         // Several records may share a clientUserId (retired ones and at most one active): the active one wins.
         c.Execute(transaction, """

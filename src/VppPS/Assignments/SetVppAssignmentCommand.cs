@@ -29,6 +29,10 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
     [Parameter]
     public SwitchParameter AllowShortage { get; set; }
 
+    /// <summary>Record the assignment only; the next Sync-VppToken applies it (with others, in fewer requests).</summary>
+    [Parameter]
+    public SwitchParameter Defer { get; set; }
+
     protected override void ProcessRecord()
     {
         var request = new SetAssignmentRequest(Selection(), Group, Enum.Parse<AssignmentIntent>(Intent, true),
@@ -41,7 +45,7 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
                 WriteObject(trial.Plan, enumerateCollection: true);
             return;
         }
-        if (!TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: false, CancelToken).GetAwaiter().GetResult(), out var result, target)) return;
+        if (!TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: false, CancelToken, Defer).GetAwaiter().GetResult(), out var result, target)) return;
         if (result.Applied is { } applied)
             WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, {applied.UsersCreated} VPP users created, " +
                          $"{applied.Failed} failed, {applied.Waiting} waiting for licenses ({applied.Requests} requests).");

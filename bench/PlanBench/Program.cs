@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using VppPS.Engine.Assignments;
+using VppPS.Engine.Store;
+
+// PlanBench: 50 apps Required for a device group of 100,000, planned twice:
+//  - first, nothing held yet: every app x member is a change (5,000,000 associations);
+//  - then, steady state: everything held but for 1,000 new members (50,000 changes).
+// Prints the time of each plan and the memory it allocated, against the targets.
+const int Apps = 50, Members = 100_000, Joined = 1_000;
+var folder = Path.Combine(Path.GetTempPath(), "vppps-planbench-" + Guid.NewGuid().ToString("N"));
+try
+{
+    var store = StateStore.Open(folder);
+    var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    store.Write((c, t) =>
+    {
+        Exec(c, t, $"INSERT INTO tokens (key, id, name, organization_name, apple_id, account_type, expiration, state, token_secret, created_at, updated_at) VALUES (1, '{Guid.NewGuid()}', 'Bench', 'Bench', 'a@b.example', 'education', '2030-01-01', 'valid', 'x', '{now}', '{now}')");
+        Exec(c, t, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + Apps + ") " +
+                   "INSERT INTO assets (asset_key, token_key, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count, device_assignable, revocable) " +
+                   "SELECT i, 1, 'app' || i, 'STDQ', 'App', 1000000, 0, 1000000, 0, 1, 1 FROM n");
+        Exec(c, t, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + Members + ") " +
+                   $"INSERT INTO directory_devices (device_key, serial_number, created_at, updated_at) SELECT i, printf('DEV%08d', i), '{now}', '{now}' FROM n");
+        Exec(c, t, $"INSERT INTO directory_groups (group_key, id, name, kind, created_at) VALUES (1, '{Guid.NewGuid()}', 'All iPads', 'Device', '{now}')");
+        Exec(c, t, "INSERT INTO group_members SELECT 1, device_key FROM directory_devices");
+        Exec(c, t, "INSERT INTO assignments (id, token_key, adam_id, pricing_param, product_type, group_key, intent, license_type, created_at, updated_at) " +
+                   $"SELECT lower(hex(randomblob(16))), 1, adam_id, 'STDQ', 'App', 1, 'Required', 'Device', '{now}', '{now}' FROM assets");
+    });
+
+    var initial = Measure(store, "initial");
+    Console.WriteLine(Line("plan.initial", initial, $"{Apps} apps x {Members:N0} members, nothing held yet"));
+
+    // Everything held (and given by VppPS) but for the members who joined since.
+    store.Write((c, t) =>
+    {
+        Exec(c, t, $"INSERT INTO licenses SELECT a.asset_key, 1, d.serial_number FROM assets a CROSS JOIN directory_devices d WHERE d.device_key <= {Members - Joined} ORDER BY 1, 3");
+        Exec(c, t, "INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id) " +
+                   $"SELECT 1, a.adam_id, 'STDQ', 1, d.serial_number, 'bench', '{now}', s.id FROM assets a JOIN assignments s ON s.adam_id = a.adam_id CROSS JOIN directory_devices d WHERE d.device_key <= {Members - Joined} ORDER BY 2, 5");
+    });
+    var steady = Measure(store, "steady");
+    Console.WriteLine(Line("plan.steady", steady, $"all held but {Joined:N0} new members"));
+    Console.WriteLine($"plan.steady target<2s {(steady.Seconds < 2 ? "PASS" : "FAIL")}; memory proportional to changes: {steady.AllocatedMb / Math.Max(1, steady.Changes) * 1024 * 1024:0} bytes per change");
+}
+finally
+{
+    SqliteConnection.ClearAllPools();
+    try { Directory.Delete(folder, true); } catch (IOException) { }
+}
+
+static (double Seconds, double AllocatedMb, int Changes) Measure(StateStore store, string label)
+{
+    GC.Collect();
+    var before = GC.GetTotalAllocatedBytes(precise: true);
+    var watch = Stopwatch.StartNew();
+    var plan = store.Read(c => AssignmentPlanner.Plan(c, null, 1, "Bench"));
+    var seconds = watch.Elapsed.TotalSeconds;
+    var allocated = (GC.GetTotalAllocatedBytes(precise: true) - before) / 1024.0 / 1024.0;
+    return (seconds, allocated, plan.Associations.Count + plan.Disassociations.Count + plan.Waiting.Count);
+}
+
+static string Line(string name, (double Seconds, double AllocatedMb, int Changes) m, string what) =>
+    string.Create(CultureInfo.InvariantCulture, $"{name}.seconds={m.Seconds:0.00} changes={m.Changes:N0} allocated_mb={m.AllocatedMb:0} ({what})");
+
+static void Exec(SqliteConnection c, SqliteTransaction t, string sql)
+{
+    using var command = c.CreateCommand();
+    command.Transaction = t;
+    command.CommandText = sql;
+    command.CommandTimeout = 600;
+    command.ExecuteNonQuery();
+}
