@@ -32,4 +32,11 @@ if ($LASTEXITCODE -ne 0) { throw 'SimulatorBench failed' }
 # Sync and inventory (issue 5); -RateLimited adds the 80-second run at Apple's 15 requests per second.
 Write-Host '== sync'
 & (Join-Path $PSScriptRoot 'sync-bench.ps1') -ModulePath $ModulePath -Configuration $Configuration -RateLimited:(-not $env:VPPPS_BENCH_QUICK)
+
+# Assignments (issue 6): calls to Apple for 100,000 devices, and the planner's own cost.
+Write-Host '== assignments'
+& (Join-Path $PSScriptRoot 'assign-bench.ps1') -ModulePath $ModulePath
+Write-Host '== planner'
+& dotnet run --project (Join-Path $root 'bench/PlanBench') -c $Configuration --no-build
+if ($LASTEXITCODE -ne 0) { throw 'PlanBench failed' }
 Remove-Item $env:VPPPS_HOME -Recurse -Force -ErrorAction Ignore

@@ -172,40 +172,75 @@ public sealed class AssignmentApplier
                     failed[(change.AdamId, change.TargetKind, change.Target)] = failure;
         }
         var now = _context.Clock.UtcNow.ToStored();
-        foreach (var change in changes)
+        var k = ("$k", (object?)tokenKey);
+        foreach (var ((adamId, targetKind, target), failure) in failed)
         {
-            var key = new (string, object?)[] { ("$k", tokenKey), ("$a", change.AdamId), ("$p", change.PricingParam), ("$kind", change.TargetKind), ("$x", change.Target) };
-            if (failed.TryGetValue((change.AdamId, change.TargetKind, change.Target), out var failure))
+            var pricing = changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target).PricingParam;
+            c.Execute(t, """
+                INSERT INTO license_failures VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
+                ON CONFLICT DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
+                """, k, ("$a", adamId), ("$p", pricing), ("$kind", targetKind), ("$x", target), ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now));
+        }
+        if (counts is not null) counts.Failed += failed.Count;
+
+        // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
+        c.Execute(t, """
+            CREATE TEMP TABLE IF NOT EXISTS event_changes (adam_id TEXT, pricing_param TEXT, target_kind INTEGER, target TEXT, reason TEXT, assignment_id TEXT);
+            DELETE FROM event_changes;
+            """);
+        var succeeded = 0;
+        using (var insert = c.Command(t, "INSERT INTO event_changes VALUES ($a, $p, $kind, $x, $r, $s)",
+                   ("$a", null), ("$p", null), ("$kind", null), ("$x", null), ("$r", null), ("$s", null)))
+        {
+            insert.Prepare();
+            foreach (var change in changes)
             {
-                c.Execute(t, """
-                    INSERT INTO license_failures VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
-                    ON CONFLICT DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
-                    """, [.. key, ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now)]);
-                if (counts is not null) counts.Failed++;
-                continue;
+                if (failed.ContainsKey((change.AdamId, change.TargetKind, change.Target))) continue;
+                insert.Parameters[0].Value = change.AdamId;
+                insert.Parameters[1].Value = change.PricingParam;
+                insert.Parameters[2].Value = change.TargetKind;
+                insert.Parameters[3].Value = change.Target;
+                insert.Parameters[4].Value = change.Reason;
+                insert.Parameters[5].Value = (object?)change.AssignmentId ?? DBNull.Value;
+                insert.ExecuteNonQuery();
+                succeeded++;
             }
-            c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = $kind AND target = $x", key);
-            const string Asset = "(SELECT asset_key FROM assets WHERE token_key = $k AND adam_id = $a AND pricing_param = $p)";
-            if (kind == "associate")
-            {
-                var added = c.Execute(t, $"INSERT OR IGNORE INTO licenses (asset_key, target_kind, target) SELECT {Asset}, $kind, $x WHERE {Asset} IS NOT NULL", key);
-                c.Execute(t, """
-                    INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id)
-                    VALUES ($k, $a, $p, $kind, $x, $r, $now, $s)
-                    ON CONFLICT DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
-                    """, [.. key, ("$r", change.Reason), ("$now", now), ("$s", change.AssignmentId)]);
-                if (added > 0)
-                    c.Execute(t, "UPDATE assets SET assigned_count = assigned_count + 1, available_count = available_count - 1 WHERE token_key = $k AND adam_id = $a AND pricing_param = $p", key);
-                if (counts is not null) counts.Associated++;
-            }
-            else
-            {
-                var removed = c.Execute(t, $"DELETE FROM licenses WHERE asset_key = {Asset} AND target_kind = $kind AND target = $x", key);
-                c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = $kind AND target = $x", key);
-                if (removed > 0)
-                    c.Execute(t, "UPDATE assets SET assigned_count = assigned_count - 1, available_count = available_count + 1 WHERE token_key = $k AND adam_id = $a AND pricing_param = $p", key);
-                if (counts is not null) counts.Disassociated++;
-            }
+        }
+        const string Changed = """
+            SELECT a.asset_key, e.target_kind, e.target, e.adam_id, e.pricing_param FROM event_changes e
+            JOIN assets a ON a.token_key = $k AND a.adam_id = e.adam_id AND a.pricing_param = e.pricing_param
+            """;
+        c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND (adam_id, pricing_param, target_kind, target) IN (SELECT adam_id, pricing_param, target_kind, target FROM event_changes)", k);
+        if (kind == "associate")
+        {
+            // Counts first: only licenses Apple did not already hold change them.
+            c.Execute(t, $"""
+                UPDATE assets SET assigned_count = assigned_count + x.n, available_count = available_count - x.n
+                FROM (SELECT c.asset_key AS asset_key, count(*) AS n FROM ({Changed}) c
+                      WHERE NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = c.asset_key AND l.target_kind = c.target_kind AND l.target = c.target)
+                      GROUP BY c.asset_key) x
+                WHERE assets.asset_key = x.asset_key
+                """, k);
+            c.Execute(t, $"INSERT OR IGNORE INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) ORDER BY 1, 2, 3", k);
+            c.Execute(t, """
+                INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id)
+                SELECT $k, adam_id, pricing_param, target_kind, target, reason, $now, assignment_id FROM event_changes WHERE true
+                ON CONFLICT DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
+                """, k, ("$now", now));
+            if (counts is not null) counts.Associated += succeeded;
+        }
+        else
+        {
+            c.Execute(t, $"""
+                UPDATE assets SET assigned_count = assigned_count - x.n, available_count = available_count + x.n
+                FROM (SELECT c.asset_key AS asset_key, count(*) AS n FROM ({Changed}) c
+                      WHERE EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = c.asset_key AND l.target_kind = c.target_kind AND l.target = c.target)
+                      GROUP BY c.asset_key) x
+                WHERE assets.asset_key = x.asset_key
+                """, k);
+            c.Execute(t, $"DELETE FROM licenses WHERE (asset_key, target_kind, target) IN (SELECT asset_key, target_kind, target FROM ({Changed}))", k);
+            c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = $k AND (adam_id, pricing_param, target_kind, target) IN (SELECT adam_id, pricing_param, target_kind, target FROM event_changes)", k);
+            if (counts is not null) counts.Disassociated += succeeded;
         }
     }
 

@@ -93,9 +93,13 @@ public static class AssignmentPlanner
         var only = ("$only", (object?)onlyAsset);
         var assets = ReadAssets(c, t, tokenKey);
 
-        // Licenses to give: wanted and not held.
-        var seen = new HashSet<(long, int, string)>();
-        var usersToCreate = new HashSet<long>();
+        // Licenses to give: wanted and not held. Rows come by asset, so duplicates (a member of two
+        // groups with the same app) are caught per asset; equal strings are shared, so a plan of
+        // millions holds each serial number and reason once.
+        var seen = new HashSet<(int, string)>();
+        var pool = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Pooled(string value) => pool.TryGetValue(value, out var shared) ? shared : pool[value] = value;
+        long currentAsset = -1;
         var associations = new List<LicenseChange>();
         using (var command = c.Command(t, $"""
             SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
@@ -107,16 +111,17 @@ public static class AssignmentPlanner
             while (reader.Read())
             {
                 var assetKey = reader.GetInt64(0);
+                if (assetKey != currentAsset) { seen.Clear(); currentAsset = assetKey; }
                 var kind = reader.GetInt32(1);
-                var target = reader.GetStringOrNull(2);
-                var display = reader.GetString(3);
-                // A member of two groups of the same asset is planned once.
-                if (!seen.Add((assetKey, kind, target ?? "upn:" + display))) continue;
-                if (target is null) usersToCreate.Add(reader.GetInt64(4));
+                var target = reader.IsDBNull(2) ? null : Pooled(reader.GetString(2));
+                var display = Pooled(reader.GetString(3));
+                if (!seen.Add((kind, target ?? "upn:" + display))) continue;
                 var asset = assets[assetKey];
                 associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
-                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetString(7)));
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : Pooled(reader.GetString(5)),
+                    reader.IsDBNull(6) ? null : Pooled(reader.GetString(6)), Pooled(reader.GetString(7))));
             }
+        seen.Clear();
 
         // Licenses to take back: given by VppPS for an assignment that no longer wants them (Uninstall,
         // left the group, removed from the directory, no longer requested). Index lookups per license.
