@@ -21,7 +21,7 @@ internal sealed class MetadataRefresher
 
     /// <summary>Refreshes what is missing or old; returns the adamIds known to be custom B2B apps.</summary>
     public async Task<HashSet<string>> RefreshAsync(VppToken token, string bearer, string? defaultPlatform, ServiceConfigResponse service,
-        IReadOnlyList<ResponseAsset> assets, CancellationToken cancellationToken)
+        IReadOnlyList<ResponseAsset> assets, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
     {
         var now = _context.Clock.UtcNow;
         var known = _context.Store.Read(c =>
@@ -38,7 +38,7 @@ internal sealed class MetadataRefresher
         {
             try
             {
-                var fetched = await FetchAsync(token, bearer, defaultPlatform, service, stale, cancellationToken).ConfigureAwait(false);
+                var fetched = await FetchAsync(token, bearer, defaultPlatform, service, stale, rateLimiter, cancellationToken).ConfigureAwait(false);
                 Save(fetched, now);
                 foreach (var m in fetched) known[m.AdamId] = (now, m.IsB2BCustomApp);
             }
@@ -52,7 +52,7 @@ internal sealed class MetadataRefresher
     }
 
     private async Task<IReadOnlyList<AppMetadata>> FetchAsync(VppToken token, string bearer, string? defaultPlatform, ServiceConfigResponse service,
-        IReadOnlyList<ResponseAsset> assets, CancellationToken cancellationToken)
+        IReadOnlyList<ResponseAsset> assets, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
     {
         var configuration = _context.Session.Configuration;
         var options = AppleConnections.Options(configuration);
@@ -74,7 +74,7 @@ internal sealed class MetadataRefresher
         }
         if (service.Urls is null || !service.Urls.TryGetValue("contentMetadataLookup", out var lookup) || !Uri.TryCreate(lookup, UriKind.Absolute, out var lookupUrl))
             throw new VppException(VppErrorKind.AppleError, "VppNoMetadataLookup", "Apple's service/config names no contentMetadataLookup URL.");
-        var legacy = new LegacyMetadataClient(bearer, AppleConnections.HttpClient, lookupUrl, defaultPlatform ?? "volumestore", country, options, _context.Clock, _context.Observer);
+        var legacy = new LegacyMetadataClient(bearer, AppleConnections.HttpClient, lookupUrl, defaultPlatform ?? "volumestore", country, options, _context.Clock, _context.Observer, rateLimiter);
         return await legacy.LookupAsync(assets.Select(a => a.AdamId), cancellationToken).ConfigureAwait(false);
     }
 

@@ -71,7 +71,7 @@ public sealed class SyncService
             cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var b2b = await new MetadataRefresher(_context).RefreshAsync(token, _tokens.ReadBearer(token),
-            new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, cancellationToken).ConfigureAwait(false);
+            new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, client.RateLimiter, cancellationToken).ConfigureAwait(false);
         var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
 
         var phase = System.Diagnostics.Stopwatch.StartNew();

@@ -39,11 +39,16 @@ public static class AppleConnections
         return options;
     }
 
-    /// <summary>A client for <paramref name="bearer"/>; <paramref name="limiterKey"/> names the location (its uId when known).</summary>
-    public static AppleClient Create(VppContext context, string bearer, string limiterKey)
+    /// <summary>
+    /// A client for <paramref name="bearer"/>. Apple's limit is per sToken, so the limiter is
+    /// found by a hash of it (kept in memory only): the requests of Add-VppToken and of the sync
+    /// that follows at once count against the same limit.
+    /// </summary>
+    public static AppleClient Create(VppContext context, string bearer)
     {
         var options = Options(context.Session.Configuration);
-        var limiter = Limiters.GetOrAdd(options.BaseUrl.AbsoluteUri + "|" + limiterKey,
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bearer.Trim())));
+        var limiter = Limiters.GetOrAdd(options.BaseUrl.AbsoluteUri + "|" + key,
             _ => new AppleRequestRateLimiter(options.DefaultRequestsPerSecond, options.RateLimitWindow, options.TimeProvider));
         return new AppleClient(bearer, Http, options, context.Clock, context.Observer, limiter);
     }

@@ -46,7 +46,7 @@ public sealed partial class TokenService
         var cap = _context.Session.Configuration.TokenCap;
         EnsureUnderCap(_context.Store.Read(c => TokenStore.Count(c, null)), cap);
 
-        var client = AppleConnections.Create(_context, file.Bearer, "new:" + Guid.NewGuid());
+        var client = AppleConnections.Create(_context, file.Bearer);
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
         var location = config.LocationName ?? file.OrganizationName;
         if (config.UId is { } uid && _context.Store.Read(c => _tokens.FindByLocation(c, null, uid)) is { } existing)
@@ -94,7 +94,7 @@ public sealed partial class TokenService
         if (file.ExpiresAt <= now)
             throw new VppException(VppErrorKind.TokenExpired, "VppTokenExpired",
                 $"The new content token expired on {file.ExpiresAt:yyyy-MM-dd}. Download a current one from Apple Business Manager or Apple School Manager.", token.Name);
-        var client = AppleConnections.Create(_context, file.Bearer, token.LocationId ?? token.Id.ToString());
+        var client = AppleConnections.Create(_context, file.Bearer);
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
         if (token.LocationId is not null && config.UId != token.LocationId)
             throw new VppException(VppErrorKind.InvalidArgument, "VppTokenOtherLocation",
@@ -169,7 +169,7 @@ public sealed partial class TokenService
     public AppleClient OpenClient(VppToken token, bool guard = true)
     {
         var bearer = ReadBearer(token);
-        var client = AppleConnections.Create(_context, bearer, token.LocationId ?? token.Id.ToString());
+        var client = AppleConnections.Create(_context, bearer);
         if (!guard) return client;
         var ownId = _context.Session.InstallationId;
         client.EnvelopeReceived += (_, envelope) =>

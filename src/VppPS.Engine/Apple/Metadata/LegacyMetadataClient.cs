@@ -21,8 +21,9 @@ public sealed class LegacyMetadataClient
     /// <param name="lookupUrl">service/config's urls["contentMetadataLookup"].</param>
     /// <param name="platform">client/config's defaultPlatform (volumestore or enterprisestore).</param>
     /// <param name="country">client/config's countryISO2ACode.</param>
+    /// <param name="rateLimiter">The token's limiter: the lookup is authenticated by the same sToken, whose limit is per location.</param>
     public LegacyMetadataClient(string sToken, HttpClient httpClient, Uri lookupUrl, string platform, string country,
-        AppleClientOptions? options = null, IClock? clock = null, IOperationObserver? observer = null)
+        AppleClientOptions? options = null, IClock? clock = null, IOperationObserver? observer = null, AppleRequestRateLimiter? rateLimiter = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sToken);
         _sToken = sToken.Trim();
@@ -30,7 +31,7 @@ public sealed class LegacyMetadataClient
         _platform = platform;
         _country = country;
         _sender = new AppleHttpSender(httpClient, options ?? new AppleClientOptions(), clock ?? SystemClock.Instance,
-            observer ?? NullObserver.Instance, rateLimiter: null);
+            observer ?? NullObserver.Instance, rateLimiter);
     }
 
     public long RequestCount => _sender.RequestCount;
