@@ -37,7 +37,8 @@ public abstract class AppSelectionCmdlet : VppCmdlet
         string? Property(string name) => InputObject!.Properties[name]?.Value?.ToString();
         var tokenId = Guid.TryParse(Property("TokenId"), out var id) ? id : (Guid?)null;
         var adamId = Property("AdamId") ?? throw new PSArgumentException("Pipe apps or books from Get-VppLicensedApp or Get-VppLicensedBook (objects with AdamId).");
-        return new AssetSelector(adamId, null, tokenId is null ? Property("Token") : null, Property("PricingParam"), tokenId) { };
+        // The name only labels messages and -WhatIf; the adamId and token pick the asset.
+        return new AssetSelector(adamId, Property("Name"), tokenId is null ? Property("Token") : null, Property("PricingParam"), tokenId);
     }
 
     private static bool IsAdamId(string text) => text.Length > 0 && text.All(char.IsAsciiDigit);
