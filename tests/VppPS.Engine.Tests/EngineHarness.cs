@@ -20,7 +20,9 @@ public sealed class SimulatorCollection;
 /// </summary>
 internal sealed class EngineHarness : IAsyncDisposable
 {
+    private const string RetryDelayVariable = "VPPPS_RETRY_BASE_DELAY_MS";
     private readonly TempFolder _folder;
+    private string? _retryDelayBefore;
 
     private EngineHarness(TempFolder folder, SimulatorHost host, VppContext context, string location)
     {
@@ -46,10 +48,11 @@ internal sealed class EngineHarness : IAsyncDisposable
         SettingsStore.SessionOverrides["ServiceUrl"] = host.AppleBaseUrl;
         SettingsStore.SessionOverrides["MetadataServiceUrl"] = host.MetadataBaseUrl;
         SettingsStore.SessionOverrides["StatusPollIntervalSeconds"] = "0";
-        Environment.SetEnvironmentVariable("VPPPS_RETRY_BASE_DELAY_MS", "0");
+        var retryDelayBefore = Environment.GetEnvironmentVariable(RetryDelayVariable);
+        Environment.SetEnvironmentVariable(RetryDelayVariable, "0"); // retries at once, no backoff
         var folder = new TempFolder();
         var context = new VppContext(VppSession.ForFolder(folder.Path), "xunit", NullObserver.Instance);
-        var harness = new EngineHarness(folder, host, context, location);
+        var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore };
         var sToken = host.TokenFiles.Single(t => t.LocationName == location).SToken;
         harness.Token = await harness.Tokens.AddAsync(
             new AddTokenRequest(ContentTokenFile.Parse(sToken, "test"), "a@b.example", VppTokenAccountType.education), CancellationToken.None);
@@ -120,6 +123,7 @@ internal sealed class EngineHarness : IAsyncDisposable
             SettingsStore.SessionOverrides.TryRemove("MetadataServiceUrl", out _);
             SettingsStore.SessionOverrides.TryRemove("StatusPollIntervalSeconds", out _);
         }
+        Environment.SetEnvironmentVariable(RetryDelayVariable, _retryDelayBefore);
         await Host.DisposeAsync();
         _folder.Dispose();
     }
