@@ -34,12 +34,12 @@ public sealed class AssignmentApplier
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
 
         _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
-        var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name));
+        var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
         var created = 0;
         if (plan.UsersToCreate.Count > 0)
         {
             created = await CreateUsersAsync(client, tokenKey, plan.UsersToCreate, limits, cancellationToken).ConfigureAwait(false);
-            plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name));
+            plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: plan.Incremental));
         }
 
         var counts = new Counts();
@@ -57,6 +57,8 @@ public sealed class AssignmentApplier
         await SendAsync(client, tokenKey, token.Name, requests, counts, cancellationToken).ConfigureAwait(false);
 
         var retired = plan.UsersToRetire.Count > 0 ? await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, cancellationToken).ConfigureAwait(false) : 0;
+        var complete = counts.Failed == 0 && plan.Waiting.Count == 0 && plan.UsersToCreate.Count == created;
+        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete));
         var result = new ApplyResult
         {
             Token = token.Name,
@@ -182,6 +184,7 @@ public sealed class AssignmentApplier
                 """, k, ("$a", adamId), ("$p", pricing), ("$kind", targetKind), ("$x", target), ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now));
         }
         if (counts is not null) counts.Failed += failed.Count;
+        if (failed.Count > 0 || counts is null) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
 
         // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
         c.Execute(t, """

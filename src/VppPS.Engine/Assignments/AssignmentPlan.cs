@@ -31,6 +31,10 @@ public sealed class AssignmentPlan
 {
     public required string TokenName { get; init; }
     public required long TokenKey { get; init; }
+    /// <summary>The last member change this plan took into account.</summary>
+    public long PlannedSeq { get; init; }
+    /// <summary>Whether only members who changed since the last plan were looked at.</summary>
+    public bool Incremental { get; init; }
     public List<VppUserToCreate> UsersToCreate { get; } = [];
     public List<LicenseChange> Associations { get; } = [];
     public List<LicenseChange> Disassociations { get; } = [];

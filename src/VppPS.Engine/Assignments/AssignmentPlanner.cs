@@ -14,7 +14,19 @@ public static class AssignmentPlanner
 {
     // The wanted (asset, target) rows of every Required/Available assignment and direct request, with
     // the reason. Users without a VPP user yet have a NULL target (they must be created first).
-    private const string Wanted = """
+    private static string Wanted => WantedSql(changedOnly: false);
+
+    /// <summary>
+    /// The wanted rows; with <paramref name="changedOnly"/>, only for members who joined or left a
+    /// group since the last plan (temp.changed_devices / temp.changed_users), and no direct
+    /// licenses (asking for one asks for a full plan).
+    /// </summary>
+    private static string WantedSql(bool changedOnly) => WantedTemplate
+        .Replace("{devices}", changedOnly ? "AND gm.member_key IN (SELECT device_key FROM temp.changed_devices)" : "")
+        .Replace("{users}", changedOnly ? "AND gm.member_key IN (SELECT user_key FROM temp.changed_users)" : "")
+        .Replace("{direct}", changedOnly ? "AND 0" : "");
+
+    private const string WantedTemplate = """
         SELECT a.asset_key, 1 AS kind, d.serial_number AS target, d.serial_number AS display, NULL AS user_key, s.id AS assignment_id, g.name AS grp,
                'Required for device group ''' || g.name || '''' AS reason, s.created_at AS rank
         FROM assignments s
@@ -22,7 +34,7 @@ public static class AssignmentPlanner
         JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'Device'
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_devices d ON d.device_key = gm.member_key AND d.removed_at IS NULL
-        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device'
+        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device' {devices}
         UNION ALL
         SELECT a.asset_key, 1, d.serial_number, d.serial_number, NULL, s.id, g.name,
                'Required for user group ''' || g.name || ''' (device of ' || u.user_principal_name || ')', s.created_at
@@ -32,7 +44,7 @@ public static class AssignmentPlanner
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
         JOIN directory_devices d ON d.owner_upn = u.user_principal_name AND d.removed_at IS NULL
-        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device'
+        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device' {users}
         UNION ALL
         SELECT a.asset_key, 0, mu.client_user_id, u.user_principal_name, u.user_key, s.id, g.name,
                s.intent || ' for user group ''' || g.name || '''' || CASE WHEN s.intent = 'Available' THEN ', requested' ELSE '' END, s.created_at
@@ -44,7 +56,7 @@ public static class AssignmentPlanner
         LEFT JOIN managed_users mu ON mu.token_key = s.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
         WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.license_type = 'User' AND (s.intent = 'Required' OR (s.intent = 'Available' AND EXISTS (
               SELECT 1 FROM license_requests r WHERE r.token_key = s.token_key AND r.adam_id = s.adam_id AND r.pricing_param = s.pricing_param
-              AND r.target_kind = 0 AND r.member_key = u.user_key)))
+              AND r.target_kind = 0 AND r.member_key = u.user_key))) {users}
         UNION ALL
         SELECT a.asset_key, r.target_kind,
                CASE WHEN r.target_kind = 1 THEN d.serial_number ELSE mu.client_user_id END,
@@ -55,7 +67,7 @@ public static class AssignmentPlanner
         LEFT JOIN directory_devices d ON r.target_kind = 1 AND d.device_key = r.member_key AND d.removed_at IS NULL
         LEFT JOIN directory_users u ON r.target_kind = 0 AND u.user_key = r.member_key AND u.removed_at IS NULL
         LEFT JOIN managed_users mu ON mu.token_key = r.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
-        WHERE r.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
+        WHERE r.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL) {direct}
         """;
 
     /// <summary>
@@ -86,11 +98,16 @@ public static class AssignmentPlanner
     }
 
     /// <param name="onlyAsset">Plan one asset only (the shortage check of Set-VppAssignment); null: everything.</param>
-    public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName, long? onlyAsset = null)
+    /// <param name="fromChanges">Look only at members who changed since the last plan, unless something asks for a full plan.</param>
+    public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName, long? onlyAsset = null, bool fromChanges = false)
     {
-        var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey };
         var k = ("$k", (object?)tokenKey);
         var only = ("$only", (object?)onlyAsset);
+        var lastSeq = Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes") ?? 0L);
+        var incremental = fromChanges && onlyAsset is null &&
+            Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(needs_full_plan), 1) FROM sync_state WHERE token_key = $k", k) ?? 1L) == 0;
+        var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey, PlannedSeq = lastSeq, Incremental = incremental };
+        if (incremental) CollectChangedMembers(c, t, tokenKey, lastSeq);
         var assets = ReadAssets(c, t, tokenKey);
 
         // Licenses to give: wanted and not held. Rows come by asset, so duplicates (a member of two
@@ -103,7 +120,7 @@ public static class AssignmentPlanner
         var associations = new List<LicenseChange>();
         using (var command = c.Command(t, $"""
             SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
-            FROM ({Wanted}) w
+            FROM ({WantedSql(incremental)}) w
             WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
             ORDER BY w.asset_key, w.rank, w.display
             """, k, only))
@@ -126,11 +143,16 @@ public static class AssignmentPlanner
         // Licenses to take back: given by VppPS for an assignment that no longer wants them (Uninstall,
         // left the group, removed from the directory, no longer requested). Index lookups per license.
         var candidates = new List<LicenseChange>();
-        using (var command = c.Command(t, """
+        var candidateSource = incremental
+            // From the few changed targets into managed licenses by target: CROSS JOIN keeps that order and
+            // INDEXED BY the index (left alone, SQLite walks the token's whole primary key instead).
+            ? "temp.changed_targets ct CROSS JOIN managed_licenses ml INDEXED BY ix_managed_licenses_target ON ml.token_key = $k AND ml.target_kind = ct.target_kind AND ml.target = ct.target"
+            : "managed_licenses ml";
+        using (var command = c.Command(t, $"""
             SELECT a.asset_key, ml.target_kind, ml.target, coalesce(u.user_principal_name, ml.target), ml.assignment_id, g.name,
                    CASE WHEN s.intent = 'Uninstall' THEN 'Uninstall for group ''' || g.name || ''''
                         ELSE 'no longer wanted by group ''' || g.name || '''' END
-            FROM managed_licenses ml
+            FROM {candidateSource}
             JOIN assets a ON a.token_key = ml.token_key AND a.adam_id = ml.adam_id AND a.pricing_param = ml.pricing_param AND a.revocable = 1
             JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = ml.target_kind AND l.target = ml.target
             JOIN assignments s ON s.id = ml.assignment_id
@@ -161,7 +183,8 @@ public static class AssignmentPlanner
             var wantedElsewhere = new HashSet<(long, int, string)>();
             var candidateKeys = candidates.Select(x => (x.AssetKey, x.TargetKind, x.Target!)).ToHashSet();
             var assetList = string.Join(",", candidates.Select(x => x.AssetKey).Distinct());
-            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({Wanted}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k, ("$only", null)))
+            // Incremental: every candidate is a changed member, so the changed members' wanted rows say it all.
+            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({WantedSql(incremental)}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k, ("$only", null)))
             using (var reader = command.ExecuteReader())
                 while (reader.Read())
                 {
@@ -170,7 +193,6 @@ public static class AssignmentPlanner
                 }
             plan.Disassociations.AddRange(candidates.Where(x => !wantedElsewhere.Contains((x.AssetKey, x.TargetKind, x.Target!))));
         }
-
         // Never more than owned: per asset, the available licenses (plus those this plan frees) in a stable order.
         var freed = plan.Disassociations.GroupBy(d => d.AssetKey).ToDictionary(g => g.Key, g => g.Count());
         foreach (var group in associations.GroupBy(a => a.AssetKey))
@@ -203,6 +225,43 @@ public static class AssignmentPlanner
         using (var reader = command.ExecuteReader())
             while (reader.Read()) plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
         return plan;
+    }
+
+    /// <summary>Something other than group membership changed for the token: its next plan looks at everything.</summary>
+    public static void RequestFullPlan(SqliteConnection c, SqliteTransaction t, long tokenKey) =>
+        c.Execute(t, "INSERT INTO sync_state (token_key, needs_full_plan) VALUES ($k, 1) ON CONFLICT (token_key) DO UPDATE SET needs_full_plan = 1", ("$k", tokenKey));
+
+    /// <summary>After a plan was carried out: the member changes it covered are done; a full plan is needed again only if some of it could not be.</summary>
+    public static void RecordPlanned(SqliteConnection c, SqliteTransaction t, long tokenKey, long plannedSeq, bool complete)
+    {
+        c.Execute(t, "UPDATE sync_state SET planned_seq = max(planned_seq, $seq), needs_full_plan = CASE WHEN $complete THEN 0 ELSE 1 END WHERE token_key = $k",
+            ("$seq", plannedSeq), ("$complete", complete), ("$k", tokenKey));
+        // The log is kept only as far back as the token that planned least recently needs it.
+        c.Execute(t, "DELETE FROM member_changes WHERE seq <= (SELECT min(planned_seq) FROM sync_state)");
+    }
+
+    /// <summary>The members who joined or left a group since the token's last plan, and their targets at Apple.</summary>
+    private static void CollectChangedMembers(SqliteConnection c, SqliteTransaction? t, long tokenKey, long lastSeq)
+    {
+        c.Execute(t, """
+            CREATE TEMP TABLE IF NOT EXISTS changed_devices (device_key INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE IF NOT EXISTS changed_users (user_key INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE IF NOT EXISTS changed_targets (target_kind INTEGER, target TEXT, PRIMARY KEY (target_kind, target)) WITHOUT ROWID;
+            DELETE FROM changed_devices; DELETE FROM changed_users; DELETE FROM changed_targets;
+            """);
+        var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM sync_state WHERE token_key = $k", ("$k", tokenKey)) ?? 0L));
+        var range = new (string, object?)[] { since, ("$last", lastSeq), ("$k", tokenKey) };
+        c.Execute(t, """
+            INSERT OR IGNORE INTO changed_devices SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'Device'
+            WHERE mc.seq > $since AND mc.seq <= $last;
+            INSERT OR IGNORE INTO changed_users SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'User'
+            WHERE mc.seq > $since AND mc.seq <= $last;
+            INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_devices cd JOIN directory_devices d ON d.device_key = cd.device_key;
+            INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
+                JOIN directory_devices d ON d.owner_upn = u.user_principal_name;
+            INSERT OR IGNORE INTO changed_targets SELECT 0, mu.client_user_id FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
+                JOIN managed_users mu ON mu.token_key = $k AND mu.directory_user_id = u.id;
+            """, range);
     }
 
     private sealed record AssetRow(string AdamId, string PricingParam, string? Name, long Available, bool Unlimited);

@@ -72,6 +72,7 @@ public sealed class AssignmentService
                     VALUES ($id, $k, $a, $p, $type, $g, $i, $l, $s, $now, $now)
                     """, ("$id", id.ToString()), ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$type", asset.ProductType),
                     ("$g", group.Key), ("$i", request.Intent.ToString()), ("$l", licenseType.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$now", now));
+            AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             // Never more than owned: refuse, with the shortage, unless told to license up to what is available.
             var assetKey = (long)c.Scalar(t, "SELECT asset_key FROM assets WHERE token_key = $k AND adam_id = $a AND pricing_param = $p",
                 ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam))!;
@@ -115,11 +116,16 @@ public sealed class AssignmentService
         {
             TokenService.EnsureWritable(token);
             // Reclaiming is what Uninstall does: apply that, then forget the assignment.
-            _context.Store.Write((c, t) => c.Execute(t, "UPDATE assignments SET intent = 'Uninstall' WHERE id = $id", ("$id", id.ToString())));
+            _context.Store.Write((c, t) =>
+            {
+                c.Execute(t, "UPDATE assignments SET intent = 'Uninstall' WHERE id = $id", ("$id", id.ToString()));
+                AssignmentPlanner.RequestFullPlan(c, t, (long)c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", id.ToString()))!);
+            });
             applied = await ApplyAsync(token, refreshCounts: false, cancellationToken).ConfigureAwait(false);
         }
         _context.Store.Write((c, t) =>
         {
+            if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", id.ToString())) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", id.ToString()));
             c.Execute(t, "DELETE FROM assignments WHERE id = $id", ("$id", id.ToString()));
             _context.Journal.Write(c, t, $"assignment:{assignment.App ?? assignment.AdamId} -> {assignment.Group}", "Remove",
@@ -161,6 +167,7 @@ public sealed class AssignmentService
                 ON CONFLICT DO UPDATE SET forced = max(forced, excluded.forced)
                 """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$kind", kind), ("$m", memberKey), ("$f", !covered ? 1 : 0),
                 ("$now", _context.Clock.UtcNow.ToStored()));
+            AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Request", $"license of {asset.Name ?? asset.AdamId} ({token.Name}) requested for {who}{(covered ? "" : " (direct, -Force)")}");
         });
         return await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
@@ -221,6 +228,7 @@ public sealed class AssignmentService
         // Whoever asked for it directly no longer does.
         _context.Store.Write((c, t) =>
         {
+            AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             foreach (var change in changes)
                 c.Execute(t, change.TargetKind == 0
                     ? "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 0 AND member_key IN (SELECT du.user_key FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND mu.client_user_id = $x)"

@@ -255,6 +255,26 @@ internal static class Migrations
         ALTER TABLE managed_licenses ADD COLUMN assignment_id TEXT;
         ALTER TABLE managed_users ADD COLUMN retired_at TEXT;
         """,
+        // 6: planning from changes. Every join and leave of a group is logged (member_changes),
+        // so that a plan after a sync looks only at the members who changed since the last plan.
+        // Anything else that can change a plan (an assignment set or removed, a license asked
+        // for or reclaimed, a full sync, licenses short or refused) asks for a full plan instead.
+        """
+        ALTER TABLE sync_state ADD COLUMN planned_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sync_state ADD COLUMN needs_full_plan INTEGER NOT NULL DEFAULT 1;
+        CREATE TABLE member_changes (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            group_key  INTEGER NOT NULL,
+            member_key INTEGER NOT NULL
+        );
+        CREATE TRIGGER group_member_added AFTER INSERT ON group_members
+        BEGIN INSERT INTO member_changes (group_key, member_key) VALUES (new.group_key, new.member_key); END;
+        CREATE TRIGGER group_member_removed AFTER DELETE ON group_members
+        BEGIN INSERT INTO member_changes (group_key, member_key) VALUES (old.group_key, old.member_key); END;
+        CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices WHEN coalesce(old.owner_upn, '') <> coalesce(new.owner_upn, '')
+        BEGIN UPDATE sync_state SET needs_full_plan = 1; END;
+        CREATE INDEX ix_managed_licenses_target ON managed_licenses (token_key, target_kind, target);
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

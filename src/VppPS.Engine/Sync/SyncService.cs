@@ -104,6 +104,8 @@ public sealed class SyncService
                 WHERE token_key = $k
                 """,
                 ("$av", assignments.VersionId), ("$uv", users.VersionId), ("$inv", invitation), ("$full", full), ("$now", now.ToStored()), ("$k", tokenKey));
+            // Apple's incremental reads miss removed licenses: a full read may show what a plan must redo.
+            if (full) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             if (config.TokenExpirationDate is { } expires)
                 c.Execute(t, "UPDATE tokens SET expiration = $e WHERE key = $k", ("$e", expires.ToStored()), ("$k", tokenKey));
             new SyncRunStore(_context).Complete(c, t, runId, kind, counts, client.RequestCount, token.Id);
