@@ -1,5 +1,4 @@
-using VppPS.Engine.Apple;
-using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Assignments;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Tokens;
@@ -77,45 +76,27 @@ public sealed class TokenRemoval
         return summary;
     }
 
+    /// <summary>Reclaims through the applier, so that the requests are packed, journaled and recorded like any other.</summary>
     private async Task ReclaimAsync(VppToken token, IReadOnlyList<(string AdamId, string PricingParam, int TargetKind, string Target, bool Revocable)> licenses, CancellationToken cancellationToken)
     {
         if (licenses.Count == 0) return;
-        await _tokens.CallAsync(token, async client =>
+        var assetKeys = _context.Store.Read(c =>
         {
-            var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
-            var requests = licenses.GroupBy(l => (l.AdamId, l.PricingParam)).SelectMany(asset =>
-                AppleRequestBatcher.PackManageAssets(
-                    [new RequestAsset { AdamId = asset.Key.AdamId, PricingParam = asset.Key.PricingParam }],
-                    asset.Where(l => l.TargetKind == 0).Select(l => l.Target).ToList(),
-                    asset.Where(l => l.TargetKind == 1).Select(l => l.Target).ToList(),
-                    limits)).ToList();
-            var done = 0;
-            foreach (var request in requests)
-            {
-                _context.Observer.Progress(4300, $"Reclaiming licenses under {token.Name}", $"request {done + 1} of {requests.Count}", done * 100 / requests.Count);
-                var status = await client.SubmitAndWaitAsync(ct => client.DisassociateAssetsAsync(request, ct), cancellationToken).ConfigureAwait(false);
-                if (status.Failures is { Count: > 0 } failures)
-                    throw new VppException(VppErrorKind.AppleError, "VppReclaimFailed",
-                        $"Apple could not reclaim every license under '{token.Name}' ({string.Join("; ", failures.Select(f => $"{f.ErrorNumber} {f.ErrorMessage}"))}). The token was kept; run Sync-VppToken and try again.", token.Name);
-                ForgetManaged(token.Id, request);
-                done++;
-            }
-            _context.Observer.Progress(4300, $"Reclaiming licenses under {token.Name}", "done", 100, completed: true);
-            return true;
-        }).ConfigureAwait(false);
+            using var command = c.Command(null, "SELECT a.adam_id, a.pricing_param, a.asset_key FROM assets a JOIN tokens t ON t.key = a.token_key WHERE t.id = $id",
+                ("$id", token.Id.ToString()));
+            using var reader = command.ExecuteReader();
+            var keys = new Dictionary<(string, string), long>();
+            while (reader.Read()) keys[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
+            return keys;
+        });
+        var changes = licenses.Select(l => new LicenseChange(assetKeys.GetValueOrDefault((l.AdamId, l.PricingParam), -1), l.AdamId, l.PricingParam, null,
+            l.TargetKind, l.Target, l.Target, null, null, null, "reclaimed before removing the token")).ToList();
+        using var syncLock = Sync.SyncLock.Acquire(_context, token);
+        var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
+        if (result.Failed > 0)
+            throw new VppException(VppErrorKind.AppleError, "VppReclaimFailed",
+                $"Apple could not reclaim {result.Failed} license(s) under '{token.Name}' (see Get-VppAssignmentPlan for Apple's errors). The token was kept; run Sync-VppToken and try again.", token.Name);
     }
-
-    private void ForgetManaged(Guid tokenId, ManageAssetsRequest request) => _context.Store.Write((c, t) =>
-    {
-        foreach (var asset in request.Assets)
-            foreach (var (kind, targets) in new[] { (0, request.ClientUserIds), (1, request.SerialNumbers) })
-                foreach (var target in targets ?? [])
-                {
-                    var key = new (string, object?)[] { ("$t", tokenId.ToString()), ("$a", asset.AdamId), ("$p", asset.PricingParam ?? "STDQ"), ("$k", kind), ("$x", target) };
-                    c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = (SELECT key FROM tokens WHERE id=$t) AND adam_id=$a AND pricing_param=$p AND target_kind=$k AND target=$x", key);
-                    c.Execute(t, "DELETE FROM licenses WHERE asset_key = (SELECT a.asset_key FROM assets a JOIN tokens k ON k.key = a.token_key WHERE k.id=$t AND a.adam_id=$a AND a.pricing_param=$p) AND target_kind=$k AND target=$x", key);
-                }
-    });
 
     private static string Describe(IReadOnlyCollection<(string AdamId, string PricingParam, int TargetKind, string Target, bool Revocable)> licenses) =>
         $"{licenses.Count} license(s) of {licenses.Select(l => l.AdamId).Distinct().Count()} app(s)/book(s) to " +
