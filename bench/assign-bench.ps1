@@ -13,9 +13,7 @@ Import-Module $ModulePath
 $work = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-assignbench-" + [guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory $work | Out-Null
 $env:VPPPS_HOME = Join-Path $work 'home-bench'
-$pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
-$pwsh = @([Environment]::ProcessPath)
-if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwsh += $pwshDll }
+Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1')
 
 $scenario = Join-Path $work 'assign.json'
 @{ pageSize = 1000; locations = @(@{ orgName = 'Bench District'; locationName = 'Assign'; uId = '9100000000000001'; countryISO2ACode = 'US'
@@ -54,12 +52,8 @@ $result | ConvertTo-Json -Compress
 
 try {
     $sim = Start-VppSimulator -Scenario $scenario -NoServiceUrl
-    foreach ($pair in @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName; VPPPS_HOME = (Join-Path $work 'home'); VPPPS_SERVICE_URL = $sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '1' }.GetEnumerator()) {
-        Set-Item "env:$($pair.Key)" $pair.Value
-    }
-    $output = & $pwsh[0] $pwsh[1..9] -NoProfile -NonInteractive -Command $script
-    if ($LASTEXITCODE -ne 0) { throw "child pwsh failed: $($output -join "`n")" }
-    $r = $output | Select-Object -Last 1 | ConvertFrom-Json
+    $r = Invoke-BenchChild $script @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName; VPPPS_HOME = (Join-Path $work 'home')
+                                      VPPPS_SERVICE_URL = $sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '1' }
     "assign.directory_100k_devices_seconds=$([math]::Round($r.directory_seconds, 2))"
     $ok1 = $r.one_app_associate_calls -le 100 -and $r.one_app_status_polls -le $r.one_app_associate_calls -and $r.one_app_429 -eq 0 -and $r.one_app_seconds -lt 16
     "assign.one_app_100k_seconds=$([math]::Round($r.one_app_seconds, 2)) associate_calls=$($r.one_app_associate_calls) status_polls=$($r.one_app_status_polls) http_429=$($r.one_app_429) licensed=$($r.one_app_licensed) target<16s,<=100calls,1poll/event,no429 $(if ($ok1) { 'PASS' } else { 'FAIL' })"

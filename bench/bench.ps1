@@ -9,9 +9,8 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot
-$pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
-$pwsh = @([Environment]::ProcessPath)
-if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwsh += $pwshDll }
+Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1')
+$pwsh = Get-PwshCommand
 
 Write-Host "machine: $([Environment]::ProcessorCount) cores, $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
 
@@ -39,4 +38,4 @@ Write-Host '== assignments'
 Write-Host '== planner'
 & dotnet run --project (Join-Path $root 'bench/PlanBench') -c $Configuration --no-build
 if ($LASTEXITCODE -ne 0) { throw 'PlanBench failed' }
-Remove-Item $env:VPPPS_HOME -Recurse -Force -ErrorAction Ignore
+if ($env:VPPPS_HOME) { Remove-Item $env:VPPPS_HOME -Recurse -Force -ErrorAction Ignore }

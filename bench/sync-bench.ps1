@@ -24,9 +24,7 @@ Import-Module $ModulePath
 $work = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-syncbench-" + [guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory $work | Out-Null
 $env:VPPPS_HOME = Join-Path $work 'home-bench'   # this pwsh's own state, never the user's
-$pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
-$pwsh = @([Environment]::ProcessPath)
-if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $pwsh += $pwshDll }
+Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1')
 
 function New-Scenario([int] $requestsPerSecond) {
     $path = Join-Path $work "bench-$requestsPerSecond.json"
@@ -37,16 +35,6 @@ function New-Scenario([int] $requestsPerSecond) {
                          generate = @{ assets = 2000; users = 200000; assignments = 1000000; seed = 7 } })
     } | ConvertTo-Json -Depth 6 | Set-Content $path
     $path
-}
-
-# Runs a script in a fresh pwsh and returns the last line of its output parsed as JSON.
-function Invoke-Child([string] $script, [hashtable] $environment) {
-    foreach ($key in $environment.Keys) { Set-Item "env:$key" $environment[$key] }
-    try {
-        $output = & $pwsh[0] $pwsh[1..9] -NoProfile -NonInteractive -Command $script
-        if ($LASTEXITCODE -ne 0) { throw "child pwsh failed: $($output -join "`n")" }
-        $output | Select-Object -Last 1 | ConvertFrom-Json
-    } finally { foreach ($key in $environment.Keys) { Remove-Item "env:$key" -ErrorAction Ignore } }
 }
 
 $syncScript = @'
@@ -104,7 +92,7 @@ try {
         "sync.floor_$($kind)_seconds median=$([math]::Round($floors[$kind], 2)) all=[$(($times | ForEach-Object { [math]::Round($_, 2) }) -join ', ')]"
     }
     $runs = foreach ($i in 1..3) {
-        Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $tokenFile; BENCH_SIM = $sim.Url; BENCH_INCREMENTAL = $(if ($i -eq 3) { '1' } else { '' })
+        Invoke-BenchChild $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $tokenFile; BENCH_SIM = $sim.Url; BENCH_INCREMENTAL = $(if ($i -eq 3) { '1' } else { '' })
                                     VPPPS_HOME = (Join-Path $work "home-fast$i"); VPPPS_SERVICE_URL = $sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0' }
     }
     $r = $runs[2]
@@ -124,7 +112,7 @@ try {
 
     if ($RateLimited) {
         $sim = Start-VppSimulator -Scenario (New-Scenario 15) -NoServiceUrl
-        $r = Invoke-Child $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName; BENCH_VERBOSE = '1'
+        $r = Invoke-BenchChild $syncScript @{ BENCH_MODULE = $ModulePath; BENCH_TOKEN = $sim.TokenFiles[0].FullName; BENCH_VERBOSE = '1'
                                          VPPPS_HOME = (Join-Path $work 'home-limited'); VPPPS_SERVICE_URL = $sim.ServiceUrl }
         Stop-VppSimulator -InputObject $sim
         $limitFloor = $r.full_requests / 15
