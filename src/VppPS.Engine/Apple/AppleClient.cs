@@ -108,6 +108,23 @@ public sealed class AppleClient
     public IAsyncEnumerable<GetUsersResponse> ReadUserPagesAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
         ReadPagesAsync("Reading users", (page, ct) => GetUsersAsync(query, page, ct), cancellationToken);
 
+    /// <summary>Every asset, in one list (a location has thousands at most); restarts when the versionId changes midway.</summary>
+    public async Task<IReadOnlyList<ResponseAsset>> ReadAllAssetsAsync(CancellationToken cancellationToken = default) =>
+        (await ReadAllAsync<GetAssetsResponse, ResponseAsset>(ct => ReadAssetPagesAsync(null, ct), cancellationToken).ConfigureAwait(false)).Items;
+
+    /// <summary>Every user the query selects, in one list, with page 0's versionId for the next incremental read.</summary>
+    public Task<(IReadOnlyList<ResponseUser> Items, string? VersionId)> ReadAllUsersAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
+        ReadAllAsync<GetUsersResponse, ResponseUser>(ct => ReadUserPagesAsync(query, ct), cancellationToken);
+
+    private static async Task<(IReadOnlyList<TItem> Items, string? VersionId)> ReadAllAsync<TPage, TItem>(
+        Func<CancellationToken, IAsyncEnumerable<TPage>> traversal, CancellationToken cancellationToken) where TPage : IApplePage<TItem>
+    {
+        var items = new List<TItem>();
+        var read = await ApplePaging.ReadAllAsync(traversal, (page, _) => { items.AddRange(page.Items); return ValueTask.CompletedTask; },
+            _ => { items.Clear(); return ValueTask.CompletedTask; }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (items, read.VersionId);
+    }
+
     // ---- writes (events) ----
 
     public Task<EventResponse> AssociateAssetsAsync(ManageAssetsRequest request, CancellationToken cancellationToken = default) =>

@@ -280,9 +280,7 @@ public sealed class AssignmentApplier
     /// <summary>Re-reads Apple's counts so that no association asks for more than is available now.</summary>
     private async Task RefreshCountsAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
     {
-        var assets = new List<ResponseAsset>();
-        await ApplePaging.ReadAllAsync(ct => client.ReadAssetPagesAsync(null, ct), (page, _) => { assets.AddRange(page.Items); return ValueTask.CompletedTask; },
-            _ => { assets.Clear(); return ValueTask.CompletedTask; }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var assets = await client.ReadAllAssetsAsync(cancellationToken).ConfigureAwait(false);
         _context.Store.Write((c, t) =>
         {
             foreach (var asset in assets)
@@ -329,17 +327,14 @@ public sealed class AssignmentApplier
     private async Task RefreshUsersAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
     {
         var since = _context.Store.Read(c => (string?)c.Scalar(null, "SELECT users_version FROM sync_state WHERE token_key = $k", ("$k", tokenKey)));
-        var users = new List<ResponseUser>();
-        var read = await ApplePaging.ReadAllAsync(ct => client.ReadUserPagesAsync(new UserQuery { SinceVersionId = since }, ct),
-            (page, _) => { users.AddRange(page.Items); return ValueTask.CompletedTask; }, _ => { users.Clear(); return ValueTask.CompletedTask; },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var (users, versionId) = await client.ReadAllUsersAsync(new UserQuery { SinceVersionId = since }, cancellationToken).ConfigureAwait(false);
         _context.Store.Write((c, t) =>
         {
             foreach (var user in users.OrderBy(u => u.Status is "Retired" or "Deleted" ? 0 : 1))
                 c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h)",
                     ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", user.Email), ("$s", user.Status ?? "Registered"), ("$i", user.InviteCode), ("$h", user.IdHash));
-            if (since is not null && read.VersionId is not null)
-                c.Execute(t, "UPDATE sync_state SET users_version = $v WHERE token_key = $k", ("$v", read.VersionId), ("$k", tokenKey));
+            if (since is not null && versionId is not null)
+                c.Execute(t, "UPDATE sync_state SET users_version = $v WHERE token_key = $k", ("$v", versionId), ("$k", tokenKey));
         });
     }
 

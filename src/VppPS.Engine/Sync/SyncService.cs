@@ -63,12 +63,7 @@ public sealed class SyncService
         var service = await client.GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
 
-        var assets = new List<ResponseAsset>();
-        await ApplePaging.ReadAllAsync(
-            ct => client.ReadAssetPagesAsync(null, ct),
-            (page, _) => { assets.AddRange(page.Items); return ValueTask.CompletedTask; },
-            _ => { assets.Clear(); return ValueTask.CompletedTask; },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var assets = await client.ReadAllAssetsAsync(cancellationToken).ConfigureAwait(false);
 
         var b2b = await new MetadataRefresher(_context).RefreshAsync(token, _tokens.ReadBearer(token),
             new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, client.RateLimiter, cancellationToken).ConfigureAwait(false);
