@@ -15,8 +15,9 @@ internal sealed class InventoryStaging : IDisposable
     public const string UnknownPricing = "STDQ";
     private readonly SqliteConnection _connection;
     private SqliteTransaction? _batch;
-    private SqliteCommand? _insertLicense;
-    private SqliteCommand? _insertUser;
+    // Staging writes up to a million rows per sync: straight through SQLite's API (see RawInsert).
+    private RawInsert? _insertLicense;
+    private RawInsert? _insertUser;
 
     public InventoryStaging(StateStore store)
     {
@@ -69,23 +70,17 @@ internal sealed class InventoryStaging : IDisposable
     public void AddAssignments(IReadOnlyList<Assignment> page)
     {
         _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
-        if (_insertLicense is null)
-        {
-            _insertLicense = _connection.Command(_batch, "INSERT OR IGNORE INTO stage_licenses VALUES ($asset, $kind, $target)");
-            Parameters(_insertLicense, "$asset", "$kind", "$target");
-            _insertLicense.Prepare();
-        }
-        var p = _insertLicense.Parameters;
+        var insert = _insertLicense ??= new RawInsert(_connection, "INSERT OR IGNORE INTO stage_licenses VALUES (?1, ?2, ?3)");
         foreach (var assignment in page)
         {
             var isDevice = assignment.ClientUserId is null;
             var target = assignment.ClientUserId ?? assignment.SerialNumber;
             // An assignment of an asset Apple did not list (changed meanwhile) waits for the next sync.
             if (target is null || !_assetIndex.TryGetValue((assignment.AdamId, assignment.PricingParam ?? UnknownPricing), out var index)) continue;
-            p[0].Value = index;
-            p[1].Value = isDevice ? 1 : 0;
-            p[2].Value = target;
-            _insertLicense.ExecuteNonQuery();
+            insert.Bind(1, index);
+            insert.Bind(2, isDevice ? 1 : 0);
+            insert.Bind(3, target);
+            insert.Execute();
         }
         Assignments += page.Count;
     }
@@ -93,21 +88,15 @@ internal sealed class InventoryStaging : IDisposable
     public void AddUsers(IReadOnlyList<ResponseUser> page)
     {
         _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
-        if (_insertUser is null)
-        {
-            _insertUser = _connection.Command(_batch, "INSERT INTO stage_users VALUES ($id, $email, $status, $invite, $hash)");
-            Parameters(_insertUser, "$id", "$email", "$status", "$invite", "$hash");
-            _insertUser.Prepare();
-        }
-        var p = _insertUser.Parameters;
+        var insert = _insertUser ??= new RawInsert(_connection, "INSERT INTO stage_users VALUES (?1, ?2, ?3, ?4, ?5)");
         foreach (var user in page)
         {
-            p[0].Value = user.ClientUserId;
-            p[1].Value = (object?)user.Email ?? DBNull.Value;
-            p[2].Value = user.Status ?? "Registered";
-            p[3].Value = (object?)user.InviteCode ?? DBNull.Value;
-            p[4].Value = (object?)user.IdHash ?? DBNull.Value;
-            _insertUser.ExecuteNonQuery();
+            insert.Bind(1, user.ClientUserId);
+            insert.Bind(2, user.Email);
+            insert.Bind(3, user.Status ?? "Registered");
+            insert.Bind(4, user.InviteCode);
+            insert.Bind(5, user.IdHash);
+            insert.Execute();
         }
         Users += page.Count;
     }
