@@ -219,15 +219,19 @@ public sealed class AppleClient
             throw Redacted(AppleErrors.FromAppleError(error, label, result.ConsecutiveInternalErrors));
         if (!result.IsSuccess)
             throw AppleErrors.FromHttpStatus(result.Status, label);
+        T response;
         try
         {
-            return JsonSerializer.Deserialize(result.Body, typeInfo)
-                   ?? throw new JsonException("the body is empty or null");
+            response = JsonSerializer.Deserialize(result.Body, typeInfo)
+                       ?? throw new JsonException("the body is empty or null");
         }
         catch (JsonException ex)
         {
             throw AppleErrors.BadResponse(label, ex);
         }
+        if (response is AppleResponse { ErrorNumber: { } number } envelope)
+            throw Redacted(AppleErrors.FromAppleError(new AppleErrorBody { ErrorNumber = number, ErrorMessage = envelope.ErrorMessage }, label, 0));
+        return response;
     }
 
     private void AddBearer(HttpRequestHeaders headers) => headers.TryAddWithoutValidation("Authorization", "Bearer " + _sToken);

@@ -44,7 +44,10 @@ internal sealed record AppleHttpResult
 
     /// <summary>
     /// Reads only the top-level errorNumber and errorMessage, skipping everything else without
-    /// allocating, so a large page costs one quick scan. A body that is not JSON has no error.
+    /// allocating. Apple's error answers are flat, so the scan ends at the first top-level array:
+    /// a page of a thousand assignments is data, and tokenizing it twice would cost a tenth of a
+    /// sync (an error number after such an array is still caught once the page is deserialized).
+    /// A body that is not JSON has no error.
     /// </summary>
     internal static AppleErrorBody? FindError(ReadOnlySpan<byte> body)
     {
@@ -60,6 +63,8 @@ internal sealed record AppleHttpResult
                 var isNumber = reader.ValueTextEquals("errorNumber"u8);
                 var isMessage = !isNumber && reader.ValueTextEquals("errorMessage"u8);
                 reader.Read();
+                if (reader.TokenType == JsonTokenType.StartArray)
+                    break;
                 if (isNumber && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
                     number = n;
                 else if (isNumber && reader.TokenType == JsonTokenType.String && int.TryParse(reader.GetString(), out var s))

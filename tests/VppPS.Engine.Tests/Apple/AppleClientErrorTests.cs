@@ -40,6 +40,19 @@ public class AppleClientErrorTests
     }
 
     [Fact]
+    public async Task An_error_number_after_a_page_of_data_is_still_an_error()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("assignments", _ => ScriptedHandler.Json(200,
+            """{"assignments":[{"adamId":"1","serialNumber":"S1"}],"currentPageIndex":0,"size":1,"totalPages":1,"versionId":"v1","errorNumber":9650,"errorMessage":"Invalid page index"}"""));
+
+        var error = await Assert.ThrowsAsync<VppException>(() => apple.Client().GetAssignmentsAsync(null, 0));
+
+        Assert.Equal(("VppAppleError9650", 9650), (error.ErrorId, error.AppleErrorNumber));
+        Assert.Contains("Invalid page index", error.Message);
+    }
+
+    [Fact]
     public async Task Apple_error_message_is_passed_on()
     {
         var apple = new TestApple();

@@ -113,5 +113,8 @@ public class WireParsingTests
         Assert.Equal(9622, AppleHttpResult.FindError("""{"errorMessage":"Invalid authentication token","errorNumber":9622}"""u8)!.ErrorNumber);
         Assert.Null(AppleHttpResult.FindError("""{"failures":[{"errorNumber":9609}],"eventStatus":"FAILED"}"""u8));
         Assert.Null(AppleHttpResult.FindError("<html>503</html>"u8));
+        // The scan stops at the first top-level array: pages are data (the deserialized envelope is checked too).
+        Assert.Null(AppleHttpResult.FindError("""{"assignments":[{"adamId":"1"}],"errorNumber":9603}"""u8));
+        Assert.Equal(9646, AppleHttpResult.FindError("""{"mdmInfo":{"id":"x"},"errorNumber":9646}"""u8)!.ErrorNumber);
     }
 }

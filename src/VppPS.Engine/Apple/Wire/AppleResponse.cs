@@ -14,4 +14,9 @@ public abstract record AppleResponse
 
     /// <summary>The MDM that claimed the location; absent until one did.</summary>
     [JsonPropertyName("mdmInfo")] public MdmInfo? MdmInfo { get; init; }
+
+    /// <summary>An error number Apple put after a top-level array (see AppleHttpResult.FindError).</summary>
+    [JsonPropertyName("errorNumber"), JsonInclude] internal int? ErrorNumber { get; init; }
+
+    [JsonPropertyName("errorMessage"), JsonInclude] internal string? ErrorMessage { get; init; }
 }
