@@ -57,6 +57,15 @@ function Invoke-Build {
     # Native SQLite for the platforms VppPS supports; the others are dropped.
     Get-ChildItem (Join-Path $dependencies 'runtimes') -Directory | Where-Object Name -notin $SupportedRids | Remove-Item -Recurse -Force
     Get-ChildItem $dependencies -Filter '*.deps.json' | Remove-Item -Force
+    # Precompiled (ReadyToRun) code for this machine's platform: a cold pwsh then spends about a
+    # second less compiling during a large sync. The assemblies keep their IL, so the same layout
+    # still runs everywhere else (JIT-compiled there).
+    $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    if ($rid -in $SupportedRids) {
+        $precompiled = Join-Path $Root "src/VppPS.Engine/bin/$Configuration/r2r-$rid"
+        Invoke-Native 'precompile engine' { dotnet publish (Join-Path $Root 'src/VppPS.Engine') -c $Configuration -r $rid --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o $precompiled }
+        Get-ChildItem $precompiled -Filter '*.dll' | Copy-Item -Destination $dependencies -Force
+    }
     Copy-Item (Join-Path $Root "src/VppPS/bin/$Configuration/net8.0/VppPS.dll") $ModuleOut
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
     if (Test-Path (Join-Path $Root 'src/VppPS.Simulator/Program.cs')) {
