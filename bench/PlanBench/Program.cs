@@ -7,7 +7,8 @@ using VppPS.Engine.Store;
 // PlanBench: 50 apps Required for a device group of 100,000:
 //  - first plan, nothing held yet: every app x member is a change (4,950,000 associations);
 //  - steady state: everything held, then 1,000 members join: the plan after the next sync
-//    looks at the members who changed (50,000 changes), and, for comparison, a full reconcile.
+//    looks at the members who changed (50,000 changes), and a full reconcile (Get-VppAssignmentPlan,
+//    the plan after a full sync), which compares wanted and held licenses in bulk first.
 // Prints the time of each plan and the memory it allocated, against the targets.
 const int Apps = 50, Members = 100_000, Joined = 1_000;
 var folder = Path.Combine(Path.GetTempPath(), "vppps-planbench-" + Guid.NewGuid().ToString("N"));
@@ -45,7 +46,8 @@ try
     Console.WriteLine(Line("plan.steady", steady, $"{Apps} apps x {Members:N0} members, all held but {Joined:N0} who joined since the last plan"));
     var full = Measure(store, fromChanges: false);
     Console.WriteLine(Line("plan.full_reconcile", full, "the same, every member checked (after a full sync, once a day)"));
-    Console.WriteLine($"plan.steady target<2s {(steady.Seconds < 2 ? "PASS" : "FAIL")}; memory proportional to changes: {steady.AllocatedMb / Math.Max(1, steady.Changes) * 1024 * 1024:0} bytes per change");
+    Console.WriteLine($"plan.steady target<2s {(steady.Seconds < 2 ? "PASS" : "FAIL")}; plan.full_reconcile target<2s {(full.Seconds < 2 ? "PASS" : "FAIL")}; " +
+                      $"memory proportional to changes: {steady.AllocatedMb / Math.Max(1, steady.Changes) * 1024 * 1024:0} and {full.AllocatedMb / Math.Max(1, full.Changes) * 1024 * 1024:0} bytes per change");
 }
 finally
 {

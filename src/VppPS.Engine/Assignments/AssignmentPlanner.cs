@@ -17,14 +17,12 @@ public static class AssignmentPlanner
     private static string Wanted => WantedSql(changedOnly: false);
 
     /// <summary>
-    /// The wanted rows; with <paramref name="changedOnly"/>, only for members who joined or left a
-    /// group since the last plan (temp.changed_devices / temp.changed_users), and no direct
-    /// licenses (asking for one asks for a full plan).
+    /// The wanted rows; with <paramref name="changedOnly"/>, only for the members a plan looks at
+    /// (temp.changed_devices / temp.changed_users) and every direct license (there are few).
     /// </summary>
     private static string WantedSql(bool changedOnly) => WantedTemplate
         .Replace("{devices}", changedOnly ? "AND gm.member_key IN (SELECT device_key FROM temp.changed_devices)" : "")
-        .Replace("{users}", changedOnly ? "AND gm.member_key IN (SELECT user_key FROM temp.changed_users)" : "")
-        .Replace("{direct}", changedOnly ? "AND 0" : "");
+        .Replace("{users}", changedOnly ? "AND gm.member_key IN (SELECT user_key FROM temp.changed_users)" : "");
 
     private const string WantedTemplate = """
         SELECT a.asset_key, 1 AS kind, d.serial_number AS target, d.serial_number AS display, NULL AS user_key, s.id AS assignment_id, g.name AS grp,
@@ -67,7 +65,7 @@ public static class AssignmentPlanner
         LEFT JOIN directory_devices d ON r.target_kind = 1 AND d.device_key = r.member_key AND d.removed_at IS NULL
         LEFT JOIN directory_users u ON r.target_kind = 0 AND u.user_key = r.member_key AND u.removed_at IS NULL
         LEFT JOIN managed_users mu ON mu.token_key = r.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
-        WHERE r.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL) {direct}
+        WHERE r.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
         """;
 
     /// <summary>
@@ -107,7 +105,19 @@ public static class AssignmentPlanner
         var incremental = fromChanges && onlyAsset is null &&
             Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(needs_full_plan), 1) FROM sync_state WHERE token_key = $k", k) ?? 1L) == 0;
         var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey, PlannedSeq = lastSeq, Incremental = incremental };
-        if (incremental) CollectChangedMembers(c, t, tokenKey, lastSeq);
+        // The members and targets the plan looks at: those who joined or left a group since the last
+        // plan, or, for a full plan, those whose wanted and held licenses differ. One asset is small
+        // enough to look at whole.
+        var restricted = onlyAsset is null;
+        if (restricted)
+        {
+            ClearChangedMembers(c, t);
+            if (incremental) CollectChangedMembers(c, t, lastSeq, ("$k", tokenKey));
+            // Where most targets differ (a first plan), looking at everyone is quicker than looking them up.
+            else restricted = DifferingTargets.Collect(c, t, tokenKey, limit: Convert.ToInt64(c.Scalar(t,
+                "SELECT ((SELECT count(*) FROM directory_devices WHERE removed_at IS NULL) + (SELECT count(*) FROM directory_users WHERE removed_at IS NULL)) / 2")));
+            if (restricted) CompleteChangedMembers(c, t, tokenKey);
+        }
         var assets = ReadAssets(c, t, tokenKey);
 
         // Licenses to give: wanted and not held. Rows come by asset, so duplicates (a member of two
@@ -120,7 +130,7 @@ public static class AssignmentPlanner
         var associations = new List<LicenseChange>();
         using (var command = c.Command(t, $"""
             SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
-            FROM ({WantedSql(incremental)}) w
+            FROM ({WantedSql(restricted)}) w
             WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
             ORDER BY w.asset_key, w.rank, w.display
             """, k, only))
@@ -143,7 +153,7 @@ public static class AssignmentPlanner
         // Licenses to take back: given by VppPS for an assignment that no longer wants them (Uninstall,
         // left the group, removed from the directory, no longer requested). Index lookups per license.
         var candidates = new List<LicenseChange>();
-        var candidateSource = incremental
+        var candidateSource = restricted
             // From the few changed targets into managed licenses by target: CROSS JOIN keeps that order and
             // INDEXED BY the index (left alone, SQLite walks the token's whole primary key instead).
             ? "temp.changed_targets ct CROSS JOIN managed_licenses ml INDEXED BY ix_managed_licenses_target ON ml.token_key = $k AND ml.target_kind = ct.target_kind AND ml.target = ct.target"
@@ -183,8 +193,8 @@ public static class AssignmentPlanner
             var wantedElsewhere = new HashSet<(long, int, string)>();
             var candidateKeys = candidates.Select(x => (x.AssetKey, x.TargetKind, x.Target!)).ToHashSet();
             var assetList = string.Join(",", candidates.Select(x => x.AssetKey).Distinct());
-            // Incremental: every candidate is a changed member, so the changed members' wanted rows say it all.
-            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({WantedSql(incremental)}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k, ("$only", null)))
+            // Restricted: every candidate is a changed target, and its members are looked at, so their wanted rows say it all.
+            using (var command = c.Command(t, $"SELECT w.asset_key, w.kind, w.target FROM ({WantedSql(restricted)}) w WHERE w.asset_key IN ({assetList}) AND w.target IS NOT NULL", k, ("$only", null)))
             using (var reader = command.ExecuteReader())
                 while (reader.Read())
                 {
@@ -240,29 +250,44 @@ public static class AssignmentPlanner
         c.Execute(t, "DELETE FROM member_changes WHERE seq <= (SELECT min(planned_seq) FROM sync_state)");
     }
 
-    /// <summary>The members who joined or left a group since the token's last plan, and their targets at Apple.</summary>
-    private static void CollectChangedMembers(SqliteConnection c, SqliteTransaction? t, long tokenKey, long lastSeq)
+    private static void ClearChangedMembers(SqliteConnection c, SqliteTransaction? t) => c.Execute(t, """
+        CREATE TEMP TABLE IF NOT EXISTS changed_devices (device_key INTEGER PRIMARY KEY);
+        CREATE TEMP TABLE IF NOT EXISTS changed_users (user_key INTEGER PRIMARY KEY);
+        CREATE TEMP TABLE IF NOT EXISTS changed_targets (target_kind INTEGER, target TEXT, PRIMARY KEY (target_kind, target)) WITHOUT ROWID;
+        DELETE FROM changed_devices; DELETE FROM changed_users; DELETE FROM changed_targets;
+        """);
+
+    /// <summary>The members who joined or left a group since the token's last plan.</summary>
+    private static void CollectChangedMembers(SqliteConnection c, SqliteTransaction? t, long lastSeq, (string, object?) k)
     {
-        c.Execute(t, """
-            CREATE TEMP TABLE IF NOT EXISTS changed_devices (device_key INTEGER PRIMARY KEY);
-            CREATE TEMP TABLE IF NOT EXISTS changed_users (user_key INTEGER PRIMARY KEY);
-            CREATE TEMP TABLE IF NOT EXISTS changed_targets (target_kind INTEGER, target TEXT, PRIMARY KEY (target_kind, target)) WITHOUT ROWID;
-            DELETE FROM changed_devices; DELETE FROM changed_users; DELETE FROM changed_targets;
-            """);
-        var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM sync_state WHERE token_key = $k", ("$k", tokenKey)) ?? 0L));
-        var range = new (string, object?)[] { since, ("$last", lastSeq), ("$k", tokenKey) };
+        var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM sync_state WHERE token_key = $k", k) ?? 0L));
         c.Execute(t, """
             INSERT OR IGNORE INTO changed_devices SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'Device'
             WHERE mc.seq > $since AND mc.seq <= $last;
             INSERT OR IGNORE INTO changed_users SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'User'
             WHERE mc.seq > $since AND mc.seq <= $last;
-            INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_devices cd JOIN directory_devices d ON d.device_key = cd.device_key;
-            INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
-                JOIN directory_devices d ON d.owner_upn = u.user_principal_name;
-            INSERT OR IGNORE INTO changed_targets SELECT 0, mu.client_user_id FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
-                JOIN managed_users mu ON mu.token_key = $k AND mu.directory_user_id = u.id;
-            """, range);
+            """, since, ("$last", lastSeq));
     }
+
+    /// <summary>
+    /// Both ways between the members and the targets a plan looks at: the targets of its members
+    /// (their devices, their VPP users), then every member who can want one of those targets
+    /// (the device, its owner, the VPP user's person), so that a license is reclaimed only when
+    /// nobody wants it.
+    /// </summary>
+    private static void CompleteChangedMembers(SqliteConnection c, SqliteTransaction? t, long tokenKey) => c.Execute(t, """
+        INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_devices cd JOIN directory_devices d ON d.device_key = cd.device_key;
+        INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
+            JOIN directory_devices d ON d.owner_upn = u.user_principal_name;
+        INSERT OR IGNORE INTO changed_targets SELECT 0, mu.client_user_id FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
+            JOIN managed_users mu ON mu.token_key = $k AND mu.directory_user_id = u.id;
+        INSERT OR IGNORE INTO changed_devices SELECT d.device_key FROM changed_targets ct JOIN directory_devices d ON d.serial_number = ct.target
+            WHERE ct.target_kind = 1;
+        INSERT OR IGNORE INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN directory_devices d ON d.serial_number = ct.target
+            JOIN directory_users u ON u.user_principal_name = d.owner_upn WHERE ct.target_kind = 1;
+        INSERT OR IGNORE INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN managed_users mu ON mu.token_key = $k AND mu.client_user_id = ct.target
+            JOIN directory_users u ON u.id = mu.directory_user_id WHERE ct.target_kind = 0;
+        """, ("$k", tokenKey));
 
     private sealed record AssetRow(string AdamId, string PricingParam, string? Name, long Available, bool Unlimited);
 

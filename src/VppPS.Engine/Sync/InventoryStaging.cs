@@ -15,9 +15,9 @@ internal sealed class InventoryStaging : IDisposable
     public const string UnknownPricing = "STDQ";
     private readonly SqliteConnection _connection;
     private SqliteTransaction? _batch;
-    // Staging writes up to a million rows per sync: straight through SQLite's API (see RawInsert).
-    private RawInsert? _insertLicense;
-    private RawInsert? _insertUser;
+    // Staging writes up to a million rows per sync: straight through SQLite's API (see RawStatement).
+    private RawStatement? _insertLicense;
+    private RawStatement? _insertUser;
 
     public InventoryStaging(StateStore store)
     {
@@ -70,7 +70,7 @@ internal sealed class InventoryStaging : IDisposable
     public void AddAssignments(IReadOnlyList<Assignment> page)
     {
         _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
-        var insert = _insertLicense ??= new RawInsert(_connection, "INSERT OR IGNORE INTO stage_licenses VALUES (?1, ?2, ?3)");
+        var insert = _insertLicense ??= new RawStatement(_connection, "INSERT OR IGNORE INTO stage_licenses VALUES (?1, ?2, ?3)");
         foreach (var assignment in page)
         {
             var isDevice = assignment.ClientUserId is null;
@@ -88,7 +88,7 @@ internal sealed class InventoryStaging : IDisposable
     public void AddUsers(IReadOnlyList<ResponseUser> page)
     {
         _batch ??= _connection.BeginTransaction(deferred: true); // temp tables only: the state database stays unlocked
-        var insert = _insertUser ??= new RawInsert(_connection, "INSERT INTO stage_users VALUES (?1, ?2, ?3, ?4, ?5)");
+        var insert = _insertUser ??= new RawStatement(_connection, "INSERT INTO stage_users VALUES (?1, ?2, ?3, ?4, ?5)");
         foreach (var user in page)
         {
             insert.Bind(1, user.ClientUserId);

@@ -1,0 +1,70 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace VppPS.Engine.Store;
+
+/// <summary>
+/// One prepared statement driven through SQLite's own API, for the few loops that touch
+/// millions of rows (a sync's staging, a full plan's comparison of wanted and held licenses):
+/// SqliteCommand boxes and re-encodes every parameter and every value, which costs a third of
+/// such a loop. It runs inside whatever transaction the connection has open. Parameters and
+/// columns are numbered as SQLite numbers them (parameters from 1, columns from 0).
+/// </summary>
+internal sealed class RawStatement : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly sqlite3_stmt _statement;
+
+    public RawStatement(SqliteConnection connection, string sql)
+    {
+        _connection = connection;
+        Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out _statement));
+    }
+
+    public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    public void Bind(int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
+
+    /// <summary>Runs a statement that returns no rows (an insert), ready to run again; returns the number of rows it changed.</summary>
+    public int Execute()
+    {
+        var result = raw.sqlite3_step(_statement);
+        raw.sqlite3_reset(_statement);
+        if (result != raw.SQLITE_DONE)
+            Check(result);
+        return raw.sqlite3_changes(_connection.Handle);
+    }
+
+    /// <summary>Steps to the next row: false (and ready to run again) after the last one.</summary>
+    public bool Read()
+    {
+        var result = raw.sqlite3_step(_statement);
+        if (result == raw.SQLITE_ROW)
+            return true;
+        raw.sqlite3_reset(_statement);
+        if (result != raw.SQLITE_DONE)
+            Check(result);
+        return false;
+    }
+
+    /// <summary>Ends a read before its last row, ready to run again.</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
+    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    /// <summary>A text column's UTF-8 bytes, valid until the next step: compared without making a string.</summary>
+    public ReadOnlySpan<byte> Utf8(int column) => raw.sqlite3_column_blob(_statement, column);
+
+    public string Text(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    private void Check(int result)
+    {
+        if (result != raw.SQLITE_OK)
+            throw new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}'.", result);
+    }
+
+    public void Dispose() => _statement.Dispose();
+}
