@@ -42,6 +42,69 @@ public sealed class FullPlanTests
         Assert.Equal(Rows(perAsset.SelectMany(p => p.Disassociations)), Rows(full.Disassociations));
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    [InlineData(16)]
+    public void A_plan_from_member_changes_equals_a_full_plan(int seed)
+    {
+        using var folder = new TempFolder();
+        var store = StateStore.Open(folder.Path);
+        var random = new Random(seed);
+        store.Write((c, t) => { Generate(c, t, random); return 0; });
+        // Carry the plan out (as Apple would) until nothing is left, and record it as planned.
+        for (var round = 0; round < 3; round++)
+            store.Write((c, t) => { CarryOut(c, t, AssignmentPlanner.Plan(c, t, 1, "T")); return 0; });
+        store.Write((c, t) =>
+        {
+            Assert.True(AssignmentPlanner.Plan(c, t, 1, "T").IsEmpty);
+            c.Execute(t, "INSERT OR IGNORE INTO sync_state (token_key) VALUES (1)");
+            AssignmentPlanner.RecordPlanned(c, t, 1, Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes")), complete: true);
+            // Then members join and leave groups.
+            for (var n = 0; n < 12; n++)
+            {
+                var (group, members) = random.Next(4) switch { 0 => (1, 40), 1 => (2, 40), 2 => (3, 15), _ => (4, 15) };
+                var member = random.Next(1, members + 1);
+                if (c.Execute(t, "DELETE FROM group_members WHERE group_key = $g AND member_key = $m", ("$g", group), ("$m", member)) == 0)
+                    c.Execute(t, "INSERT INTO group_members VALUES ($g, $m)", ("$g", group), ("$m", member));
+            }
+            return 0;
+        });
+
+        var (fromChanges, full) = store.Read(c => (AssignmentPlanner.Plan(c, null, 1, "T", fromChanges: true), AssignmentPlanner.Plan(c, null, 1, "T")));
+
+        Assert.True(fromChanges.Incremental);
+        Assert.Equal(Rows(full.Associations.Concat(full.Waiting)), Rows(fromChanges.Associations.Concat(fromChanges.Waiting)));
+        Assert.Equal(Rows(full.Disassociations), Rows(fromChanges.Disassociations));
+    }
+
+    /// <summary>What the applier and Apple would do with a plan, written straight into the state.</summary>
+    private static void CarryOut(SqliteConnection c, SqliteTransaction t, AssignmentPlan plan)
+    {
+        const string now = "2026-11-25T00:00:00.0000000+00:00";
+        foreach (var user in plan.UsersToCreate)
+            c.Execute(t, "INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at) VALUES (1, $cuid, $id, $now)",
+                ("$cuid", $"vppps-new-{user.UserKey}"), ("$id", user.DirectoryUserId), ("$now", now));
+        foreach (var user in plan.UsersToRetire)
+            c.Execute(t, "UPDATE managed_users SET retired_at = $now WHERE token_key = 1 AND client_user_id = $cuid", ("$cuid", user.ClientUserId), ("$now", now));
+        foreach (var x in plan.Associations.Where(a => a.Target is not null))
+        {
+            c.Execute(t, "INSERT OR IGNORE INTO licenses VALUES ($a, $kind, $target)", ("$a", x.AssetKey), ("$kind", x.TargetKind), ("$target", x.Target));
+            c.Execute(t, "INSERT OR REPLACE INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id) " +
+                         "VALUES (1, $adam, $pricing, $kind, $target, $reason, $now, $assignment)",
+                ("$adam", x.AdamId), ("$pricing", x.PricingParam), ("$kind", x.TargetKind), ("$target", x.Target), ("$reason", x.Reason), ("$now", now), ("$assignment", x.AssignmentId));
+        }
+        foreach (var x in plan.Disassociations)
+        {
+            c.Execute(t, "DELETE FROM licenses WHERE asset_key = $a AND target_kind = $kind AND target = $target", ("$a", x.AssetKey), ("$kind", x.TargetKind), ("$target", x.Target));
+            c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = 1 AND adam_id = $adam AND pricing_param = $pricing AND target_kind = $kind AND target = $target",
+                ("$adam", x.AdamId), ("$pricing", x.PricingParam), ("$kind", x.TargetKind), ("$target", x.Target));
+        }
+    }
+
     private static List<string> Rows(IEnumerable<LicenseChange> changes) =>
         changes.Select(x => $"{x.AdamId}|{x.TargetKind}|{x.Target}|{x.Display}|{x.UserKey}|{x.AssignmentId}|{x.Reason}").Order(StringComparer.Ordinal).ToList();
 
