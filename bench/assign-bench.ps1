@@ -4,6 +4,7 @@
     (25 assets and 1000 serial numbers per call, 15 requests per second):
     - one app Required for a device group of 100,000: associate calls, status polls, 429s, seconds;
     - 25 apps Required for the same group (recorded with -Defer, applied by one sync): associate calls.
+    - Get-VppAssignmentPlan for those 26 apps after 1,000 more devices joined (every member compared).
     The planner's own cost (50 apps over 100,000 members) is measured by bench/PlanBench.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
@@ -47,6 +48,13 @@ $result.apps25_associate_calls = Count $lines '^POST /mdm/v2/assets/associate'
 $result.apps25_status_polls = Count $lines '^GET /mdm/v2/status'
 $result.apps25_429 = Count $lines '-> 429'
 $result.apps25_licensed = (Get-VppAssignment | Measure-Object LicensedCount -Sum).Sum
+
+# The planner through the module: 1% more members, then the whole plan for the 26 apps as objects.
+1..1000 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'G{0:D10}' -f $_ } } | Add-VppGroupMember -Group 'All iPads'
+$watch.Restart()
+$plan = @(Get-VppAssignmentPlan)
+$result.plan_seconds = $watch.Elapsed.TotalSeconds
+$result.plan_items = $plan.Count
 $result | ConvertTo-Json -Compress
 '@
 
@@ -58,6 +66,7 @@ try {
     $ok1 = $r.one_app_associate_calls -le 100 -and $r.one_app_status_polls -le $r.one_app_associate_calls -and $r.one_app_429 -eq 0 -and $r.one_app_seconds -lt 16
     "assign.one_app_100k_seconds=$([math]::Round($r.one_app_seconds, 2)) associate_calls=$($r.one_app_associate_calls) status_polls=$($r.one_app_status_polls) http_429=$($r.one_app_429) licensed=$($r.one_app_licensed) target<16s,<=100calls,1poll/event,no429 $(if ($ok1) { 'PASS' } else { 'FAIL' })"
     $ok2 = $r.apps25_associate_calls -le 100 -and $r.apps25_429 -eq 0
+    "assign.get_plan_26_apps_101k_members_seconds=$([math]::Round($r.plan_seconds, 2)) items=$($r.plan_items) target<2s $(if ($r.plan_seconds -lt 2) { 'PASS' } else { 'FAIL' })"
     "assign.apps25_sync_seconds=$([math]::Round($r.apps25_seconds, 2)) associate_calls=$($r.apps25_associate_calls) status_polls=$($r.apps25_status_polls) http_429=$($r.apps25_429) licensed_total=$($r.apps25_licensed) target<=100calls $(if ($ok2) { 'PASS' } else { 'FAIL' })"
 }
 finally {
