@@ -97,7 +97,7 @@ internal static class DifferingTargets
                     var target = managed.Utf8(0);
                     while (candidate < notWanted.Count && notWanted[candidate].AsSpan().SequenceCompareTo(target) < 0) candidate++;
                     if (candidate < notWanted.Count && notWanted[candidate].AsSpan().SequenceEqual(target))
-                        Mark(differs, kind, notWanted[candidate++]);
+                        differs.Mark(kind, notWanted[candidate++]);
                 }
                 managed.Reset();
                 if (differs.TooMany) return false;
@@ -109,16 +109,14 @@ internal static class DifferingTargets
     private static int MarkMissingBefore(List<byte[]> wanted, int next, ReadOnlySpan<byte> held, int kind, Marker differs)
     {
         while (next < wanted.Count && wanted[next].AsSpan().SequenceCompareTo(held) < 0)
-            Mark(differs, kind, wanted[next++]);
+            differs.Mark(kind, wanted[next++]);
         return next;
     }
 
     private static void MarkRest(List<byte[]> wanted, int next, int kind, Marker differs)
     {
-        while (next < wanted.Count) Mark(differs, kind, wanted[next++]);
+        while (next < wanted.Count) differs.Mark(kind, wanted[next++]);
     }
-
-    private static void Mark(Marker differs, int kind, byte[] target) => differs.Mark(kind, target);
 
     /// <summary>Writes the differing targets into temp.changed_targets, counting the new ones.</summary>
     private sealed class Marker(SqliteConnection c, long limit) : IDisposable
