@@ -12,22 +12,9 @@ namespace VppPS.Directory;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "VppGroupMember", SupportsShouldProcess = true)]
 [OutputType(typeof(VppGroupMember))]
-public sealed class AddVppGroupMemberCommand : DirectoryCmdlet
+public sealed class AddVppGroupMemberCommand : GroupMemberCmdlet
 {
     private readonly List<MemberInput> _pending = [];
-    private VppGroup _group = null!;
-
-    [Parameter(Mandatory = true, Position = 0)]
-    [ArgumentCompleter(typeof(GroupNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string Group { get; set; } = "";
-
-    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("UPN")]
-    public string[]? UserPrincipalName { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string[]? SerialNumber { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("ExternalId")]
@@ -57,14 +44,12 @@ public sealed class AddVppGroupMemberCommand : DirectoryCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void BeginProcessing() => _group = RequireGroup(Group);
-
     protected override void ProcessRecord()
     {
         var upns = (UserPrincipalName ?? []).Where(u => !string.IsNullOrWhiteSpace(u)).ToArray();
         var serials = (SerialNumber ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).ToArray();
         var inputs = new List<MemberInput>();
-        if (_group.Kind == DirectoryKind.User)
+        if (TargetGroup.Kind == DirectoryKind.User)
         {
             if (upns.Length > 1 && (Id ?? Mail ?? ManagedAppleId ?? DisplayName) is not null)
             {
@@ -90,20 +75,20 @@ public sealed class AddVppGroupMemberCommand : DirectoryCmdlet
         }
         foreach (var input in inputs)
         {
-            if (input.Problem(_group.Kind, _group.Name) is { } problem)
+            if (input.Problem(TargetGroup.Kind, TargetGroup.Name) is { } problem)
             {
                 WriteError(ErrorMapper.ToErrorRecord(problem, problem.Target));
                 continue;
             }
-            var key = input.Key(_group.Kind);
-            if (ShouldProcess(key, $"Add to the {_group.Kind} group '{_group.Name}'")) _pending.Add(input);
+            var key = input.Key(TargetGroup.Kind);
+            if (ShouldProcess(key, $"Add to the {TargetGroup.Kind} group '{TargetGroup.Name}'")) _pending.Add(input);
         }
     }
 
     protected override void EndProcessing()
     {
         if (_pending.Count == 0) return;
-        if (!TryRun(c => new DirectoryService(c).AddMembers(_group.Name, _pending, PassThru), out var change, _group.Name)) return;
+        if (!TryRun(c => new DirectoryService(c).AddMembers(TargetGroup.Name, _pending, PassThru), out var change, TargetGroup.Name)) return;
         foreach (var line in change.Changes) WriteVerbose(line);
         WriteVerbose($"{change.Group}: {change.Added} added, {change.Unchanged} already member(s); {change.CreatedInDirectory} new to the directory, {change.UpdatedInDirectory} updated.");
         if (PassThru) foreach (var member in change.Members) WriteObject(member);
