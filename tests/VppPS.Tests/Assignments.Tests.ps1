@@ -139,6 +139,23 @@ Describe 'Set-VppAssignment' {
         Get-VppAssignment | Should -BeNullOrEmpty
     }
 
+    It 'removing a group takes its assignments along and keeps their licenses, which a later assignment adopts' {
+        Set-VppAssignment -App 'Big App' -Group Cart -Intent Required | Out-Null
+        Remove-VppGroup -Name Cart -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -Match '1 assignment\(s\) of .Cart. went with it; the licenses they gave stay assigned'
+        Get-VppAssignment | Should -BeNullOrEmpty
+        Get-VppAssignmentPlan | Should -BeNullOrEmpty
+        (Get-SimHolders 100000004).Count | Should -Be 13
+        (Get-VppLicense -Device CART0003).Reason | Should -Match 'kept after its assignment was removed'
+        # The same devices in a new group, as Uninstall: the kept licenses are adopted and reclaimed.
+        New-VppGroup -Name 'Old Cart' -Kind Device | Out-Null
+        1..12 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'CART{0:D4}' -f $_ } } | Add-VppGroupMember -Group 'Old Cart'
+        Set-VppAssignment -App 'Big App' -Group 'Old Cart' -Intent Required | Out-Null
+        Set-VppAssignment -App 'Big App' -Group 'Old Cart' -Intent Uninstall | Out-Null
+        Get-SimHolders 100000004 | Should -Be @('Device|OUTSIDE00001')
+        (Get-VppAuditLog -Target 'group:Cart' | Where-Object Summary -like 'removed the*').Summary | Should -Match 'its 1 assignment\(s\) \(licenses kept\)'
+    }
+
     It 'retires the VPP user of a person removed from the directory, and only users VppPS created' {
         Set-VppAssignment -App 'Big App' -Group Teachers -Intent Required -LicenseType User | Out-Null
         $ann = Get-VppUser -Email ann@district.example

@@ -125,13 +125,22 @@ public sealed class AssignmentService
         }
         _context.Store.Write((c, t) =>
         {
-            if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", id.ToString())) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
-            c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", id.ToString()));
-            c.Execute(t, "DELETE FROM assignments WHERE id = $id", ("$id", id.ToString()));
+            Forget(c, t, id.ToString());
             _context.Journal.Write(c, t, $"assignment:{assignment.App ?? assignment.AdamId} -> {assignment.Group}", "Remove",
                 reclaim ? $"assignment removed; {applied?.Disassociated ?? 0} license(s) reclaimed" : "assignment removed; the licenses it gave stay assigned (use -ReclaimLicenses to take them back)");
         });
         return applied;
+    }
+
+    /// <summary>
+    /// Deletes an assignment and keeps the licenses it gave (as Intune does), marked as kept: a
+    /// later assignment that wants them adopts them (see AssignmentPlanner.AdoptKeptLicenses).
+    /// </summary>
+    internal static void Forget(SqliteConnection c, SqliteTransaction t, string assignmentId)
+    {
+        if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", assignmentId)) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
+        c.Execute(t, "DELETE FROM assignments WHERE id = $id", ("$id", assignmentId));
     }
 
     /// <summary>A member asks for an app (self-service) or the admin grants one directly with <paramref name="force"/>.</summary>

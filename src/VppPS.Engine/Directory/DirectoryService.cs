@@ -1,3 +1,4 @@
+using VppPS.Engine.Assignments;
 using Microsoft.Data.Sqlite;
 using VppPS.Engine.Store;
 
@@ -41,14 +42,23 @@ public sealed class DirectoryService
         Store.Read(c => QueryGroups(c, null, " WHERE g.name = $name", ("$name", name.Trim())).FirstOrDefault()) ?? throw GroupNotFound(name);
 
     /// <summary>Removes the group and its memberships; returns how many members it had.</summary>
-    public long RemoveGroup(string name) => Store.Write((c, t) =>
+    /// <summary>
+    /// Removes a group with its memberships and its assignments; the licenses those assignments
+    /// gave stay (as when an assignment is removed without reclaiming).
+    /// </summary>
+    public GroupRemoval RemoveGroup(string name) => Store.Write((c, t) =>
     {
         using var writer = new DirectoryWriter(_context, c, t);
         var group = writer.FindGroup(name) ?? throw GroupNotFound(name);
         var members = (long)c.Scalar(t, "SELECT count(*) FROM group_members WHERE group_key = $g", ("$g", group.Key))!;
+        var assignments = new List<string>();
+        using (var command = c.Command(t, "SELECT id FROM assignments WHERE group_key = $g", ("$g", group.Key)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) assignments.Add(reader.GetString(0));
+        foreach (var id in assignments) AssignmentService.Forget(c, t, id);
         c.Execute(t, "DELETE FROM directory_groups WHERE group_key = $g", ("$g", group.Key));
-        writer.Log($"group:{group.Name}", "Remove", $"removed the {group.Kind} group '{group.Name}' and its {members} membership(s)");
-        return members;
+        writer.Log($"group:{group.Name}", "Remove", $"removed the {group.Kind} group '{group.Name}', its {members} membership(s) and its {assignments.Count} assignment(s) (licenses kept)");
+        return new GroupRemoval(members, assignments.Count);
     });
 
     // ---- Members ----

@@ -18,9 +18,12 @@ public sealed class RemoveVppGroupCommand : DirectoryCmdlet
         foreach (var name in Name)
         {
             if (!TryRun(c => new DirectoryService(c).GetGroup(name), out var group, name)) continue;
-            if (!ShouldProcess($"{group.Name} ({group.Kind} group, {group.MemberCount} member(s))", "Remove the group and its memberships")) continue;
-            if (TryRun(c => new DirectoryService(c).RemoveGroup(group.Name), out var members, name))
-                WriteVerbose($"Removed the group '{group.Name}' and its {members} membership(s).");
+            if (!ShouldProcess($"{group.Name} ({group.Kind} group, {group.MemberCount} member(s))", "Remove the group, its memberships and its assignments (licenses given stay)")) continue;
+            if (!TryRun(c => new DirectoryService(c).RemoveGroup(group.Name), out var removed, name)) continue;
+            WriteVerbose($"Removed the group '{group.Name}' and its {removed.Memberships} membership(s).");
+            if (removed.Assignments > 0)
+                WriteWarning($"The {removed.Assignments} assignment(s) of '{group.Name}' went with it; the licenses they gave stay assigned. " +
+                             "Reclaim them with Remove-VppAppLicense, or remove assignments first with Remove-VppAssignment -ReclaimLicenses.");
         }
     }
 }

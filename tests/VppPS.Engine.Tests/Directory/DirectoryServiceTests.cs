@@ -137,7 +137,7 @@ public sealed class DirectoryServiceTests : IDisposable
     {
         _directory.NewGroup("Teachers", DirectoryKind.User, null);
         _directory.AddMembers("Teachers", [new MemberInput { UserPrincipalName = "a@x.example" }]);
-        Assert.Equal(1, _directory.RemoveGroup("teachers"));
+        Assert.Equal(new GroupRemoval(1, 0), _directory.RemoveGroup("teachers"));
         Assert.Empty(_directory.ListGroups());
         Assert.Single(_directory.ListUsers(false));
         Assert.Equal(0L, _context.Store.Read(c => (long)c.Scalar(null, "SELECT count(*) FROM group_members")!));
