@@ -121,33 +121,38 @@ public static class AssignmentPlanner
         var assets = ReadAssets(c, t, tokenKey);
 
         // Licenses to give: wanted and not held. Rows come by asset, so duplicates (a member of two
-        // groups with the same app) are caught per asset; equal strings are shared, so a plan of
-        // millions holds each serial number and reason once.
+        // groups with the same app) are caught per asset; equal texts are shared, so a plan of
+        // millions holds each serial number and reason once. Read through SQLite's own API: a first
+        // plan reads millions of rows, and SqliteDataReader's per-column cost was most of its time.
         var seen = new HashSet<(int, string)>();
-        var pool = new Dictionary<string, string>(StringComparer.Ordinal);
-        string Pooled(string value) => pool.TryGetValue(value, out var shared) ? shared : pool[value] = value;
+        var pool = new Utf8StringPool();
+        // Consecutive rows mostly share their assignment, group and reason: a look at the last one first.
+        var (assignmentIds, groups, reasons) = (new LastUtf8String(pool), new LastUtf8String(pool), new LastUtf8String(pool));
         long currentAsset = -1;
         var associations = new List<LicenseChange>();
-        using (var command = c.Command(t, $"""
+        using (var rows = new RawStatement(c, $"""
             SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
             FROM ({WantedSql(restricted)}) w
             WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
             ORDER BY w.asset_key, w.rank, w.display
-            """, k, only))
-        using (var reader = command.ExecuteReader())
-            while (reader.Read())
+            """))
+        {
+            rows.Bind("$k", tokenKey);
+            rows.Bind("$only", onlyAsset);
+            while (rows.Read())
             {
-                var assetKey = reader.GetInt64(0);
+                var assetKey = rows.Int64(0);
                 if (assetKey != currentAsset) { seen.Clear(); currentAsset = assetKey; }
-                var kind = reader.GetInt32(1);
-                var target = reader.IsDBNull(2) ? null : Pooled(reader.GetString(2));
-                var display = Pooled(reader.GetString(3));
+                var kind = (int)rows.Int64(1);
+                var target = rows.IsNull(2) ? null : pool.Get(rows.Utf8(2));
+                var display = target is not null && rows.Utf8(3).SequenceEqual(rows.Utf8(2)) ? target : pool.Get(rows.Utf8(3));
                 if (!seen.Add((kind, target ?? "upn:" + display))) continue;
                 var asset = assets[assetKey];
                 associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
-                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : Pooled(reader.GetString(5)),
-                    reader.IsDBNull(6) ? null : Pooled(reader.GetString(6)), Pooled(reader.GetString(7))));
+                    rows.IsNull(4) ? null : rows.Int64(4), rows.IsNull(5) ? null : assignmentIds.Get(rows.Utf8(5)),
+                    rows.IsNull(6) ? null : groups.Get(rows.Utf8(6)), reasons.Get(rows.Utf8(7))));
             }
+        }
         seen.Clear();
 
         // Licenses to take back: given by VppPS for an assignment that no longer wants them (Uninstall,

@@ -23,6 +23,14 @@ internal sealed class RawStatement : IDisposable
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
 
+    /// <summary>Binds a named parameter ($name) that the statement must have.</summary>
+    public void Bind(string name, long? value)
+    {
+        var index = raw.sqlite3_bind_parameter_index(_statement, name);
+        if (index == 0) throw new ArgumentException($"The statement has no parameter {name}.", nameof(name));
+        Check(value is { } number ? raw.sqlite3_bind_int64(_statement, index, number) : raw.sqlite3_bind_null(_statement, index));
+    }
+
     public void Bind(int index, string? value) =>
         Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
 
