@@ -51,6 +51,7 @@
         'Get-VppDirectoryUser'
         'Remove-VppDirectoryUser'
         'Get-VppDevice'
+        'Export-VppLicenseReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,81 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'SimulatorHelpers.psm1') -Force
+    Import-Module (Get-TestModulePath) -Force
+    $env:VPPPS_HOME = New-TestHome
+    $script:Sim = Start-VppSimulator -Scenario Demo
+    $Sim.TokenFiles | Add-VppToken -AppleId 'vpp@riversideusd.example' -AccountType Education -WarningAction SilentlyContinue | Out-Null
+    $script:Out = Join-Path $env:VPPPS_HOME 'reports'
+    New-Item -ItemType Directory $Out | Out-Null
+}
+AfterAll { Stop-VppSimulator; Stop-TestChildren }
+
+Describe 'Export-VppLicenseReport' {
+    It 'warns that an empty report needs a sync first' {
+        Export-VppLicenseReport -Path (Join-Path $Out 'empty.html') -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -Match 'Sync-VppToken -All'
+        Get-Content -Raw (Join-Path $Out 'empty.html') | Should -Match 'No apps or books yet'
+    }
+
+    It 'writes a CSV file whose counts are the inventory''s, one line per app or book and token' {
+        Sync-VppToken -All | Out-Null
+        $file = Export-VppLicenseReport -Path (Join-Path $Out 'licenses.csv') -PassThru
+        $file | Should -BeOfType [System.IO.FileInfo]
+        $rows = @(Import-Csv $file.FullName)
+        $inventory = @(Get-VppLicensedApp) + @(Get-VppLicensedBook)
+        $rows.Count | Should -Be $inventory.Count
+        foreach ($asset in $inventory) {
+            $row = $rows | Where-Object { $_.Token -eq $asset.Token -and $_.AdamId -eq $asset.AdamId -and $_.PricingParam -eq $asset.PricingParam }
+            $row.Type | Should -Be $asset.ProductType
+            [long] $row.AssignedCount | Should -Be $asset.AssignedCount
+            if ($asset.Unlimited) { $row.Unlimited | Should -Be 'True'; $row.TotalCount | Should -BeNullOrEmpty }
+            else { [long] $row.TotalCount | Should -Be $asset.TotalCount; [long] $row.AvailableCount | Should -Be $asset.AvailableCount }
+        }
+    }
+
+    It 'writes an HTML page with a section and a chart per token, and the licenses VppPS gave' {
+        New-VppGroup -Name 'Report Cart' -Kind Device | Out-Null
+        1..3 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'RPT{0:D5}' -f $_ } } | Add-VppGroupMember -Group 'Report Cart'
+        Set-VppAssignment -App Keynote -Token 'Riverside High School' -Group 'Report Cart' -Intent Required | Out-Null
+        Get-VppToken -Name 'Riverside*' | Export-VppLicenseReport -Path (Join-Path $Out 'riverside.html')
+        $html = Get-Content -Raw (Join-Path $Out 'riverside.html')
+        $html | Should -Match '<h2>Riverside High School</h2>'
+        $html | Should -Not -Match 'Lincoln Middle School'
+        $html | Should -Match '<svg role="img"'
+        $html | Should -Match '<td>Keynote</td><td>App</td><td>120</td><td>7</td><td>113</td><td>0</td><td>5\.8 %</td><td>3</td>'
+    }
+
+    It 'never writes a token''s contents' {
+        Export-VppLicenseReport -Path (Join-Path $Out 'all.html')
+        Export-VppLicenseReport -Path (Join-Path $Out 'all.csv')
+        foreach ($tokenFile in $Sim.TokenFiles) {
+            $token = (Get-Content -Raw $tokenFile.FullName).Trim()
+            $decoded = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token))
+            $secret = ($decoded | ConvertFrom-Json).token
+            foreach ($report in 'all.html', 'all.csv') {
+                $text = Get-Content -Raw (Join-Path $Out $report)
+                $text.Contains($token) | Should -BeFalse
+                $text.Contains($secret) | Should -BeFalse
+            }
+        }
+    }
+
+    It 'refuses <Case> with a clear error and writes nothing' -ForEach @(
+        @{ Case = 'an unknown extension'; Path = 'licenses.txt'; Extra = @{}; ErrorId = 'VppReportFormatUnknown'; Message = '-Format Html' }
+        @{ Case = 'a missing folder'; Path = 'missing/licenses.csv'; Extra = @{}; ErrorId = 'VppReportFolderMissing'; Message = 'does not exist' }
+        @{ Case = 'an existing file with -NoClobber'; Path = 'all.csv'; Extra = @{ NoClobber = $true }; ErrorId = 'VppReportExists'; Message = 'NoClobber' }
+    ) {
+        $target = Join-Path $Out $Path
+        $before = if (Test-Path $target) { Get-FileHash $target } else { $null }
+        { Export-VppLicenseReport -Path $target @Extra -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId*" -ExpectedMessage "*$Message*"
+        if ($before) { (Get-FileHash $target).Hash | Should -Be $before.Hash } else { Test-Path $target | Should -BeFalse }
+    }
+
+    It 'writes nothing with -WhatIf, and takes -Format over the extension' {
+        Export-VppLicenseReport -Path (Join-Path $Out 'whatif.html') -WhatIf
+        Test-Path (Join-Path $Out 'whatif.html') | Should -BeFalse
+        Export-VppLicenseReport -Path (Join-Path $Out 'licenses.report') -Format Csv
+        Get-Content (Join-Path $Out 'licenses.report') -TotalCount 1 | Should -Match '^\W?Token,Type,Name'
+        @(Get-ChildItem -Force $Out -Filter '*.tmp').Count | Should -Be 0
+    }
+}
