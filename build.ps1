@@ -53,18 +53,20 @@ function Invoke-Build {
     Write-Host '== Lay out the module in out/VppPS'
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     $dependencies = Join-Path $ModuleOut 'Dependencies'
-    Invoke-Native 'publish engine' { dotnet publish (Join-Path $Root 'src/VppPS.Engine') -c $Configuration --no-build --nologo -v quiet -o $dependencies }
+    Invoke-Native 'publish engine' { dotnet publish (Join-Path $Root 'src/VppPS.Engine') -c $Configuration -f net8.0 --no-build --nologo -v quiet -o $dependencies }
     # Native SQLite for the platforms VppPS supports; the others are dropped.
     Get-ChildItem (Join-Path $dependencies 'runtimes') -Directory | Where-Object Name -notin $SupportedRids | Remove-Item -Recurse -Force
     Get-ChildItem $dependencies -Filter '*.deps.json' | Remove-Item -Force
-    # Precompiled (ReadyToRun) code for this machine's platform: a cold pwsh then spends about a
-    # second less compiling during a large sync. The assemblies keep their IL, so the same layout
-    # still runs everywhere else (JIT-compiled there).
+    # For PowerShell 7.6 on .NET 10: the engine and its libraries built for net10.0 and precompiled
+    # (ReadyToRun) for this machine's platform, in Dependencies/net10.0, which the module prefers on
+    # .NET 10 (which ignores code precompiled for .NET 8): a cold pwsh compiles less before it works.
+    # Elsewhere the precompiled code is ignored and the IL runs as usual.
     $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
     if ($rid -in $SupportedRids) {
-        $precompiled = Join-Path $Root "src/VppPS.Engine/bin/$Configuration/r2r-$rid"
-        Invoke-Native 'precompile engine' { dotnet publish (Join-Path $Root 'src/VppPS.Engine') -c $Configuration -r $rid --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o $precompiled }
-        Get-ChildItem $precompiled -Filter '*.dll' | Copy-Item -Destination $dependencies -Force
+        $precompiled = Join-Path $Root "src/VppPS.Engine/bin/$Configuration/net10.0-r2r-$rid"
+        Invoke-Native 'precompile engine' { dotnet publish (Join-Path $Root 'src/VppPS.Engine') -c $Configuration -f net10.0 -r $rid --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o $precompiled }
+        $net10 = New-Item -ItemType Directory (Join-Path $dependencies 'net10.0')
+        Get-ChildItem $precompiled -Filter '*.dll' | Copy-Item -Destination $net10
     }
     Copy-Item (Join-Path $Root "src/VppPS/bin/$Configuration/net8.0/VppPS.dll") $ModuleOut
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse

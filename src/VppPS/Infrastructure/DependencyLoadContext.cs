@@ -6,19 +6,27 @@ namespace VppPS.Infrastructure;
 
 /// <summary>
 /// The AssemblyLoadContext that holds VppPS.Engine and its dependencies. Managed assemblies
-/// come from the Dependencies folder when present there (else from the shared framework);
-/// native libraries from Dependencies/runtimes/&lt;rid&gt;/native, which pwsh would not search
-/// because it does not read a module's deps.json.
+/// come from the Dependencies folder when present there (else from the shared framework), on
+/// .NET 10 and later from Dependencies/net10.0 instead (built for it and precompiled, when the
+/// build could); native libraries from Dependencies/runtimes/&lt;rid&gt;/native, which pwsh
+/// would not search because it does not read a module's deps.json.
 /// </summary>
 internal sealed class DependencyLoadContext : AssemblyLoadContext
 {
     private readonly string _folder;
+    private readonly string _managedFolder;
 
-    public DependencyLoadContext(string folder) : base("VppPS", isCollectible: false) => _folder = folder;
+    public DependencyLoadContext(string folder) : base("VppPS", isCollectible: false)
+    {
+        _folder = folder;
+        var net10 = Path.Combine(folder, "net10.0");
+        // The net10.0 folder holds everything .NET 10 does not: the rest comes from the framework.
+        _managedFolder = Environment.Version.Major >= 10 && System.IO.Directory.Exists(net10) ? net10 : folder;
+    }
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        var path = Path.Combine(_folder, assemblyName.Name + ".dll");
+        var path = Path.Combine(_managedFolder, assemblyName.Name + ".dll");
         return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
     }
 
