@@ -66,8 +66,6 @@ internal sealed class RawStatement : IDisposable
     /// <summary>A text column's UTF-8 bytes, valid until the next step: compared without making a string.</summary>
     public ReadOnlySpan<byte> Utf8(int column) => raw.sqlite3_column_blob(_statement, column);
 
-    public string Text(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
-
     private void Check(int result)
     {
         if (result != raw.SQLITE_OK)

@@ -17,8 +17,6 @@ internal sealed class Utf8StringPool
         public int Hash;
     }
 
-    public int Count => _count;
-
     public string Get(ReadOnlySpan<byte> utf8)
     {
         var hash = Hash(utf8);
