@@ -37,9 +37,10 @@ Describe 'Export-VppLicenseReport' {
         New-VppGroup -Name 'Report Cart' -Kind Device | Out-Null
         1..3 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'RPT{0:D5}' -f $_ } } | Add-VppGroupMember -Group 'Report Cart'
         Set-VppAssignment -App Keynote -Token 'Riverside High School' -Group 'Report Cart' -Intent Required | Out-Null
-        Get-VppToken -Name 'Riverside*' | Export-VppLicenseReport -Path (Join-Path $Out 'riverside.html')
+        Get-VppToken -Name 'Riverside*', 'Oak*' | Export-VppLicenseReport -Path (Join-Path $Out 'riverside.html')
         $html = Get-Content -Raw (Join-Path $Out 'riverside.html')
         $html | Should -Match '<h2>Riverside High School</h2>'
+        $html | Should -Match '<h2>Oak Park Elementary</h2>'
         $html | Should -Not -Match 'Lincoln Middle School'
         $html | Should -Match '<svg role="img"'
         $html | Should -Match '<td>Keynote</td><td>App</td><td>120</td><td>7</td><td>113</td><td>0</td><td>5\.8 %</td><td>3</td>'

@@ -34,7 +34,8 @@ public sealed class LicenseReport
     public IReadOnlyList<LicenseReportRow> Rows { get; }
 
     /// <param name="tokenPatterns">Token names (wildcards); null: every token.</param>
-    public static LicenseReport Build(VppContext context, string[]? tokenPatterns)
+    /// <param name="tokenIds">Only these tokens as well; null: no such limit.</param>
+    public static LicenseReport Build(VppContext context, string[]? tokenPatterns, IReadOnlySet<Guid>? tokenIds = null)
     {
         var inventory = new InventoryQueries(context.Store);
         var assets = inventory.Assets(new AssetFilter("App", TokenPatterns: tokenPatterns), summary: false)
@@ -51,6 +52,7 @@ public sealed class LicenseReport
             return counts;
         });
         var rows = assets
+            .Where(a => tokenIds is null || (a.TokenId is { } id && tokenIds.Contains(id)))
             .Select(a => new LicenseReportRow(a, given.GetValueOrDefault((a.TokenId ?? Guid.Empty, a.AdamId, a.PricingParam))))
             .OrderBy(r => r.Asset.Token, StringComparer.OrdinalIgnoreCase)
             .ThenBy(r => r.Asset.ProductType == "Book")

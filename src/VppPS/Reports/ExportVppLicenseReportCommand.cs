@@ -14,7 +14,7 @@ namespace VppPS.Reports;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportVppLicenseReportCommand : VppCmdlet
 {
-    private readonly List<string> _tokens = [];
+    private readonly List<Guid> _tokenIds = [];
 
     /// <summary>The file to write: .html / .htm or .csv (or say which with -Format).</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -25,12 +25,16 @@ public sealed class ExportVppLicenseReportCommand : VppCmdlet
     [ValidateSet("Html", "Csv")]
     public string? Format { get; set; }
 
-    /// <summary>Token names (wildcards); every token when none is given.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("Name", "TokenName")]
+    /// <summary>Token names (wildcards); every token when neither this nor -TokenId is given.</summary>
+    [Parameter]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [SupportsWildcards]
     public string[]? Token { get; set; }
+
+    /// <summary>Token ids; bound from the Id of tokens piped in (Get-VppToken), which all go into one report.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Id")]
+    public Guid[]? TokenId { get; set; }
 
     /// <summary>Refuses to replace an existing file.</summary>
     [Parameter]
@@ -42,7 +46,7 @@ public sealed class ExportVppLicenseReportCommand : VppCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Token is not null) _tokens.AddRange(Token);
+        if (TokenId is not null) _tokenIds.AddRange(TokenId);
     }
 
     protected override void EndProcessing()
@@ -57,17 +61,17 @@ public sealed class ExportVppLicenseReportCommand : VppCmdlet
         if (NoClobber && File.Exists(path))
             ThrowVppError(VppErrorKind.InvalidArgument, "VppReportExists", $"'{path}' exists and -NoClobber keeps it. Choose another -Path, or leave out -NoClobber to replace it.", Path);
         if (!ShouldProcess(path, $"Write the license report ({format})")) return;
-        var tokens = _tokens.Count == 0 ? null : _tokens.ToArray();
+        var ids = _tokenIds.Count == 0 ? null : _tokenIds.ToHashSet();
         if (!TryRun(c =>
             {
-                var report = LicenseReport.Build(c, tokens);
+                var report = LicenseReport.Build(c, Token, ids);
                 report.Save(path, format!.Value);
                 return report;
             }, out var written, Path)) return;
         if (written.Rows.Count == 0)
-            WriteWarning(tokens is null
+            WriteWarning(Token is null && ids is null
                 ? "The report is empty: no token has been synced yet. Run Sync-VppToken -All first."
-                : $"The report is empty: no synced token matches {string.Join(", ", tokens)}. Run Get-VppToken to list them.");
+                : "The report is empty: no synced token matches -Token or the tokens piped in. Run Get-VppToken to list them, and Sync-VppToken to sync them.");
         WriteVerbose($"Wrote {written.Rows.Count} app(s) and book(s) to {path}.");
         if (PassThru) WriteObject(new FileInfo(path));
     }
