@@ -72,6 +72,19 @@ Describe 'Export-VppLicenseReport' {
         if ($before) { (Get-FileHash $target).Hash | Should -Be $before.Hash } else { Test-Path $target | Should -BeFalse }
     }
 
+    It 'finds a token whose name holds wildcard characters by that name, here and in the other cmdlets' {
+        Set-VppToken -Name 'Lincoln Middle School' -NewName 'Lincoln [Main]' -Confirm:$false
+        (Get-VppToken -Name 'Lincoln [Main]').Name | Should -Be 'Lincoln [Main]'
+        (Sync-VppToken -Name 'Lincoln [Main]').Status | Should -Be 'completed'
+        @(Get-VppLicensedApp -Token 'Lincoln [Main]').Count | Should -BeGreaterThan 0
+        @(Get-VppLicense -Token 'Lincoln [Main]').Count | Should -BeGreaterThan 0
+        @(Get-VppSyncHistory -Token 'Lincoln [Main]').Count | Should -BeGreaterThan 0
+        @(Get-VppAuditLog -Target 'token:Lincoln [Main]').Count | Should -BeGreaterThan 0
+        Export-VppLicenseReport -Path (Join-Path $Out 'main.csv') -Token 'Lincoln [Main]'
+        @(Import-Csv (Join-Path $Out 'main.csv') | Select-Object -ExpandProperty Token -Unique) | Should -Be @('Lincoln [Main]')
+        Set-VppToken -Name 'Lincoln [Main]' -NewName 'Lincoln Middle School' -Confirm:$false
+    }
+
     It 'writes nothing with -WhatIf, and takes -Format over the extension' {
         Export-VppLicenseReport -Path (Join-Path $Out 'whatif.html') -WhatIf
         Test-Path (Join-Path $Out 'whatif.html') | Should -BeFalse

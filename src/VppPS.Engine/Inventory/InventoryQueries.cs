@@ -31,10 +31,10 @@ public sealed class InventoryQueries
     {
         var where = new List<string> { filter.ProductType == "Book" ? "a.product_type = 'Book'" : "a.product_type <> 'Book'" };
         var parameters = new List<(string, object?)>();
-        AddAny(where, parameters, "lower(coalesce(m.name, a.adam_id)) GLOB lower({0})", "n", filter.NamePatterns);
+        AddAny(where, parameters, NameOrPattern("coalesce(m.name, a.adam_id)"), "n", filter.NamePatterns);
         AddAny(where, parameters, "a.adam_id = {0}", "id", filter.AdamIds);
         AddAny(where, parameters, "lower(m.bundle_id) = lower({0})", "b", filter.BundleIds);
-        AddAny(where, parameters, "lower(t.name) GLOB lower({0})", "t", filter.TokenPatterns);
+        AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
         if (filter.NoLicensesLeft) where.Add("a.available_count <= 0 AND a.total_count < 2147483647");
         if (filter.OverAssigned) where.Add("(a.assigned_count > a.total_count - a.retired_count OR a.available_count < 0)");
         var sql = $"""
@@ -79,10 +79,10 @@ public sealed class InventoryQueries
     {
         var where = new List<string> { "1=1" };
         var parameters = new List<(string, object?)>();
-        AddAny(where, parameters, "(a.adam_id = {0} OR lower(coalesce(m.name, '')) GLOB lower({0}))", "app", filter.AppPatterns);
+        AddAny(where, parameters, "(a.adam_id = {0} OR " + NameOrPattern("coalesce(m.name, '')") + ")", "app", filter.AppPatterns);
         AddAny(where, parameters, "(l.target_kind = 0 AND (l.target = {0} OR lower(coalesce(u.email, '')) = lower({0})))", "user", filter.Users);
         AddAny(where, parameters, "(l.target_kind = 1 AND upper(l.target) = upper({0}))", "device", filter.Devices);
-        AddAny(where, parameters, "lower(t.name) GLOB lower({0})", "t", filter.TokenPatterns);
+        AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
         var sql = $"""
             SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason
             FROM licenses l
@@ -121,8 +121,8 @@ public sealed class InventoryQueries
         var where = new List<string> { "1=1" };
         var parameters = new List<(string, object?)>();
         AddAny(where, parameters, "lower(u.status) = lower({0})", "s", statuses);
-        AddAny(where, parameters, "lower(t.name) GLOB lower({0})", "t", tokenPatterns);
-        AddAny(where, parameters, "lower(coalesce(u.email, '')) GLOB lower({0})", "e", emailPatterns);
+        AddAny(where, parameters, NameOrPattern("t.name"), "t", tokenPatterns);
+        AddAny(where, parameters, NameOrPattern("coalesce(u.email, '')"), "e", emailPatterns);
         AddAny(where, parameters, "u.client_user_id = {0}", "c", clientUserIds);
         var sql = $"""
             SELECT t.name, u.client_user_id, u.email, u.status, u.invite_code, u.id_hash, s.invitation_template,
@@ -179,6 +179,9 @@ public sealed class InventoryQueries
                 TokenCount = g.Count(),
             };
         }).ToList();
+
+    /// <summary>A column equal to a name, or matching it as a wildcard pattern ("[Main]" in a name still matches itself), case aside.</summary>
+    private static string NameOrPattern(string column) => $"(lower({column}) = lower({{0}}) OR lower({column}) GLOB lower({{0}}))";
 
     /// <summary>Adds "(cond with value 1 OR cond with value 2 ...)" when values are given. PowerShell wildcards are close to GLOB.</summary>
     private static void AddAny(List<string> where, List<(string, object?)> parameters, string condition, string prefix, string[]? values)

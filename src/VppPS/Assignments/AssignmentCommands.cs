@@ -31,7 +31,7 @@ public sealed class GetVppAssignmentCommand : VppCmdlet
     {
         if (!TryRun(c => new AssignmentService(c).List(), out var all)) return;
         static bool Any(string[]? patterns, params string?[] values) => patterns is null ||
-            patterns.Any(p => values.Any(v => v is not null && new WildcardPattern(p, WildcardOptions.IgnoreCase).IsMatch(v)));
+            patterns.Any(p => values.Any(new NamePattern(p).IsMatch));
         foreach (var assignment in all.Where(a => Any(App, a.App, a.AdamId) && Any(Group, a.Group) && Any(Token, a.Token)))
             WriteObject(assignment);
     }

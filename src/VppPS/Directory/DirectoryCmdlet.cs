@@ -39,6 +39,5 @@ public abstract class DirectoryCmdlet : VppCmdlet
         }
     }
 
-    internal static List<WildcardPattern>? Patterns(string[]? names) =>
-        names is null || names.Length == 0 ? null : names.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+    internal static List<NamePattern>? Patterns(string[]? names) => NamePattern.From(names);
 }

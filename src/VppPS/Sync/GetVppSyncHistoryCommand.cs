@@ -32,7 +32,7 @@ public sealed class GetVppSyncHistoryCommand : VppCmdlet
             IEnumerable<VppToken?> tokens = [null];
             if (Token is not null)
             {
-                var patterns = Token.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToList();
+                var patterns = NamePattern.From(Token)!;
                 tokens = new TokenService(c).List().Where(t => patterns.Any(p => p.IsMatch(t.Name))).ToList();
             }
             var store = new SyncRunStore(c);

@@ -57,7 +57,7 @@ public abstract class VppTokenCmdlet : VppCmdlet
                 var found = new List<VppToken>();
                 foreach (var name in Name)
                 {
-                    var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+                    var pattern = new NamePattern(name);
                     var matches = all.Where(t => pattern.IsMatch(t.Name)).ToList();
                     if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) NotFound($"No token is named '{name}'.", name);
                     found.AddRange(matches.Where(m => found.All(f => f.Id != m.Id)));
