@@ -70,27 +70,24 @@ public sealed class LicenseReport
     };
 
     /// <summary>
-    /// Writes the report to <paramref name="path"/> through a temporary file beside it, so that a
-    /// failure never leaves a half-written report (nor destroys the previous one).
+    /// Writes the report to <paramref name="path"/> whole (see AtomicFile): a failure never leaves
+    /// a half-written report, nor destroys the previous one.
     /// </summary>
     public void Save(string path, LicenseReportFormat format)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(folder))
             throw new VppException(VppErrorKind.InvalidArgument, "VppReportFolderMissing", $"The folder '{folder}' does not exist. Create it, or give another -Path.", path);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var writer = new StreamWriter(temporary, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: format == LicenseReportFormat.Csv)))
+            AtomicFile.Replace(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: format == LicenseReportFormat.Csv), writer =>
             {
                 if (format == LicenseReportFormat.Csv) WriteCsv(writer);
                 else WriteHtml(writer);
-            }
-            File.Move(temporary, path, overwrite: true);
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
             throw new VppException(VppErrorKind.InvalidArgument, "VppReportNotWritten", $"The report could not be written to '{path}': {e.Message}", path);
         }
     }

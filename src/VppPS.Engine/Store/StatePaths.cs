@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace VppPS.Engine.Store;
 
 /// <summary>
@@ -46,8 +48,6 @@ public static class StatePaths
         Directory.CreateDirectory(DefaultFolder);
         var pointer = Path.Combine(DefaultFolder, PointerFileName);
         if (folder is null) { File.Delete(pointer); return; }
-        var tmp = pointer + ".tmp";
-        File.WriteAllText(tmp, Path.GetFullPath(folder));
-        File.Move(tmp, pointer, overwrite: true);
+        AtomicFile.Replace(pointer, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), w => w.Write(Path.GetFullPath(folder)));
     }
 }
