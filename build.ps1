@@ -92,6 +92,18 @@ function Invoke-Test {
     Invoke-Build
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory $ResultsDir | Out-Null
+    # A private PostgreSQL server for the run (the shared store's tests), stopped even on failure.
+    Import-Module (Join-Path $Root 'tools/TestPostgres.psm1') -Force
+    Write-Host '== PostgreSQL: a private server for the tests' -ForegroundColor Cyan
+    $postgres = Start-TestPostgres
+    $env:VPPPS_TEST_POSTGRES = $postgres.ConnectionString
+    try { Invoke-TestSuites } finally {
+        Remove-Item Env:VPPPS_TEST_POSTGRES -ErrorAction Ignore
+        Stop-TestPostgres $postgres
+    }
+}
+
+function Invoke-TestSuites {
     $totals = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
     $broken = @()
 

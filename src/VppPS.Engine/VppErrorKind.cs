@@ -30,4 +30,8 @@ public enum VppErrorKind
     StateStore,
     /// <summary>The operation was cancelled.</summary>
     Cancelled,
+    /// <summary>A login or key was refused (the store's password, the store key).</summary>
+    AuthenticationFailed,
+    /// <summary>The caller may not do this (a login that may only read, a folder it may not write).</summary>
+    PermissionDenied,
 }

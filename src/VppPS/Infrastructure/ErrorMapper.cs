@@ -29,6 +29,8 @@ internal static class ErrorMapper
         VppErrorKind.ServiceUnavailable => ErrorCategory.ConnectionError,
         VppErrorKind.StateStore => ErrorCategory.ResourceUnavailable,
         VppErrorKind.Cancelled => ErrorCategory.OperationStopped,
+        VppErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
+        VppErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace VppPS.Engine.Store.Postgres;
+
+/// <summary>
+/// A PostgreSQL database that holds VppPS's state: opens connections (pooled by Npgsql), creates
+/// and migrates the schema on first connection (one migrator at a time, under an advisory lock,
+/// in one transaction), refuses a database written by a newer VppPS, and turns every server
+/// failure into a VppException that says what to do (<see cref="Translate"/>), never with the
+/// password. A login that may only read is recognised, so that changes are refused up front.
+/// </summary>
+internal sealed class PostgresDatabase
+{
+    // Any fixed number: every VppPS that migrates this database waits on the same advisory lock.
+    private const long MigrationLockId = 0x5650505053_4D4947; // "VPPPS" "MIG"
+
+    private PostgresDatabase(StoreLocation location) => Location = location;
+
+    public StoreLocation Location { get; }
+    public int SchemaVersion { get; private set; }
+    /// <summary>True when the login may read but not change rows (vppps_reader).</summary>
+    public bool ReadOnly { get; private set; }
+
+    /// <summary>Connects, migrates when needed (and allowed), and checks what the login may do.</summary>
+    public static PostgresDatabase Open(StoreLocation location)
+    {
+        var database = new PostgresDatabase(location);
+        database.Migrate();
+        return database;
+    }
+
+    public NpgsqlConnection OpenConnection()
+    {
+        var connection = new NpgsqlConnection(Location.ConnectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or SocketException)
+        {
+            connection.Dispose();
+            throw Translate(e, Location);
+        }
+    }
+
+    private void Migrate()
+    {
+        using var connection = OpenConnection();
+        try
+        {
+            var version = ReadVersion(connection, null);
+            if (version > PostgresMigrations.LatestVersion) throw TooNew(version);
+            if (version < PostgresMigrations.LatestVersion)
+            {
+                using var transaction = connection.BeginTransaction();
+                Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLockId})");
+                Execute(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS {PostgresMigrations.Schema}; CREATE TABLE IF NOT EXISTS {PostgresMigrations.Schema}.schema_version (version integer NOT NULL)");
+                // Read again under the lock: another VppPS may have migrated meanwhile.
+                version = ReadVersion(connection, transaction);
+                if (version > PostgresMigrations.LatestVersion) throw TooNew(version);
+                for (var step = version; step < PostgresMigrations.LatestVersion; step++)
+                    Execute(connection, transaction, PostgresMigrations.Steps[step]);
+                Execute(connection, transaction, $"DELETE FROM {PostgresMigrations.Schema}.schema_version; INSERT INTO {PostgresMigrations.Schema}.schema_version VALUES ({PostgresMigrations.LatestVersion})");
+                Execute(connection, transaction, PostgresMigrations.Roles);
+                transaction.Commit();
+                version = PostgresMigrations.LatestVersion;
+            }
+            SchemaVersion = version;
+            using var rights = new NpgsqlCommand($"SELECT has_table_privilege('{PostgresMigrations.Schema}.settings', 'INSERT')", connection);
+            ReadOnly = !(bool)rights.ExecuteScalar()!;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new VppException(VppErrorKind.PermissionDenied, "VppStoreCannotMigrate",
+                $"The PostgreSQL store {Location} has no VppPS schema of version {PostgresMigrations.LatestVersion} yet, and the login '{Location.Username}' may not create it. " +
+                "Connect once with a login that may create objects in the database (its owner), then use this login again.", Location.ToString(), e);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw Translate(e, Location);
+        }
+    }
+
+    private static int ReadVersion(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        using var command = new NpgsqlCommand($"""
+            SELECT CASE WHEN to_regclass('{PostgresMigrations.Schema}.schema_version') IS NULL THEN 0
+                        ELSE (SELECT coalesce(max(version), 0) FROM {PostgresMigrations.Schema}.schema_version) END
+            """, connection, transaction);
+        // The inner SELECT is planned only when the table exists: to_regclass guards it.
+        try
+        {
+            return Convert.ToInt32(command.ExecuteScalar());
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.ExecuteNonQuery();
+    }
+
+    private VppException TooNew(int version) => new(VppErrorKind.StateStore, "VppStateFromNewerVersion",
+        $"The PostgreSQL store {Location} has schema version {version}, written by a newer VppPS (this one knows up to {PostgresMigrations.LatestVersion}). " +
+        "Update the VppPS module on this machine to the version the rest of the team uses.", Location.ToString());
+
+    /// <summary>The one mapping from PostgreSQL and network failures to VppPS errors; the message never holds the password.</summary>
+    public static VppException Translate(Exception e, StoreLocation location)
+    {
+        var where = location.ToString();
+        if (e is PostgresException pg)
+            return pg.SqlState switch
+            {
+                PostgresErrorCodes.InvalidPassword => new VppException(VppErrorKind.AuthenticationFailed, "VppStoreLoginFailed",
+                    $"PostgreSQL refused the login '{location.Username}' at {location.Host}:{location.Port}: the password is wrong. Check the password in VPPPS_STORE or Set-VppConfiguration -Store.", where, e),
+                PostgresErrorCodes.InvalidAuthorizationSpecification => new VppException(VppErrorKind.AuthenticationFailed, "VppStoreLoginRefused",
+                    $"PostgreSQL at {location.Host}:{location.Port} does not let '{location.Username}' connect to '{location.Database}' this way ({pg.MessageText}). " +
+                    "If the server requires TLS, add sslmode=require (URI) or SSL Mode=Require (connection string); otherwise ask its administrator to allow this login (pg_hba.conf).", where, e),
+                PostgresErrorCodes.InvalidCatalogName => new VppException(VppErrorKind.NotFound, "VppStoreDatabaseMissing",
+                    $"PostgreSQL at {location.Host}:{location.Port} has no database '{location.Database}'. Create it (CREATE DATABASE {location.Database} OWNER <login>), or fix the database name.", where, e),
+                PostgresErrorCodes.InsufficientPrivilege => new VppException(VppErrorKind.PermissionDenied, "VppStoreReadOnly",
+                    $"The login '{location.Username}' can only read the PostgreSQL store {where}: nothing was changed. Use a login granted vppps_operator to make changes.", where, e),
+                PostgresErrorCodes.ReadOnlySqlTransaction => new VppException(VppErrorKind.PermissionDenied, "VppStoreReadOnly",
+                    $"The PostgreSQL server at {location.Host}:{location.Port} accepts only reads (a standby or a read-only database): nothing was changed. Connect to the primary server.", where, e),
+                PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                    => new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnavailable",
+                    $"The PostgreSQL server at {location.Host}:{location.Port} cannot take this connection now ({pg.MessageText}). Nothing was changed; try again in a moment.", where, e),
+                PostgresErrorCodes.DiskFull => new VppException(VppErrorKind.StateStore, "VppStoreFull",
+                    $"The PostgreSQL server at {location.Host}:{location.Port} is out of disk space: nothing was changed. Ask its administrator to free space, then run the command again.", where, e),
+                _ => new VppException(VppErrorKind.StateStore, "VppStoreFailed",
+                    $"The PostgreSQL store {where} failed: {pg.MessageText} ({pg.SqlState}). Nothing of this command was written; run it again.", where, e),
+            };
+        return new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnreachable",
+            $"The PostgreSQL server at {location.Host}:{location.Port} cannot be reached ({Cause(e)}). Check that it runs, the host and port, and the network; nothing was changed.", where, e);
+    }
+
+    private static string Cause(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is SocketException socket) return socket.SocketErrorCode.ToString();
+        return e is TimeoutException || e.InnerException is TimeoutException ? "timed out" : e.Message;
+    }
+}

@@ -1,0 +1,135 @@
+using Npgsql;
+
+namespace VppPS.Engine.Store;
+
+/// <summary>Which kind of database holds VppPS's state.</summary>
+public enum StoreKind
+{
+    /// <summary>A SQLite file in a data folder: one admin, the embedded default.</summary>
+    Sqlite,
+    /// <summary>A PostgreSQL database shared by a team, its scheduled tasks and runbooks.</summary>
+    PostgreSql,
+}
+
+/// <summary>
+/// Where the state is: a data folder (SQLite) or a PostgreSQL server. Built from what a user
+/// gives (a folder, a postgresql:// URI or an Npgsql connection string); its text form and every
+/// property leave the password out, so it can be shown, logged and written to the audit journal.
+/// </summary>
+public sealed class StoreLocation
+{
+    private readonly string? _connectionString;
+
+    private StoreLocation(StoreKind kind, string? folder, NpgsqlConnectionStringBuilder? builder)
+    {
+        Kind = kind;
+        Folder = folder;
+        if (builder is not null)
+        {
+            Host = builder.Host;
+            Port = builder.Port;
+            Database = builder.Database;
+            Username = builder.Username;
+            HasPassword = !string.IsNullOrEmpty(builder.Password);
+            _connectionString = builder.ConnectionString;
+        }
+    }
+
+    public StoreKind Kind { get; }
+    /// <summary>The data folder of a SQLite store.</summary>
+    public string? Folder { get; }
+    public string? Host { get; }
+    public int? Port { get; }
+    public string? Database { get; }
+    public string? Username { get; }
+    public bool HasPassword { get; }
+
+    /// <summary>The full Npgsql connection string, password included: only for opening connections.</summary>
+    internal string ConnectionString => _connectionString ?? throw new InvalidOperationException("not a PostgreSQL store");
+
+    public static StoreLocation ForFolder(string folder) => new(StoreKind.Sqlite, Path.GetFullPath(folder), null);
+
+    /// <summary>
+    /// Reads a PostgreSQL URI (postgresql://user:password@host:port/database?sslmode=require) or an
+    /// Npgsql connection string (Host=...;Username=...;Database=...). Anything else is refused with
+    /// an error that never repeats the text given (it may hold a password).
+    /// </summary>
+    public static StoreLocation ForPostgres(string connection)
+    {
+        if (string.IsNullOrWhiteSpace(connection)) throw Bad("it is empty");
+        NpgsqlConnectionStringBuilder builder;
+        var text = connection.Trim();
+        if (text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase))
+            builder = FromUri(text);
+        else
+        {
+            try
+            {
+                builder = new NpgsqlConnectionStringBuilder(text);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
+            {
+                throw Bad("it is neither a postgresql:// URI nor a connection string of the form Host=...;Username=...;Database=...");
+            }
+        }
+        if (string.IsNullOrEmpty(builder.Host)) throw Bad("it names no host");
+        if (string.IsNullOrEmpty(builder.Database)) throw Bad("it names no database");
+        // The state lives in its own schema; connections are pooled per connection string.
+        builder.SearchPath = Postgres.PostgresMigrations.Schema;
+        builder.ApplicationName ??= "VppPS";
+        return new StoreLocation(StoreKind.PostgreSql, null, builder);
+    }
+
+    /// <summary>A folder, or else a PostgreSQL location: what Set-VppConfiguration -Store and VPPPS_STORE take.</summary>
+    public static bool LooksLikePostgres(string value) =>
+        value.TrimStart().StartsWith("postgres", StringComparison.OrdinalIgnoreCase) && value.Contains("://", StringComparison.Ordinal)
+        || value.Contains('=', StringComparison.Ordinal) && value.Contains("host", StringComparison.OrdinalIgnoreCase);
+
+    private static NpgsqlConnectionStringBuilder FromUri(string text)
+    {
+        Uri uri;
+        try
+        {
+            uri = new Uri(text);
+        }
+        catch (UriFormatException)
+        {
+            throw Bad("it is not a valid postgresql:// URI");
+        }
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var colon = uri.UserInfo.IndexOf(':');
+            builder.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
+            if (colon >= 0) builder.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=');
+            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            try
+            {
+                builder[name switch { "sslmode" => "SSL Mode", "connect_timeout" => "Timeout", "application_name" => "Application Name", _ => name }] = value;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
+            {
+                throw Bad($"its option '{name}' is not one PostgreSQL connections take");
+            }
+        }
+        return builder;
+    }
+
+    private static VppException Bad(string why) => new(VppErrorKind.InvalidArgument, "VppStoreConnectionInvalid",
+        $"The PostgreSQL store cannot be used: {why}. Give postgresql://user:password@host:port/database or Host=...;Port=...;Username=...;Password=...;Database=...", null);
+
+    /// <summary>"PostgreSql vppps@db.example:5432/vppps" or "Sqlite /home/me/.local/share/VppPS": never a password.</summary>
+    public override string ToString() => Kind == StoreKind.Sqlite
+        ? $"Sqlite {Folder}"
+        : $"PostgreSql {Username}@{Host}:{Port}/{Database}";
+}

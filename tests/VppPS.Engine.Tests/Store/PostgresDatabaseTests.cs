@@ -1,0 +1,129 @@
+using Npgsql;
+using VppPS.Engine.Store;
+using VppPS.Engine.Store.Postgres;
+
+namespace VppPS.Engine.Tests.Store;
+
+public sealed class PostgresDatabaseTests
+{
+    [Fact]
+    public void First_connection_creates_the_schema_and_a_second_finds_it_current()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var first = PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        Assert.Equal(PostgresMigrations.LatestVersion, first.SchemaVersion);
+        Assert.False(first.ReadOnly);
+        var second = PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        Assert.Equal(PostgresMigrations.LatestVersion, second.SchemaVersion);
+        using var connection = second.OpenConnection();
+        using var count = new NpgsqlCommand("SELECT count(*) FROM vppps.schema_version", connection);
+        Assert.Equal(1L, count.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Case_insensitive_names_and_byte_ordered_targets_behave_as_in_SQLite()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var store = PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        using var connection = store.OpenConnection();
+        using var insert = new NpgsqlCommand("INSERT INTO directory_groups (id, name, kind, created_at) VALUES ('a', 'Cart A', 'Device', 'x')", connection);
+        insert.ExecuteNonQuery();
+        using var duplicate = new NpgsqlCommand("INSERT INTO directory_groups (id, name, kind, created_at) VALUES ('b', 'CART a', 'Device', 'x')", connection);
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, Assert.Throws<PostgresException>(() => duplicate.ExecuteNonQuery()).SqlState);
+        using var find = new NpgsqlCommand("SELECT id FROM directory_groups WHERE name = 'cart a'", connection);
+        Assert.Equal("a", find.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_database_written_by_a_newer_VppPS_is_refused()
+    {
+        using var db = new PostgresDatabaseForTest();
+        PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        db.Execute($"UPDATE vppps.schema_version SET version = {PostgresMigrations.LatestVersion + 1}");
+        var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString)));
+        Assert.Equal("VppStateFromNewerVersion", e.ErrorId);
+    }
+
+    [Fact]
+    public void A_reader_login_is_recognised_and_cannot_change_rows()
+    {
+        using var db = new PostgresDatabaseForTest();
+        PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        var reader = PostgresDatabase.Open(StoreLocation.ForPostgres(db.CreateLogin("reader-pass", "vppps_reader")));
+        Assert.True(reader.ReadOnly);
+        using var connection = reader.OpenConnection();
+        using var insert = new NpgsqlCommand("INSERT INTO settings VALUES ('x', 'y')", connection);
+        var e = PostgresDatabase.Translate(Assert.Throws<PostgresException>(() => insert.ExecuteNonQuery()), reader.Location);
+        Assert.Equal("VppStoreReadOnly", e.ErrorId);
+        Assert.Equal(VppErrorKind.PermissionDenied, e.Kind);
+    }
+
+    [Fact]
+    public void An_operator_login_changes_rows_but_cannot_create_the_schema()
+    {
+        using var db = new PostgresDatabaseForTest();
+        // The role exists before any VppPS schema does (roles belong to the whole server).
+        db.Execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vppps_operator') THEN CREATE ROLE vppps_operator NOLOGIN; END IF; END $$");
+        var login = db.CreateLogin("operator-pass", "vppps_operator");
+        var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(login)));
+        Assert.Equal("VppStoreCannotMigrate", e.ErrorId);
+        PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        var store = PostgresDatabase.Open(StoreLocation.ForPostgres(login));
+        Assert.False(store.ReadOnly);
+    }
+
+    [Fact]
+    public void A_wrong_password_is_a_clear_error_without_the_password()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var wrong = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Password = "not-the-password-4711" }.ConnectionString;
+        var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(wrong)));
+        Assert.Equal("VppStoreLoginFailed", e.ErrorId);
+        Assert.DoesNotContain("4711", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_database_and_an_unreachable_server_are_clear_errors()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var missing = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Database = "no_such_database_here" }.ConnectionString;
+        Assert.Equal("VppStoreDatabaseMissing", Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(missing))).ErrorId);
+
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var nowhere = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Port = port, Timeout = 3 }.ConnectionString;
+        var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(nowhere)));
+        Assert.Equal("VppStoreUnreachable", e.ErrorId);
+        Assert.Equal(VppErrorKind.ServiceUnavailable, e.Kind);
+    }
+}
+
+public sealed class StoreLocationTests
+{
+    [Fact]
+    public void A_uri_and_a_connection_string_give_the_same_location_and_never_show_the_password()
+    {
+        var fromUri = StoreLocation.ForPostgres("postgresql://vpp%40admin:s3cr%2Ft@db.example:5433/vppps?sslmode=require");
+        Assert.Equal(StoreKind.PostgreSql, fromUri.Kind);
+        Assert.Equal(("db.example", 5433, "vppps", "vpp@admin"), (fromUri.Host, fromUri.Port, fromUri.Database, fromUri.Username));
+        Assert.True(fromUri.HasPassword);
+        Assert.Contains("s3cr/t", fromUri.ConnectionString);
+        Assert.DoesNotContain("s3cr", fromUri.ToString());
+        var fromString = StoreLocation.ForPostgres("Host=db.example;Port=5433;Username=vpp@admin;Password=s3cr/t;Database=vppps");
+        Assert.Equal(fromUri.ToString(), fromString.ToString());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("postgresql://host-without-database")]
+    [InlineData("Username=x;Password=hunter2;Database=y")]
+    [InlineData("this is no connection string hunter2")]
+    public void Bad_text_is_refused_without_repeating_it(string text)
+    {
+        var e = Assert.Throws<VppException>(() => StoreLocation.ForPostgres(text));
+        Assert.Equal("VppStoreConnectionInvalid", e.ErrorId);
+        Assert.DoesNotContain("hunter2", e.Message);
+    }
+}

@@ -1,0 +1,91 @@
+<#
+.SYNOPSIS
+    A private PostgreSQL server for the tests and benchmarks: a new cluster in a temporary folder,
+    listening on 127.0.0.1 and a port the OS chose, stopped and removed by Stop-TestPostgres.
+.DESCRIPTION
+    PostgreSQL refuses to run as root: when this runs as root (CI), initdb and pg_ctl run as the
+    'postgres' user through runuser, and the folder is given to that user. The superuser's password
+    is random and only lives in the returned object (and the environment variable the caller sets).
+    Test servers trade durability for speed (fsync off) unless -Durable is given (benchmarks).
+#>
+Set-StrictMode -Version Latest
+
+function Find-PostgresBin {
+    $candidates = @()
+    if ($env:VPPPS_PG_BIN) { $candidates += $env:VPPPS_PG_BIN }
+    if (Test-Path /usr/lib/postgresql) {
+        $candidates += Get-ChildItem /usr/lib/postgresql -Directory | Sort-Object { [int]($_.Name -replace '\D', '') } -Descending |
+            ForEach-Object { Join-Path $_.FullName 'bin' }
+    }
+    foreach ($candidate in $candidates) {
+        if (Test-Path (Join-Path $candidate 'initdb')) { return $candidate }
+    }
+    $initdb = Get-Command initdb -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+    if ($initdb) { return Split-Path (Resolve-Path $initdb.Source).Path }
+    throw 'PostgreSQL is not installed (no initdb found). On Debian or Ubuntu: apt-get install -y postgresql; or set VPPPS_PG_BIN to the folder that holds initdb and pg_ctl.'
+}
+
+function Test-IsRoot { (& id -u) -eq '0' }
+
+function Invoke-AsServerUser {
+    param([string] $Program, [string[]] $Arguments)
+    if (Test-IsRoot) { $output = & runuser -u postgres -- $Program @Arguments 2>&1 }
+    else { $output = & $Program @Arguments 2>&1 }
+    if ($LASTEXITCODE -ne 0) { throw "$([IO.Path]::GetFileName($Program)) failed (exit code $LASTEXITCODE): $($output -join [Environment]::NewLine)" }
+}
+
+function Get-FreeLoopbackPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { return $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Start-TestPostgres {
+    [CmdletBinding()]
+    param([switch] $Durable)
+    $bin = Find-PostgresBin
+    $folder = Join-Path ([IO.Path]::GetTempPath()) ("vppps-pg-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $data = Join-Path $folder 'data'
+    New-Item -ItemType Directory $folder | Out-Null
+    $password = [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(16)).ToLowerInvariant()
+    $pwfile = Join-Path $folder 'pw'
+    Set-Content -Path $pwfile -Value $password -NoNewline
+    try {
+        if (Test-IsRoot) { & chown -R postgres $folder; if ($LASTEXITCODE -ne 0) { throw "chown of $folder failed" } }
+        & chmod 700 $folder
+        Invoke-AsServerUser (Join-Path $bin 'initdb') @('-D', $data, '-U', 'postgres', "--pwfile=$pwfile", '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync')
+        & rm -f -- $pwfile
+        $port = Get-FreeLoopbackPort
+        $options = "-c listen_addresses=127.0.0.1 -p $port -k $folder -c max_connections=200"
+        if (-not $Durable) { $options += ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off' }
+        Invoke-AsServerUser (Join-Path $bin 'pg_ctl') @('-D', $data, '-l', (Join-Path $folder 'server.log'), '-o', $options, '-w', '-t', '60', 'start')
+    } catch {
+        Stop-TestPostgres ([pscustomobject]@{ Bin = $bin; Folder = $folder; Data = $data })
+        throw
+    }
+    [pscustomobject]@{
+        Bin              = $bin
+        Folder           = $folder
+        Data             = $data
+        Host             = '127.0.0.1'
+        Port             = $port
+        Username         = 'postgres'
+        Password         = $password
+        ConnectionString = "Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=postgres"
+    }
+}
+
+function Stop-TestPostgres {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Server)
+    try {
+        if (Test-Path (Join-Path $Server.Data 'postmaster.pid')) {
+            Invoke-AsServerUser (Join-Path $Server.Bin 'pg_ctl') @('-D', $Server.Data, '-m', 'immediate', '-w', '-t', '30', 'stop')
+        }
+    } finally {
+        # rm, not Remove-Item: the server's socket files can vanish (or be refused) mid-walk.
+        if (Test-Path $Server.Folder) { & rm -rf -- $Server.Folder }
+    }
+}
+
+Export-ModuleMember -Function Start-TestPostgres, Stop-TestPostgres
