@@ -296,7 +296,8 @@ public sealed class AssignmentApplier
                 }
                 if (status is not null)
                     _context.Observer.Verbose($"Apple's event {eventId} is still pending {ResubmitAfter.TotalMinutes:0} minutes after the {Describe(operation)} was sent; sending it again, as Apple asks.");
-                wait = false;
+                // A request sent again because its event was stuck gets one look too; one whose event Apple forgot is followed as a new one.
+                wait = status is null;
             }
             else
                 _context.Observer.Verbose($"An earlier run journaled a {Describe(operation)} but never recorded Apple's answer; sending it again.");
