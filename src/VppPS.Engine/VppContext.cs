@@ -23,4 +23,7 @@ public sealed class VppContext
     public IClock Clock { get; }
     public AuditJournal Journal { get; }
     public StateStore Store => Session.Store;
+
+    /// <summary>For tests: the HttpClient the Apple clients of this context use instead of the process-wide one.</summary>
+    internal HttpClient? AppleHttp { get; init; }
 }

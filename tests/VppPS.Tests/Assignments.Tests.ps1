@@ -243,3 +243,40 @@ Set-VppAssignment -App 'Big App' -Group Cart -Intent Required
         (Get-VppLicense -Device CART0007).AssignedByVppPS | Should -BeTrue
     }
 }
+
+Describe 'An event Apple leaves pending when a run dies' {
+    BeforeAll { Reset-World }
+
+    It 'holds up no other assignment and no sync, is reported once, and its licenses are VppPS''s once Apple finishes it' {
+        Invoke-SimControl $Sim "locations/$Location/faults" -Body @{ kind = 'stayPending'; path = 'assets/associate' } | Out-Null
+        $child = Start-TestPwsh -Environment @{ VPPPS_HOME = $env:VPPPS_HOME; VPPPS_SERVICE_URL = $Sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0.05' } -Script @'
+Import-Module $env:VPPPS_TEST_MODULE
+Set-VppAssignment -App 'Big App' -Group Cart -Intent Required
+'@
+        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'VppPS.Engine' }
+        $submitted = {
+            $connection = $engine.GetType('VppPS.Engine.VppSession')::Current().Store.OpenConnection()
+            try { $command = $connection.CreateCommand(); $command.CommandText = "SELECT count(*) FROM pending_operations WHERE status = 'submitted'"; $command.ExecuteScalar() }
+            finally { $connection.Dispose() }
+        }
+        Wait-Until -Because 'the child to have sent its request' -Condition { (& $submitted) -ge 1 }
+        $child.Kill($true); $child.WaitForExit()
+
+        # Apple still has the event PENDING: other work goes ahead at once, and the user hears of the open event once.
+        Set-VppAssignment -App 'Reader Pro' -Group Teachers -Intent Required -WarningVariable first -WarningAction SilentlyContinue | Out-Null
+        @($first | Where-Object { "$_" -match 'Apple has not finished the request to give 12 license' }).Count | Should -Be 1
+        (Get-SimHolders 100000002).Count | Should -Be 2
+        $run = Sync-VppToken -All -WarningVariable again -WarningAction SilentlyContinue
+        "$($run.Status)" | Should -Be 'completed'
+        @($again | Where-Object { "$_" -match 'Apple has not finished' }).Count | Should -Be 0
+        Get-SimHolders 100000004 | Should -Be @('Device|OUTSIDE00001')
+        (Get-VppAssignmentPlan | Where-Object App -eq 'Big App') | Should -BeNullOrEmpty
+
+        Invoke-SimControl $Sim 'events/release' | Out-Null
+        Sync-VppToken -All | Out-Null
+        Get-SimHolders 100000004 | Should -Be (@('Device|OUTSIDE00001') + @(1..12 | ForEach-Object { 'Device|CART{0:D4}' -f $_ }) | Sort-Object)
+        Get-LocalHolders 100000004 | Should -Be (Get-SimHolders 100000004)
+        (Get-VppLicense -Device CART0007).AssignedByVppPS | Should -BeTrue
+        Get-VppAssignmentPlan | Should -BeNullOrEmpty
+    }
+}

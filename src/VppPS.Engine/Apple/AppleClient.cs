@@ -158,16 +158,30 @@ public sealed class AppleClient
     {
         var time = _options.TimeProvider;
         var started = time.GetTimestamp();
+        var status = await PollEventAsync(eventId, () => time.GetElapsedTime(started) + _options.EventPollInterval > _options.EventMaxWait, cancellationToken).ConfigureAwait(false);
+        if (status.IsPending)
+            throw new VppException(VppErrorKind.ServiceUnavailable, "VppAppleEventPending",
+                $"Apple's event {eventId} is still pending after {_options.EventMaxWait.TotalMinutes:0.#} minutes " +
+                $"({status.NumCompleted} of {status.NumRequested} done). Apple asks to submit the request again.", eventId);
+        return status;
+    }
+
+    /// <summary>
+    /// Polls status every EventPollInterval until the event is COMPLETE or FAILED, or until the
+    /// next poll would come after <paramref name="giveUpAt"/> (by the client's clock), and returns
+    /// the last status, PENDING then. A time already past gives one look at the event.
+    /// </summary>
+    public Task<StatusResponse> PollEventAsync(string eventId, DateTimeOffset giveUpAt, CancellationToken cancellationToken = default) =>
+        PollEventAsync(eventId, () => _clock.UtcNow + _options.EventPollInterval > giveUpAt, cancellationToken);
+
+    private async Task<StatusResponse> PollEventAsync(string eventId, Func<bool> stop, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var status = await GetEventStatusAsync(eventId, cancellationToken).ConfigureAwait(false);
-            if (!status.IsPending)
+            if (!status.IsPending || stop())
                 return status;
-            if (time.GetElapsedTime(started) + _options.EventPollInterval > _options.EventMaxWait)
-                throw new VppException(VppErrorKind.ServiceUnavailable, "VppAppleEventPending",
-                    $"Apple's event {eventId} is still pending after {_options.EventMaxWait.TotalMinutes:0.#} minutes " +
-                    $"({status.NumCompleted} of {status.NumRequested} done). Apple asks to submit the request again.", eventId);
-            await Task.Delay(_options.EventPollInterval, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(_options.EventPollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -11,4 +11,10 @@ public static class AppleErrorNumbers
     public const int TooManyRequests = 9646;
     public const int InvalidPageIndex = 9650;
     public const int InvalidAuthorizationHeader = 9722;
+    /// <summary>status: Apple does not know the eventId.</summary>
+    public const int UnknownEvent = 9708;
+    /// <summary>users/create (in the event): a user with that clientUserId already exists.</summary>
+    public const int UserAlreadyExists = 9716;
+    /// <summary>users/retire (in the event): the user is already retired.</summary>
+    public const int UserAlreadyRetired = 9618;
 }

@@ -10,12 +10,20 @@ namespace VppPS.Engine.Assignments;
 /// <summary>
 /// Carries a token's plan out at Apple: VPP users created, licenses taken back, licenses given,
 /// VPP users retired, each request packed to Apple's limits and followed to COMPLETE or FAILED.
-/// Every request is journaled before it is sent (pending_operations) and the state is updated
-/// from the event's outcome, so that a crash part-way is finished by the next run without
-/// asking Apple twice, and running it again changes nothing.
+/// Every write is journaled in pending_operations with its whole body (and the clientUserIds
+/// VppPS chose) before it is sent; the state is updated from the event's outcome in the
+/// transaction that closes the journal row. A run first finishes the rows an earlier run left
+/// open, before it plans anything: a request whose answer never came is sent again with the
+/// same body (Apple treats a repeated associate or disassociate as no change; users Apple already
+/// has are read back instead of being created or retired again); an event is looked at once,
+/// and sent again when it is still PENDING 10 minutes after it was sent (Apple's rule), or else
+/// left open, reported once, and its targets left out of the plan until Apple finishes it.
 /// </summary>
 public sealed class AssignmentApplier
 {
+    /// <summary>Apple: an event still PENDING this long after the request was sent is to be sent again.</summary>
+    public static readonly TimeSpan ResubmitAfter = TimeSpan.FromMinutes(10);
+
     private const int ProgressId = 4400;
     private readonly VppContext _context;
 
@@ -29,20 +37,20 @@ public sealed class AssignmentApplier
         TokenService.EnsureWritable(token);
         var tokenKey = _context.Store.Read(c => TokenKey(c, token));
         var requestsBefore = client.RequestCount;
-        await FinishPendingAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
+        // Requests finished now changed Apple's counts after they were last read.
+        if (await FinishPendingAsync(client, tokenKey, cancellationToken).ConfigureAwait(false)) refreshCounts = true;
         if (refreshCounts) await RefreshCountsAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
 
         _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
-        var created = 0;
+        var counts = new Counts();
         if (plan.UsersToCreate.Count > 0)
         {
-            created = await CreateUsersAsync(client, tokenKey, plan.UsersToCreate, limits, cancellationToken).ConfigureAwait(false);
+            await CreateUsersAsync(client, tokenKey, plan.UsersToCreate, limits, counts, cancellationToken).ConfigureAwait(false);
             plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: plan.Incremental));
         }
 
-        var counts = new Counts();
         var requests = PackDisassociations(plan.Disassociations, limits);
         // Targets wanting the same set of assets share requests: 25 apps for 100,000 devices take 100 calls, not 2,500.
         var associations = plan.Associations.Where(a => a.Target is not null).ToList();
@@ -51,19 +59,21 @@ public sealed class AssignmentApplier
             var assets = sameAssets.First().Select(x => new RequestAsset { AdamId = x.AdamId, PricingParam = x.PricingParam }).ToList();
             var changes = sameAssets.SelectMany(t => t).ToList();
             foreach (var request in Pack(assets, changes, limits))
-                requests.Add(("associate", request.Request, request.Changes));
+                requests.Add((PendingOperations.Associate, request.Request, request.Changes));
         }
 
         await SendAsync(client, tokenKey, token.Name, requests, counts, cancellationToken).ConfigureAwait(false);
 
-        var retired = plan.UsersToRetire.Count > 0 ? await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, cancellationToken).ConfigureAwait(false) : 0;
-        var complete = counts.Failed == 0 && plan.Waiting.Count == 0 && plan.UsersToCreate.Count == created;
+        if (plan.UsersToRetire.Count > 0) await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, counts, cancellationToken).ConfigureAwait(false);
+        // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
+        var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey).Count);
+        var complete = counts.Failed == 0 && open == 0 && plan.Waiting.Count == 0 && plan.UsersToCreate.Count == counts.Created;
         _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete));
         var result = new ApplyResult
         {
             Token = token.Name,
-            UsersCreated = created,
-            UsersRetired = retired,
+            UsersCreated = counts.Created,
+            UsersRetired = counts.Retired,
             Associated = counts.Associated,
             Disassociated = counts.Disassociated,
             Failed = counts.Failed,
@@ -77,12 +87,13 @@ public sealed class AssignmentApplier
         return result;
     }
 
-    /// <summary>Takes licenses back now (Remove-VppAppLicense), outside any plan.</summary>
+    /// <summary>Takes licenses back now (Remove-VppAppLicense), outside any plan, after finishing what earlier runs left open.</summary>
     public async Task<ApplyResult> ReclaimAsync(VppToken token, AppleClient client, IReadOnlyList<LicenseChange> changes, CancellationToken cancellationToken)
     {
         TokenService.EnsureWritable(token);
         var tokenKey = _context.Store.Read(c => TokenKey(c, token));
         var requestsBefore = client.RequestCount;
+        await FinishPendingAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
         var counts = new Counts();
         await SendAsync(client, tokenKey, token.Name, PackDisassociations(changes, limits), counts, cancellationToken).ConfigureAwait(false);
@@ -94,7 +105,7 @@ public sealed class AssignmentApplier
         var requests = new List<(string, ManageAssetsRequest, IReadOnlyList<LicenseChange>)>();
         foreach (var asset in changes.GroupBy(d => (d.AdamId, d.PricingParam)))
             foreach (var request in Pack([new RequestAsset { AdamId = asset.Key.AdamId, PricingParam = asset.Key.PricingParam }], asset.ToList(), limits))
-                requests.Add(("disassociate", request.Request, request.Changes));
+                requests.Add((PendingOperations.Disassociate, request.Request, request.Changes));
         return requests;
     }
 
@@ -105,8 +116,7 @@ public sealed class AssignmentApplier
         {
             var (kind, request, changes) = requests[i];
             _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", $"{kind} request {i + 1} of {requests.Count}", i * 100 / requests.Count);
-            var status = await SubmitAsync(client, tokenKey, kind, request, changes, cancellationToken).ConfigureAwait(false);
-            Record(tokenKey, kind, changes, status, counts);
+            await RunAsync(client, tokenKey, kind, AssetsPayload.From(request, changes).Write(), counts, cancellationToken).ConfigureAwait(false);
         }
         if (requests.Count > 0) _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", "done", 100, completed: true);
     }
@@ -116,6 +126,8 @@ public sealed class AssignmentApplier
         public int Associated;
         public int Disassociated;
         public int Failed;
+        public int Created;
+        public int Retired;
     }
 
     private static IEnumerable<(ManageAssetsRequest Request, IReadOnlyList<LicenseChange> Changes)> Pack(
@@ -132,37 +144,222 @@ public sealed class AssignmentApplier
         }
     }
 
-    /// <summary>Journals the request, sends it, records the event id, and waits for Apple's outcome.</summary>
-    private async Task<StatusResponse> SubmitAsync(AppleClient client, long tokenKey, string kind, ManageAssetsRequest request, IReadOnlyList<LicenseChange> changes,
-        CancellationToken cancellationToken)
+    // ---------------------------------------------------------------- one request, journaled
+
+    /// <summary>Journals a new request, then sends it and follows its event (see <see cref="SubmitAsync"/>).</summary>
+    private async Task RunAsync(AppleClient client, long tokenKey, string kind, string payload, Counts counts, CancellationToken cancellationToken)
     {
-        var payload = JsonSerializer.Serialize(new PendingPayload(request.Assets.Select(a => $"{a.AdamId}|{a.PricingParam}").ToList(), request.ClientUserIds, request.SerialNumbers,
-            changes.Select(c => new PendingChange(c.AdamId, c.PricingParam, c.TargetKind, c.Target!, c.AssignmentId, c.Reason)).ToList()));
-        var operation = _context.Store.Write((c, t) =>
-        {
-            c.Execute(t, "INSERT INTO pending_operations (token_key, kind, payload, status, submitted_at) VALUES ($k, $kind, $p, 'submitting', $at)",
-                ("$k", tokenKey), ("$kind", kind), ("$p", payload), ("$at", _context.Clock.UtcNow.ToStored()));
-            return c.LastInsertRowId(t);
-        });
-        var submitted = kind == "associate"
-            ? await client.AssociateAssetsAsync(request, cancellationToken).ConfigureAwait(false)
-            : await client.DisassociateAssetsAsync(request, cancellationToken).ConfigureAwait(false);
-        _context.Store.Write((c, t) => c.Execute(t, "UPDATE pending_operations SET event_id = $e, status = 'submitted' WHERE id = $id",
-            ("$e", submitted.EventId), ("$id", operation)));
-        var status = await client.WaitForEventAsync(submitted.EventId, cancellationToken).ConfigureAwait(false);
-        _context.Store.Write((c, t) => c.Execute(t, "UPDATE pending_operations SET status = $s, completed_at = $at WHERE id = $id",
-            ("$s", status.IsPending ? "pending" : "done"), ("$at", _context.Clock.UtcNow.ToStored()), ("$id", operation)));
-        return status;
+        var now = _context.Clock.UtcNow;
+        var id = _context.Store.Write((c, t) => PendingOperations.Add(c, t, tokenKey, kind, payload, now));
+        await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: true, counts, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends a journaled request (again), records its event id, and follows the event: with
+    /// <paramref name="wait"/> until it ends or is <see cref="ResubmitAfter"/> old, else one look.
+    /// An event that ends is recorded and its row closed in one transaction; one still running
+    /// stays open for a later run. Returns whether it ended.
+    /// </summary>
+    private async Task<bool> SubmitAsync(AppleClient client, long tokenKey, PendingOperation operation, bool wait, Counts? counts, CancellationToken cancellationToken)
+    {
+        EventResponse submitted;
+        try
+        {
+            submitted = await PostAsync(client, operation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VppException e) when (e.AppleErrorNumber is not null)
+        {
+            // Apple answered with an error instead of an event: it did nothing, there is nothing to send again.
+            _context.Store.Write((c, t) => PendingOperations.Close(c, t, operation.Id, "refused", _context.Clock.UtcNow));
+            throw;
+        }
+        var sentAt = _context.Clock.UtcNow;
+        _context.Store.Write((c, t) => PendingOperations.Submitted(c, t, operation.Id, submitted.EventId, sentAt));
+        operation = operation with { EventId = submitted.EventId, SubmittedAt = sentAt };
+        var status = await client.PollEventAsync(submitted.EventId, wait ? sentAt + ResubmitAfter : sentAt, cancellationToken).ConfigureAwait(false);
+        if (status.IsPending)
+        {
+            LeaveOpen(operation, status);
+            return false;
+        }
+        Close(tokenKey, operation, status, counts);
+        return true;
+    }
+
+    private static Task<EventResponse> PostAsync(AppleClient client, PendingOperation operation, CancellationToken cancellationToken) => operation.Kind switch
+    {
+        PendingOperations.Associate => client.AssociateAssetsAsync(AssetsPayload.Read(operation.Payload).Request(), cancellationToken),
+        PendingOperations.Disassociate => client.DisassociateAssetsAsync(AssetsPayload.Read(operation.Payload).Request(), cancellationToken),
+        PendingOperations.CreateUsers => client.CreateUsersAsync(UsersPayload.Read(operation.Payload).Request(contact: true), cancellationToken),
+        PendingOperations.RetireUsers => client.RetireUsersAsync(UsersPayload.Read(operation.Payload).Request(contact: false), cancellationToken),
+        _ => throw new InvalidOperationException($"Unknown pending operation kind '{operation.Kind}'."),
+    };
+
+    /// <summary>Records what the event did and closes the journal row, in one transaction.</summary>
+    private void Close(long tokenKey, PendingOperation operation, StatusResponse status, Counts? counts)
+    {
+        var failures = status.Failures ?? [];
+        if (operation.Kind == PendingOperations.CreateUsers)
+        {
+            var users = UsersPayload.Read(operation.Payload).Users;
+            // 9716: a user with this clientUserId exists already. The id is VppPS's own: an earlier send created it.
+            var failed = failures.Where(f => f.ErrorNumber != AppleErrorNumbers.UserAlreadyExists).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
+            var byId = users.ToDictionary(u => u.ClientUserId);
+            foreach (var failure in failures.Where(f => f.ErrorNumber != AppleErrorNumbers.UserAlreadyExists))
+                _context.Observer.Warning($"Apple could not create VPP users ({failure.ErrorNumber} {failure.ErrorMessage}): {string.Join(", ", (failure.ErrorInfo?.ClientUserIds ?? []).Select(id => byId.TryGetValue(id, out var p) ? p.UserPrincipalName : id))}. They are tried again at the next sync.");
+            _context.Store.Write((c, t) =>
+            {
+                RecordCreated(c, t, tokenKey, users.Where(u => !failed.Contains(u.ClientUserId)).ToList(), null, counts);
+                PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
+            });
+        }
+        else if (operation.Kind == PendingOperations.RetireUsers)
+        {
+            // 9618: already retired, by an earlier send.
+            var failed = failures.Where(f => f.ErrorNumber != AppleErrorNumbers.UserAlreadyRetired).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
+            _context.Store.Write((c, t) =>
+            {
+                RecordRetired(c, t, tokenKey, UsersPayload.Read(operation.Payload).Users.Where(u => !failed.Contains(u.ClientUserId)).ToList(), counts);
+                PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
+            });
+        }
+        else
+            _context.Store.Write((c, t) =>
+            {
+                RecordLicenses(c, t, tokenKey, operation.Kind, AssetsPayload.Read(operation.Payload).Changes, status, counts);
+                PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
+            });
+    }
+
+    /// <summary>An event Apple has not finished: the row stays open; the user is told once.</summary>
+    private void LeaveOpen(PendingOperation operation, StatusResponse status)
+    {
+        var first = _context.Store.Write((c, t) => PendingOperations.MarkPending(c, t, operation.Id));
+        var message = $"Apple has not finished the {Describe(operation)} sent at {operation.SubmittedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} " +
+                      $"(event {operation.EventId}, {status.NumCompleted} of {status.NumRequested} done). VppPS leaves those targets alone until Apple finishes it, " +
+                      $"and sends the request again at the next sync or assignment once it is still pending {ResubmitAfter.TotalMinutes:0} minutes after it was sent.";
+        if (first) _context.Observer.Warning(message);
+        else _context.Observer.Verbose(message);
+    }
+
+    private static string Describe(PendingOperation operation) => operation.Kind switch
+    {
+        PendingOperations.Associate or PendingOperations.Disassociate =>
+            $"request to {(operation.Kind == PendingOperations.Associate ? "give" : "take back")} {AssetsPayload.Read(operation.Payload).Changes.Count} license(s)",
+        PendingOperations.CreateUsers => $"request to create {UsersPayload.Read(operation.Payload).Users.Count} VPP user(s)",
+        PendingOperations.RetireUsers => $"request to retire {UsersPayload.Read(operation.Payload).Users.Count} VPP user(s)",
+        _ => $"{operation.Kind} request",
+    };
+
+    // ---------------------------------------------------------------- what earlier runs left open
+
+    /// <summary>
+    /// Finishes the requests earlier runs left open, oldest first, before anything is planned.
+    /// Returns whether any ended (Apple's counts then differ from those last read).
+    /// </summary>
+    private async Task<bool> FinishPendingAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
+    {
+        var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey));
+        var ended = false;
+        foreach (var found in open)
+        {
+            var operation = found;
+            if (operation.Kind is not (PendingOperations.Associate or PendingOperations.Disassociate or PendingOperations.CreateUsers or PendingOperations.RetireUsers))
+            {
+                _context.Observer.Verbose($"Leaving pending operation {operation.Id} ({operation.Kind}) alone: this version of VppPS does not know that kind.");
+                continue;
+            }
+            var wait = true;
+            if (operation.EventId is { } eventId)
+            {
+                // One look: an event Apple has not finished never holds this run up.
+                StatusResponse? status = null;
+                try
+                {
+                    status = await client.PollEventAsync(eventId, DateTimeOffset.MinValue, cancellationToken).ConfigureAwait(false);
+                }
+                catch (VppException e) when (e.AppleErrorNumber == AppleErrorNumbers.UnknownEvent)
+                {
+                    _context.Observer.Verbose($"Apple no longer knows event {eventId} of an earlier {Describe(operation)}; sending the request again.");
+                }
+                if (status is { IsPending: false })
+                {
+                    _context.Observer.Verbose($"Following up {operation.Kind} event {eventId} left by an earlier run.");
+                    Close(tokenKey, operation, status, null);
+                    ended = true;
+                    continue;
+                }
+                if (status is not null && _context.Clock.UtcNow - operation.SubmittedAt < ResubmitAfter)
+                {
+                    LeaveOpen(operation, status);
+                    continue;
+                }
+                if (status is not null)
+                    _context.Observer.Verbose($"Apple's event {eventId} is still pending {ResubmitAfter.TotalMinutes:0} minutes after the {Describe(operation)} was sent; sending it again, as Apple asks.");
+                // A request sent again because its event was stuck gets one look too; one whose event Apple forgot is followed as a new one.
+                wait = status is null;
+            }
+            else
+                _context.Observer.Verbose($"An earlier run journaled a {Describe(operation)} but never recorded Apple's answer; sending it again.");
+
+            if (operation.Kind is PendingOperations.CreateUsers or PendingOperations.RetireUsers)
+            {
+                var rest = await ReadBackUsersAsync(client, tokenKey, operation, cancellationToken).ConfigureAwait(false);
+                if (rest is null)
+                {
+                    ended = true;
+                    continue;
+                }
+                operation = rest;
+            }
+            ended |= await SubmitAsync(client, tokenKey, operation, wait, null, cancellationToken).ConfigureAwait(false);
+        }
+        if (ended)
+        {
+            // What ended may change what the plan wants; the invite codes of users created come with the next read.
+            _context.Store.Write((c, t) => AssignmentPlanner.RequestFullPlan(c, t, tokenKey));
+            if (open.Any(o => o.Kind == PendingOperations.CreateUsers)) await RefreshUsersAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
+        }
+        return ended;
+    }
+
+    /// <summary>
+    /// Before users/create or users/retire goes out again: asks Apple for each of its users. Those
+    /// Apple already created (or retired) are recorded as such; the row keeps only the rest.
+    /// Returns what is left to send, or null when nothing is (the row is then closed).
+    /// </summary>
+    private async Task<PendingOperation?> ReadBackUsersAsync(AppleClient client, long tokenKey, PendingOperation operation, CancellationToken cancellationToken)
+    {
+        var creating = operation.Kind == PendingOperations.CreateUsers;
+        var users = UsersPayload.Read(operation.Payload).Users;
+        var done = new List<PendingUser>();
+        var records = new Dictionary<string, ResponseUser>(StringComparer.Ordinal);
+        foreach (var user in users)
+        {
+            var (found, _) = await client.ReadAllUsersAsync(new UserQuery { ClientUserId = user.ClientUserId }, cancellationToken).ConfigureAwait(false);
+            var active = found.LastOrDefault(u => u.ClientUserId == user.ClientUserId && u.Status is not ("Retired" or "Deleted"));
+            if (creating ? active is null : active is not null) continue;
+            done.Add(user);
+            if (active is not null) records[user.ClientUserId] = active;
+        }
+        var rest = users.Except(done).ToList();
+        var payload = new UsersPayload(rest).Write();
+        _context.Store.Write((c, t) =>
+        {
+            if (creating) RecordCreated(c, t, tokenKey, done, records, null);
+            else RecordRetired(c, t, tokenKey, done, null);
+            if (rest.Count == 0) PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
+            else if (done.Count > 0) PendingOperations.Narrow(c, t, operation.Id, payload);
+        });
+        if (done.Count > 0)
+            _context.Observer.Verbose($"Apple already had {done.Count} of the {users.Count} VPP user(s) of an earlier {Describe(operation)}: recorded, not sent again.");
+        return rest.Count == 0 ? null : operation with { Payload = payload };
+    }
+
+    // ---------------------------------------------------------------- recording outcomes
+
     /// <summary>Brings the state in line with an event's outcome: what succeeded is held (or freed), what failed is recorded to retry.</summary>
-    private void Record(long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts) =>
-        _context.Store.Write((c, t) => RecordIn(c, t, tokenKey, kind, changes, status, counts));
-
-    private void Record(long tokenKey, string kind, IReadOnlyList<LicenseChange> changes, StatusResponse status, Counts counts) =>
-        Record(tokenKey, kind, changes.Select(c => new PendingChange(c.AdamId, c.PricingParam, c.TargetKind, c.Target!, c.AssignmentId, c.Reason)).ToList(), status, counts);
-
-    private void RecordIn(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
+    private void RecordLicenses(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
     {
         var failed = new Dictionary<(string AdamId, int Kind, string Target), AppleErrorBody>();
         foreach (var failure in status.Failures ?? [])
@@ -214,7 +411,7 @@ public sealed class AssignmentApplier
             JOIN assets a ON a.token_key = $k AND a.adam_id = e.adam_id AND a.pricing_param = e.pricing_param
             """;
         c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND (adam_id, pricing_param, target_kind, target) IN (SELECT adam_id, pricing_param, target_kind, target FROM event_changes)", k);
-        if (kind == "associate")
+        if (kind == PendingOperations.Associate)
         {
             // Counts first: only licenses Apple did not already hold change them.
             c.Execute(t, $"""
@@ -247,36 +444,6 @@ public sealed class AssignmentApplier
         }
     }
 
-    /// <summary>Requests a crash left behind: sent ones are followed to their outcome; unsent-or-unknown ones are left to the plan.</summary>
-    private async Task FinishPendingAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
-    {
-        var pending = _context.Store.Read(c =>
-        {
-            using var command = c.Command(null, "SELECT id, kind, payload, event_id, status FROM pending_operations WHERE token_key = $k AND status IN ('submitting', 'submitted', 'pending')", ("$k", tokenKey));
-            using var reader = command.ExecuteReader();
-            var rows = new List<(long Id, string Kind, string Payload, string? EventId)>();
-            while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3)));
-            return rows;
-        });
-        foreach (var (id, kind, payload, eventId) in pending)
-        {
-            if (eventId is null)
-            {
-                // Sent or not, nobody knows: the sync that precedes planning shows what Apple holds.
-                _context.Store.Write((c, t) => c.Execute(t, "UPDATE pending_operations SET status = 'unknown' WHERE id = $id", ("$id", id)));
-                continue;
-            }
-            _context.Observer.Verbose($"Following up {kind} event {eventId} left by an earlier run.");
-            var status = await client.WaitForEventAsync(eventId, cancellationToken).ConfigureAwait(false);
-            var changes = JsonSerializer.Deserialize<PendingPayload>(payload)!.Changes;
-            _context.Store.Write((c, t) =>
-            {
-                if (kind is "associate" or "disassociate") RecordIn(c, t, tokenKey, kind, changes, status, null);
-                c.Execute(t, "UPDATE pending_operations SET status = 'done', completed_at = $at WHERE id = $id", ("$at", _context.Clock.UtcNow.ToStored()), ("$id", id));
-            });
-        }
-    }
-
     /// <summary>Re-reads Apple's counts so that no association asks for more than is available now.</summary>
     private async Task RefreshCountsAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
     {
@@ -292,35 +459,33 @@ public sealed class AssignmentApplier
         });
     }
 
-    private async Task<int> CreateUsersAsync(AppleClient client, long tokenKey, IReadOnlyList<VppUserToCreate> people, AppleLimits limits, CancellationToken cancellationToken)
+    private async Task CreateUsersAsync(AppleClient client, long tokenKey, IReadOnlyList<VppUserToCreate> people, AppleLimits limits, Counts counts, CancellationToken cancellationToken)
     {
         // The clientUserId is VppPS's own, never derived from a person's address (Apple's privacy advice).
-        var ids = people.ToDictionary(p => p.UserKey, _ => "vppps-" + Guid.NewGuid().ToString("N"));
-        var byClientId = people.ToDictionary(p => ids[p.UserKey]);
-        var created = 0;
-        foreach (var request in AppleRequestBatcher.PackUsers(people.Select(p => new RequestUser
-                 { ClientUserId = ids[p.UserKey], Email = p.Mail ?? p.UserPrincipalName, ManagedAppleId = p.ManagedAppleId }), limits))
-        {
-            var status = await client.SubmitAndWaitAsync(ct => client.CreateUsersAsync(request, ct), cancellationToken).ConfigureAwait(false);
-            var failed = (status.Failures ?? []).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
-            foreach (var failure in status.Failures ?? [])
-                _context.Observer.Warning($"Apple could not create VPP users ({failure.ErrorNumber} {failure.ErrorMessage}): {string.Join(", ", (failure.ErrorInfo?.ClientUserIds ?? []).Select(id => byClientId.TryGetValue(id, out var p) ? p.UserPrincipalName : id))}. They are tried again at the next sync.");
-            _context.Store.Write((c, t) =>
-            {
-                foreach (var user in request.Users.Where(u => !failed.Contains(u.ClientUserId)))
-                {
-                    var person = byClientId[user.ClientUserId];
-                    c.Execute(t, "INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at) VALUES ($k, $c, $d, $at)",
-                        ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", person.DirectoryUserId), ("$at", _context.Clock.UtcNow.ToStored()));
-                    c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status) VALUES ($k, $c, $e, $s)",
-                        ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", user.Email), ("$s", user.ManagedAppleId is null ? "Registered" : "Associated"));
-                    created++;
-                }
-                _context.Journal.Write(c, t, "vpp-users", "Create", $"{request.Users.Count - failed.Count} VPP user(s) created: {string.Join(", ", request.Users.Where(u => !failed.Contains(u.ClientUserId)).Select(u => byClientId[u.ClientUserId].UserPrincipalName).Take(20))}");
-            });
-        }
+        // It is journaled with the request before it is sent, so that a request sent again creates the same user.
+        var users = people.Select(p => new PendingUser("vppps-" + Guid.NewGuid().ToString("N"), p.Mail ?? p.UserPrincipalName, p.ManagedAppleId, p.DirectoryUserId, p.UserPrincipalName)).ToList();
+        var byId = users.ToDictionary(u => u.ClientUserId);
+        foreach (var request in AppleRequestBatcher.PackUsers(users.Select(u => new RequestUser { ClientUserId = u.ClientUserId, Email = u.Email, ManagedAppleId = u.ManagedAppleId }), limits))
+            await RunAsync(client, tokenKey, PendingOperations.CreateUsers, new UsersPayload(request.Users.Select(u => byId[u.ClientUserId]).ToList()).Write(), counts, cancellationToken).ConfigureAwait(false);
         await RefreshUsersAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
-        return created;
+    }
+
+    /// <summary>VPP users Apple created: VppPS's own from now on. <paramref name="fromApple"/> gives what Apple listed for them, if read.</summary>
+    private void RecordCreated(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, IReadOnlyDictionary<string, ResponseUser>? fromApple, Counts? counts)
+    {
+        if (users.Count == 0) return;
+        var now = _context.Clock.UtcNow.ToStored();
+        foreach (var user in users)
+        {
+            var listed = fromApple?.GetValueOrDefault(user.ClientUserId);
+            c.Execute(t, "INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at) VALUES ($k, $c, $d, $at) ON CONFLICT DO NOTHING",
+                ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
+            c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h)",
+                ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", listed?.Email ?? user.Email),
+                ("$s", listed?.Status ?? (user.ManagedAppleId is null ? "Registered" : "Associated")), ("$i", listed?.InviteCode), ("$h", listed?.IdHash));
+        }
+        if (counts is not null) counts.Created += users.Count;
+        _context.Journal.Write(c, t, "vpp-users", "Create", $"{users.Count} VPP user(s) created: {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
     }
 
     /// <summary>Reads users changed since the last read, for the invite codes of the users just created.</summary>
@@ -338,39 +503,35 @@ public sealed class AssignmentApplier
         });
     }
 
-    private async Task<int> RetireUsersAsync(AppleClient client, long tokenKey, IReadOnlyList<VppUserToRetire> users, AppleLimits limits, CancellationToken cancellationToken)
+    private async Task RetireUsersAsync(AppleClient client, long tokenKey, IReadOnlyList<VppUserToRetire> users, AppleLimits limits, Counts counts, CancellationToken cancellationToken)
     {
-        var retired = 0;
+        var byId = users.ToDictionary(u => u.ClientUserId);
         foreach (var request in AppleRequestBatcher.PackUsers(users.Select(u => new RequestUser { ClientUserId = u.ClientUserId }), limits))
+            await RunAsync(client, tokenKey, PendingOperations.RetireUsers,
+                new UsersPayload(request.Users.Select(u => new PendingUser(u.ClientUserId, null, null, null, byId[u.ClientUserId].UserPrincipalName)).ToList()).Write(),
+                counts, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>VPP users Apple retired: their revocable licenses are free again; books stay (irrevocable).</summary>
+    private void RecordRetired(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, Counts? counts)
+    {
+        if (users.Count == 0) return;
+        foreach (var user in users)
         {
-            var status = await client.SubmitAndWaitAsync(ct => client.RetireUsersAsync(request, ct), cancellationToken).ConfigureAwait(false);
-            var failed = (status.Failures ?? []).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
-            _context.Store.Write((c, t) =>
-            {
-                foreach (var user in request.Users.Where(u => !failed.Contains(u.ClientUserId)))
-                {
-                    var k = new (string, object?)[] { ("$k", tokenKey), ("$c", user.ClientUserId), ("$at", _context.Clock.UtcNow.ToStored()) };
-                    c.Execute(t, "UPDATE managed_users SET retired_at = $at WHERE token_key = $k AND client_user_id = $c", k);
-                    c.Execute(t, "UPDATE vpp_users SET status = 'Retired' WHERE token_key = $k AND client_user_id = $c", k);
-                    // Retiring releases the user's revocable licenses; books stay (irrevocable).
-                    c.Execute(t, """
-                        DELETE FROM managed_licenses WHERE token_key = $k AND target_kind = 0 AND target = $c AND EXISTS (SELECT 1 FROM assets a
-                            WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param AND a.revocable = 1)
-                        """, k);
-                    c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k AND revocable = 1)", k);
-                    retired++;
-                }
-                _context.Journal.Write(c, t, "vpp-users", "Retire", $"{request.Users.Count - failed.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Where(u => request.Users.Any(r => r.ClientUserId == u.ClientUserId)).Select(u => u.UserPrincipalName).Take(20))}");
-            });
+            var k = new (string, object?)[] { ("$k", tokenKey), ("$c", user.ClientUserId), ("$at", _context.Clock.UtcNow.ToStored()) };
+            c.Execute(t, "UPDATE managed_users SET retired_at = coalesce(retired_at, $at) WHERE token_key = $k AND client_user_id = $c", k);
+            c.Execute(t, "UPDATE vpp_users SET status = 'Retired' WHERE token_key = $k AND client_user_id = $c", k);
+            c.Execute(t, """
+                DELETE FROM managed_licenses WHERE token_key = $k AND target_kind = 0 AND target = $c AND EXISTS (SELECT 1 FROM assets a
+                    WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param AND a.revocable = 1)
+                """, k);
+            c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k AND revocable = 1)", k);
         }
-        return retired;
+        if (counts is not null) counts.Retired += users.Count;
+        _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
     }
 
     private static long TokenKey(SqliteConnection c, VppToken token) =>
         (long?)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))
         ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"The token '{token.Name}' no longer exists.", token.Name);
-
-    private sealed record PendingPayload(IReadOnlyList<string> Assets, IReadOnlyList<string>? ClientUserIds, IReadOnlyList<string>? SerialNumbers, IReadOnlyList<PendingChange> Changes);
-
-    private sealed record PendingChange(string AdamId, string PricingParam, int TargetKind, string Target, string? AssignmentId, string Reason);
 }

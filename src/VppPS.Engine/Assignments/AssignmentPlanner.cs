@@ -8,7 +8,9 @@ namespace VppPS.Engine.Assignments;
 /// Available: members who asked; direct licenses) that Apple does not hold, the licenses
 /// VppPS gave that nothing wants any more (Uninstall, left the group), VPP users to create and
 /// to retire. Rows are streamed from the database: only the differences are kept in memory.
-/// No license beyond the available count is planned; the rest wait, in a stable order.
+/// No license beyond the available count is planned; the rest wait, in a stable order. What
+/// open requests (pending_operations) may still change at Apple is left out, and the licenses
+/// they may still take count as taken.
 /// </summary>
 public static class AssignmentPlanner
 {
@@ -119,6 +121,7 @@ public static class AssignmentPlanner
             if (restricted) CompleteChangedMembers(c, t, tokenKey);
         }
         var assets = ReadAssets(c, t, tokenKey);
+        var inFlight = PendingOperations.ReadInFlight(c, t, tokenKey);
 
         // Licenses to give: wanted and not held. Rows come by asset, so duplicates (a member of two
         // groups with the same app) are caught per asset; equal texts are shared, so a plan of
@@ -148,6 +151,10 @@ public static class AssignmentPlanner
                 var display = target is not null && rows.Utf8(3).SequenceEqual(rows.Utf8(2)) ? target : pool.Get(rows.Utf8(3));
                 if (!seen.Add((kind, target ?? "upn:" + display))) continue;
                 var asset = assets[assetKey];
+                if (inFlight is not null && (target is null
+                        ? !rows.IsNull(4) && inFlight.PeopleBeingCreated.Contains(rows.Int64(4))
+                        : inFlight.Licenses.Contains((asset.AdamId, asset.PricingParam, kind, target))))
+                    continue;
                 associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
                     rows.IsNull(4) ? null : rows.Int64(4), rows.IsNull(5) ? null : assignmentIds.Get(rows.Utf8(5)),
                     rows.IsNull(6) ? null : groups.Get(rows.Utf8(6)), reasons.Get(rows.Utf8(7))));
@@ -189,6 +196,7 @@ public static class AssignmentPlanner
             {
                 var assetKey = reader.GetInt64(0);
                 var asset = assets[assetKey];
+                if (inFlight is not null && inFlight.Licenses.Contains((asset.AdamId, asset.PricingParam, reader.GetInt32(1), reader.GetString(2)))) continue;
                 candidates.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2),
                     reader.GetString(3), null, reader.GetStringOrNull(4), reader.GetStringOrNull(5), reader.GetString(6)));
             }
@@ -213,7 +221,8 @@ public static class AssignmentPlanner
         foreach (var group in associations.GroupBy(a => a.AssetKey))
         {
             var asset = assets[group.Key];
-            var available = asset.Unlimited ? long.MaxValue : Math.Max(0, asset.Available) + freed.GetValueOrDefault(group.Key);
+            var reserved = inFlight?.Reserved.GetValueOrDefault((asset.AdamId, asset.PricingParam)) ?? 0;
+            var available = asset.Unlimited ? long.MaxValue : Math.Max(0, asset.Available - reserved) + freed.GetValueOrDefault(group.Key);
             var items = group.ToList();
             if (items.Count > available)
                 plan.Shortages[(asset.AdamId, asset.PricingParam)] = (asset.Name, items.Count, available);
@@ -238,7 +247,9 @@ public static class AssignmentPlanner
             WHERE mu.token_key = $k AND mu.retired_at IS NULL AND u.removed_at IS NOT NULL ORDER BY u.user_principal_name
             """, k))
         using (var reader = command.ExecuteReader())
-            while (reader.Read()) plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
+            while (reader.Read())
+                if (inFlight is null || !inFlight.UsersBeingRetired.Contains(reader.GetString(0)))
+                    plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
         return plan;
     }
 

@@ -3,9 +3,11 @@ using Microsoft.Data.Sqlite;
 namespace VppPS.Engine.Store;
 
 /// <summary>
-/// The audit journal every state change writes, in the same transaction as the change itself,
-/// so that the journal and the state never disagree. Summaries never carry secrets: callers
-/// describe what changed, not the values of tokens or keys.
+/// The audit journal: who changed what, when. <see cref="Write"/> and <see cref="Batch"/> write
+/// inside the caller's transaction, so an entry is committed together with the change it
+/// describes; which changes write an entry, and how finely, is up to each caller (a sync writes
+/// one summary line, an assignment run one line per run and per batch of VPP users). Summaries
+/// never carry secrets: callers describe what changed, not the values of tokens or keys.
 /// </summary>
 public sealed class AuditJournal
 {

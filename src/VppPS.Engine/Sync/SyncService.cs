@@ -10,7 +10,8 @@ namespace VppPS.Engine.Sync;
 /// Pulls what Apple knows about a token's location into the state: assets (apps and books,
 /// custom B2B apps skipped), licenses (Apple's assignments) and VPP users. The first sync, and
 /// then one a day, reads everything; the others read assignments and users incrementally from
-/// the last versionId. Nothing becomes visible until the whole sync succeeded.
+/// the last versionId. Nothing of a pull becomes visible until the whole pull succeeded; the
+/// assignments are applied after it (<see cref="AssignmentApplier"/>).
 /// </summary>
 public sealed class SyncService
 {
@@ -40,18 +41,21 @@ public sealed class SyncService
         var runs = new SyncRunStore(_context);
         var runId = runs.Start(token, full ? SyncKind.Full : SyncKind.Incremental);
         AppleClient? used = null;
+        var pulled = false;
         try
         {
             var applied = await _tokens.CallAsync(token, async client =>
             {
                 used = client;
                 await PullAsync(client, token, syncLock.TokenKey, state, full, runId, cancellationToken).ConfigureAwait(false);
+                pulled = true;
                 // Then what the assignments want: licenses freed or bought since, members who joined or left.
                 return await new AssignmentApplier(_context).ApplyAsync(_tokens.Get(token.Id), client, refreshCounts: false, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
             return runs.Get(runId) with { Applied = applied };
         }
-        catch (Exception e) when (e is VppException or OperationCanceledException)
+        // The pull's run was recorded as completed with its data: a failure of the apply that follows is the caller's to see, not the pull's.
+        catch (Exception e) when (!pulled && (e is VppException or OperationCanceledException))
         {
             runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : e.Message, used?.RequestCount ?? 0);
             throw;

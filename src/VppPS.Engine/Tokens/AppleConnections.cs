@@ -50,7 +50,7 @@ public static class AppleConnections
         var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bearer.Trim())));
         var limiter = Limiters.GetOrAdd(options.BaseUrl.AbsoluteUri + "|" + key,
             _ => new AppleRequestRateLimiter(options.DefaultRequestsPerSecond, options.RateLimitWindow, options.TimeProvider));
-        return new AppleClient(bearer, Http, options, context.Clock, context.Observer, limiter);
+        return new AppleClient(bearer, context.AppleHttp ?? Http, options, context.Clock, context.Observer, limiter);
     }
 
     /// <summary>The process-wide HttpClient, for the metadata services.</summary>
