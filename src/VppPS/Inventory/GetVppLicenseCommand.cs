@@ -15,15 +15,18 @@ public sealed class GetVppLicenseCommand : VppCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("AdamId")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppPS.Assignments.AssetNameCompleter))]
     public string[]? App { get; set; }
 
     /// <summary>clientUserId or e-mail address.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("ClientUserId")]
+    [ArgumentCompleter(typeof(VppUserEmailCompleter))]
     public string[]? User { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("SerialNumber")]
+    [ArgumentCompleter(typeof(VppPS.Directory.SerialNumberCompleter))]
     public string[]? Device { get; set; }
 
     [Parameter]
@@ -68,6 +71,7 @@ public sealed class GetVppUserCommand : VppCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Mail")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppUserEmailCompleter))]
     public string[]? Email { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

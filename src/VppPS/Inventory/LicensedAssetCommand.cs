@@ -12,6 +12,7 @@ public abstract class LicensedAssetCommand : VppCmdlet
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppPS.Assignments.AssetNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
