@@ -77,6 +77,18 @@ public sealed class GetVppUserCommand : VppCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string[]? ClientUserId { get; set; }
 
-    protected override void ProcessRecord() =>
-        RunAndWrite(c => new InventoryQueries(c.Store).Users(Status, Token, Email, ClientUserId));
+    /// <summary>The type name of the users -Status Registered lists, which selects a view with the whole invitation URL.</summary>
+    public const string InvitationTypeName = "VppPS.Engine.Inventory.VppUser#Invitation";
+
+    protected override void ProcessRecord()
+    {
+        if (!TryRun(c => new InventoryQueries(c.Store).Users(Status, Token, Email, ClientUserId), out var users)) return;
+        var invitations = Status is { Length: > 0 } && Status.All(s => s.Equals("Registered", StringComparison.OrdinalIgnoreCase));
+        foreach (var user in users)
+        {
+            var shown = PSObject.AsPSObject(user);
+            if (invitations) shown.TypeNames.Insert(0, InvitationTypeName);
+            WriteObject(shown);
+        }
+    }
 }
