@@ -40,7 +40,7 @@ BeforeAll {
         @(Get-VppLicense -App $adamId | ForEach-Object { "$($_.TargetType)|$($_.Target)" } | Sort-Object)
     }
 }
-AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-Item $Scenario -ErrorAction Ignore; Remove-Item Env:VPPPS_RETRY_BASE_DELAY_MS -ErrorAction Ignore }
+AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-TestHome; Remove-Item $Scenario -ErrorAction Ignore; Remove-Item Env:VPPPS_RETRY_BASE_DELAY_MS -ErrorAction Ignore }
 
 Describe 'Set-VppAssignment' {
     BeforeEach { Reset-World }
@@ -194,6 +194,19 @@ Describe 'Set-VppAssignment' {
         { Add-VppAppLicense -App 'Reader Pro' -User carl@district.example -ErrorAction Stop } | Should -Throw -ErrorId 'VppLicenseNotAssigned,*' -ExpectedMessage '*-Force*'
         (Add-VppAppLicense -App 'Reader Pro' -User carl@district.example -Force).Associated | Should -Be 1
         (Get-SimHolders 100000002).Count | Should -Be 2
+    }
+
+    It 'licenses a device directly with -Device, by name or piped, and refuses an app that is not device-assignable' {
+        $result = Add-VppAppLicense -App 'Maps for Schools' -Device CART0001 -Force
+        $result.Associated | Should -Be 1
+        Get-SimHolders 100000001 | Should -Contain 'Device|CART0001'
+        (Get-VppLicensedApp -Name 'Maps for Schools' | Add-VppAppLicense -Device CART0002 -Force).Associated | Should -Be 1
+        Get-SimHolders 100000001 | Should -Be @('Device|CART0001', 'Device|CART0002')
+        (Get-VppGroupMember -Group Teachers | Select-Object -First 1 | Add-VppAppLicense -App 'Maps for Schools' -Force).Associated | Should -Be 1
+        { Add-VppAppLicense -App 'Reader Pro' -Device CART0004 -Force -ErrorAction Stop } | Should -Throw -ErrorId 'VppNotDeviceAssignable,*'
+        { Add-VppAppLicense -App 'Maps for Schools' -Device CART0004 -ErrorAction Stop } | Should -Throw -ErrorId 'VppLicenseNotAssigned,*'
+        # One of -User and -Device: both, or neither, is a binding error, not a silent no-op.
+        { Add-VppAppLicense -App 'Maps for Schools' -User ann@district.example -Device CART0004 -Force -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet,*'
     }
 
     It 'reclaims with Remove-VppAppLicense: only what VppPS gave, books never, outside licenses with -IncludeUnmanaged' {

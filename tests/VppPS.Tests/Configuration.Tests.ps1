@@ -2,7 +2,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Get-TestModulePath) -Force
 }
-AfterAll { Stop-TestChildren }
+AfterAll { Stop-TestChildren; Remove-TestHome }
 
 Describe 'Get-VppConfiguration and Set-VppConfiguration' {
     BeforeEach { $env:VPPPS_HOME = New-TestHome }

@@ -10,7 +10,7 @@ BeforeAll {
     }
     $script:Header = 'Type,UserPrincipalName,Mail,ManagedAppleId,DisplayName,Id,SerialNumber,DeviceName,Owner,Platform,Groups'
 }
-AfterAll { Stop-TestChildren }
+AfterAll { Stop-TestChildren; Remove-TestHome }
 
 Describe 'Groups' {
     BeforeEach { Reset-Directory }

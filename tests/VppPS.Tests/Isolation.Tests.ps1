@@ -1,7 +1,7 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
 }
-AfterAll { Stop-TestChildren }
+AfterAll { Stop-TestChildren; Remove-TestHome }
 
 Describe 'Dependency isolation' {
     It 'imports and uses SQLite after another assembly loaded Microsoft.IdentityModel.Abstractions 6.x' {

@@ -12,6 +12,7 @@ BeforeAll {
     $script:Manifest = Import-PowerShellDataFile $ModulePath
     $script:Commands = Get-Command -Module VppPS
 }
+AfterAll { Remove-TestHome }
 
 Describe 'The laid-out module' {
     It 'declares PowerShell 7.4, Core edition, and exports its cmdlets by name' {

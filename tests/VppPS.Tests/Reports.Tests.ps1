@@ -8,7 +8,7 @@ BeforeAll {
     $script:Out = Join-Path $env:VPPPS_HOME 'reports'
     New-Item -ItemType Directory $Out | Out-Null
 }
-AfterAll { Stop-VppSimulator; Stop-TestChildren }
+AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-TestHome }
 
 Describe 'Export-VppLicenseReport' {
     It 'warns that an empty report needs a sync first' {

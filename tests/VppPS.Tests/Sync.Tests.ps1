@@ -41,7 +41,7 @@ BeforeAll {
             (Invoke-RestMethod "$($Sim.ServiceUrl)/status?eventId=$($event.eventId)" -Headers (Get-Headers $location)).eventStatus -ne 'PENDING' }
     }
 }
-AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-Item Env:VPPPS_RETRY_BASE_DELAY_MS -ErrorAction Ignore }
+AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-TestHome; Remove-Item Env:VPPPS_RETRY_BASE_DELAY_MS -ErrorAction Ignore }
 
 Describe 'Sync-VppToken' {
     BeforeEach { Reset-World }

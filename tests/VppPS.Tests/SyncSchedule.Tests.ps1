@@ -34,6 +34,7 @@ esac
 AfterAll {
     Remove-Item Env:VPPPS_CRONTAB_COMMAND -ErrorAction Ignore
     Stop-TestChildren
+    Remove-TestHome
 }
 
 Describe 'Register-VppSyncSchedule, Get-VppSyncSchedule, Unregister-VppSyncSchedule with cron' -Skip:$IsWindows {

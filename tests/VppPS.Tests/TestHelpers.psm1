@@ -2,11 +2,19 @@
 # processes that are always stopped, even when a test fails.
 
 $script:Children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+$script:Homes = [System.Collections.Generic.List[string]]::new()
 
+# A new data folder in the temp folder; Remove-TestHome removes every one made since the module was imported.
 function New-TestHome {
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-test-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory $folder | Out-Null
+    $script:Homes.Add($folder)
     $folder
+}
+
+function Remove-TestHome {
+    foreach ($folder in $script:Homes) { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore }
+    $script:Homes.Clear()
 }
 
 function Get-TestModulePath { $env:VPPPS_TEST_MODULE }
@@ -63,4 +71,4 @@ function Wait-Until {
     }
 }
 
-Export-ModuleMember -Function New-TestHome, Get-TestModulePath, Start-TestPwsh, Invoke-TestPwsh, Stop-TestChildren, Wait-Until
+Export-ModuleMember -Function New-TestHome, Remove-TestHome, Get-TestModulePath, Start-TestPwsh, Invoke-TestPwsh, Stop-TestChildren, Wait-Until

@@ -13,7 +13,7 @@ BeforeAll {
     }
     function Add-Riverside { Add-VppToken -Path $Riverside -AppleId $AppleId -AccountType Education @args }
 }
-AfterAll { Stop-VppSimulator; Stop-TestChildren }
+AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-TestHome }
 
 Describe 'Add-VppToken' {
     BeforeEach { Reset-World }

@@ -182,6 +182,31 @@ public sealed class DirectoryService
             };
     }
 
+    /// <summary>For tab completion: user principal names of present directory users that start with <paramref name="prefix"/>.</summary>
+    public IReadOnlyList<NameSuggestion> UserPrincipalNames(string prefix, int limit) => Suggest($"""
+        SELECT user_principal_name, coalesce(display_name, mail, '') FROM directory_users
+        WHERE removed_at IS NULL AND {NameSuggestion.StartsWith("user_principal_name", "$prefix")} ORDER BY user_principal_name LIMIT $limit
+        """, prefix, limit, "directory user");
+
+    /// <summary>For tab completion: serial numbers of present directory devices that start with <paramref name="prefix"/>.</summary>
+    public IReadOnlyList<NameSuggestion> SerialNumbers(string prefix, int limit) => Suggest($"""
+        SELECT serial_number, coalesce(device_name, '') FROM directory_devices
+        WHERE removed_at IS NULL AND {NameSuggestion.StartsWith("serial_number", "$prefix")} ORDER BY serial_number LIMIT $limit
+        """, prefix, limit, "directory device");
+
+    private IReadOnlyList<NameSuggestion> Suggest(string sql, string prefix, int limit, string what) => Store.Read(c =>
+    {
+        using var command = c.Command(null, sql, ("$prefix", prefix), ("$limit", limit));
+        using var reader = command.ExecuteReader();
+        var names = new List<NameSuggestion>();
+        while (reader.Read())
+        {
+            var detail = reader.GetString(1);
+            names.Add(new NameSuggestion(reader.GetString(0), detail.Length > 0 ? $"{detail} ({what})" : what));
+        }
+        return names;
+    });
+
     /// <summary>
     /// Removes a person from the directory: a tombstone stays (so the assignment engine can retire
     /// their VPP user) and they leave every group. Returns false when they were already removed.

@@ -156,6 +156,41 @@ public sealed class InventoryQueries
         return users;
     });
 
+    /// <summary>For tab completion: names of apps (or books) that start with <paramref name="prefix"/>, under the tokens matching <paramref name="tokenPattern"/> when given.</summary>
+    public IReadOnlyList<NameSuggestion> AssetNames(string? productType, string prefix, string? tokenPattern, int limit) => _store.Read(c =>
+    {
+        var where = new List<string> { NameSuggestion.StartsWith("coalesce(m.name, a.adam_id)", "$prefix") };
+        if (productType is not null) where.Add(productType == "Book" ? "a.product_type = 'Book'" : "a.product_type <> 'Book'");
+        if (!string.IsNullOrEmpty(tokenPattern)) where.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, NameOrPattern("t.name"), "$token"));
+        using var command = c.Command(null, $"""
+            SELECT coalesce(m.name, a.adam_id), min(a.product_type), group_concat(DISTINCT t.name)
+            FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
+            WHERE {string.Join(" AND ", where)}
+            GROUP BY lower(coalesce(m.name, a.adam_id)) ORDER BY lower(coalesce(m.name, a.adam_id)) LIMIT $limit
+            """, ("$prefix", prefix), ("$token", tokenPattern), ("$limit", limit));
+        using var reader = command.ExecuteReader();
+        var names = new List<NameSuggestion>();
+        while (reader.Read()) names.Add(new NameSuggestion(reader.GetString(0), $"{reader.GetString(1)} under {reader.GetString(2)}"));
+        return names;
+    });
+
+    /// <summary>For tab completion: e-mail addresses of VPP users that start with <paramref name="prefix"/>, under the tokens matching <paramref name="tokenPattern"/> when given.</summary>
+    public IReadOnlyList<NameSuggestion> VppUserEmails(string prefix, string? tokenPattern, int limit) => _store.Read(c =>
+    {
+        var where = new List<string> { "u.email IS NOT NULL", NameSuggestion.StartsWith("u.email", "$prefix") };
+        if (!string.IsNullOrEmpty(tokenPattern)) where.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, NameOrPattern("t.name"), "$token"));
+        using var command = c.Command(null, $"""
+            SELECT u.email, group_concat(DISTINCT u.status), group_concat(DISTINCT t.name)
+            FROM vpp_users u JOIN tokens t ON t.key = u.token_key
+            WHERE {string.Join(" AND ", where)}
+            GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT $limit
+            """, ("$prefix", prefix), ("$token", tokenPattern), ("$limit", limit));
+        using var reader = command.ExecuteReader();
+        var names = new List<NameSuggestion>();
+        while (reader.Read()) names.Add(new NameSuggestion(reader.GetString(0), $"VPP user ({reader.GetString(1)}) under {reader.GetString(2)}"));
+        return names;
+    });
+
     /// <summary>Apple's template carries %25inviteCode%25 (URL-encoded %inviteCode%); either form is replaced.</summary>
     public static string? InvitationUrl(string? template, string? inviteCode) =>
         template is null || inviteCode is null ? null

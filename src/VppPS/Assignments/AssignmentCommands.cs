@@ -2,6 +2,7 @@ using System.Management.Automation;
 using VppPS.Engine;
 using VppPS.Engine.Assignments;
 using VppPS.Engine.Tokens;
+using VppPS.Directory;
 using VppPS.Infrastructure;
 using VppPS.Tokens;
 
@@ -15,6 +16,7 @@ public sealed class GetVppAssignmentCommand : VppCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("AdamId")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(AssetNameCompleter))]
     public string[]? App { get; set; }
 
     [Parameter]
@@ -43,6 +45,7 @@ public sealed class GetVppAssignmentCommand : VppCmdlet
 public sealed class RemoveVppAssignmentCommand : VppCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "ByApp")]
+    [ArgumentCompleter(typeof(AssetNameCompleter))]
     public string App { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = "ByApp")]
@@ -106,16 +109,44 @@ public sealed class GetVppAssignmentPlanCommand : VppCmdlet
 }
 
 /// <summary>Gives a member a license: what a self-service portal calls for an Available app; -Force grants it directly.</summary>
+/// <remarks>Four parameter sets: the app by -App or piped in, for users (-User) or devices (-Device).</remarks>
 [Cmdlet(VerbsCommon.Add, "VppAppLicense", SupportsShouldProcess = true, DefaultParameterSetName = ByApp)]
 [OutputType(typeof(ApplyResult))]
 public sealed class AddVppAppLicenseCommand : AppSelectionCmdlet
 {
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    private const string ByAppForDevice = "ByAppForDevice";
+    private const string ByInputObjectForDevice = "ByInputObjectForDevice";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByApp)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByAppForDevice)]
+    [ArgumentCompleter(typeof(AssetNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public override string App { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObject, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObjectForDevice, ValueFromPipeline = true)]
+    public override PSObject? InputObject { get; set; }
+
+    [Parameter(ParameterSetName = ByApp)]
+    [Parameter(ParameterSetName = ByAppForDevice)]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    public override string? Token { get; set; }
+
+    [Parameter(ParameterSetName = ByApp)]
+    [Parameter(ParameterSetName = ByAppForDevice)]
+    [ValidateSet("STDQ", "PLUS")]
+    public override string? PricingParam { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = ByApp, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObject, ValueFromPipelineByPropertyName = true)]
     [Alias("UserPrincipalName", "Mail")]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? User { get; set; }
 
-    [Parameter]
+    [Parameter(Mandatory = true, ParameterSetName = ByAppForDevice)]
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObjectForDevice)]
     [Alias("SerialNumber")]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? Device { get; set; }
 
     /// <summary>Grant even when no Required or Available assignment covers the member.</summary>
@@ -142,10 +173,12 @@ public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
 {
     [Parameter]
     [Alias("UserPrincipalName", "ClientUserId")]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? User { get; set; }
 
     [Parameter]
     [Alias("SerialNumber")]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? Device { get; set; }
 
     [Parameter]

@@ -91,6 +91,6 @@ public sealed class AddVppGroupMemberCommand : GroupMemberCmdlet
         if (!TryRun(c => new DirectoryService(c).AddMembers(TargetGroup.Name, _pending, PassThru), out var change, TargetGroup.Name)) return;
         foreach (var line in change.Changes) WriteVerbose(line);
         WriteVerbose($"{change.Group}: {change.Added} added, {change.Unchanged} already member(s); {change.CreatedInDirectory} new to the directory, {change.UpdatedInDirectory} updated.");
-        if (PassThru) foreach (var member in change.Members) WriteObject(member);
+        if (PassThru) foreach (var member in change.Members) WriteObject(Shown(member));
     }
 }

@@ -39,5 +39,13 @@ public abstract class DirectoryCmdlet : VppCmdlet
         }
     }
 
+    /// <summary>A group member, named by its kind ("VppGroupMember#User" or "#Device") so that each kind gets its own view.</summary>
+    internal static PSObject Shown(VppGroupMember member)
+    {
+        var shown = PSObject.AsPSObject(member);
+        shown.TypeNames.Insert(0, $"{typeof(VppGroupMember).FullName}#{member.Kind}");
+        return shown;
+    }
+
     internal static List<NamePattern>? Patterns(string[]? names) => NamePattern.From(names);
 }

@@ -11,6 +11,7 @@ public sealed class GetVppDirectoryUserCommand : DirectoryCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("UPN")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? UserPrincipalName { get; set; }
 
     [Parameter]
@@ -30,6 +31,7 @@ public sealed class GetVppDeviceCommand : DirectoryCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? SerialNumber { get; set; }
 
     [Parameter]
@@ -50,6 +52,7 @@ public sealed class RemoveVppDirectoryUserCommand : DirectoryCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("UPN")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[] UserPrincipalName { get; set; } = [];
 
     protected override void ProcessRecord()

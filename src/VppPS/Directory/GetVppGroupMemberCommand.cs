@@ -17,6 +17,6 @@ public sealed class GetVppGroupMemberCommand : DirectoryCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var group in Group) Stream(() => ReadService().ListMembers(group), target: group);
+        foreach (var group in Group) Stream(() => ReadService().ListMembers(group).Select(Shown), target: group);
     }
 }

@@ -20,9 +20,11 @@ public abstract class GroupMemberCmdlet : DirectoryCmdlet
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("UPN")]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? UserPrincipalName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? SerialNumber { get; set; }
 
     protected override void BeginProcessing() => TargetGroup = RequireGroup(Group);

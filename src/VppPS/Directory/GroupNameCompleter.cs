@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using VppPS.Engine;
 using VppPS.Engine.Directories;
+using VppPS.Infrastructure;
 
 namespace VppPS.Directory;
 
@@ -12,13 +13,12 @@ public sealed class GroupNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IReadOnlyList<VppGroup> groups;
-        try { groups = new DirectoryService(new VppContext(VppSession.Current(), "completion", NullObserver.Instance)).ListGroups(); }
+        try { groups = new DirectoryService(Completion.Context()).ListGroups(); }
         catch (VppException) { yield break; }
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        foreach (var group in groups.Where(g => pattern.IsMatch(g.Name)))
-        {
-            var text = group.Name.IndexOfAny([' ', '\'', '$', '`', ',', ';', '(', ')', '{', '}', '@', '#']) >= 0 ? "'" + group.Name.Replace("'", "''") + "'" : group.Name;
-            yield return new CompletionResult(text, group.Name, CompletionResultType.ParameterValue, $"{group.Kind} group, {group.MemberCount} member(s)");
-        }
+        var prefix = Completion.Prefix(wordToComplete);
+        var pattern = new WildcardPattern(WildcardPattern.Escape(prefix) + "*", WildcardOptions.IgnoreCase);
+        var asPattern = new WildcardPattern(prefix + "*", WildcardOptions.IgnoreCase);
+        foreach (var group in groups.Where(g => pattern.IsMatch(g.Name) || asPattern.IsMatch(g.Name)))
+            yield return Completion.Result(group.Name, $"{group.Kind} group, {group.MemberCount} member(s)");
     }
 }

@@ -15,15 +15,18 @@ public sealed class GetVppLicenseCommand : VppCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("AdamId")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppPS.Assignments.AssetNameCompleter))]
     public string[]? App { get; set; }
 
     /// <summary>clientUserId or e-mail address.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("ClientUserId")]
+    [ArgumentCompleter(typeof(VppUserEmailCompleter))]
     public string[]? User { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("SerialNumber")]
+    [ArgumentCompleter(typeof(VppPS.Directory.SerialNumberCompleter))]
     public string[]? Device { get; set; }
 
     [Parameter]
@@ -68,11 +71,24 @@ public sealed class GetVppUserCommand : VppCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Mail")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppUserEmailCompleter))]
     public string[]? Email { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string[]? ClientUserId { get; set; }
 
-    protected override void ProcessRecord() =>
-        RunAndWrite(c => new InventoryQueries(c.Store).Users(Status, Token, Email, ClientUserId));
+    /// <summary>The type name of the users -Status Registered lists, which selects a view with the whole invitation URL.</summary>
+    public const string InvitationTypeName = "VppPS.Engine.Inventory.VppUser#Invitation";
+
+    protected override void ProcessRecord()
+    {
+        if (!TryRun(c => new InventoryQueries(c.Store).Users(Status, Token, Email, ClientUserId), out var users)) return;
+        var invitations = Status is { Length: > 0 } && Status.All(s => s.Equals("Registered", StringComparison.OrdinalIgnoreCase));
+        foreach (var user in users)
+        {
+            var shown = PSObject.AsPSObject(user);
+            if (invitations) shown.TypeNames.Insert(0, InvitationTypeName);
+            WriteObject(shown);
+        }
+    }
 }

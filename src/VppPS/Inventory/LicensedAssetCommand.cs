@@ -8,10 +8,14 @@ namespace VppPS.Inventory;
 /// <summary>What Get-VppLicensedApp and Get-VppLicensedBook share: the filters and the query.</summary>
 public abstract class LicensedAssetCommand : VppCmdlet
 {
+    /// <summary>The type name of -Summary's objects, which selects their view.</summary>
+    public const string SummaryTypeName = "VppPS.Engine.Inventory.LicensedAsset#Summary";
+
     protected abstract string ProductType { get; }
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppPS.Assignments.AssetNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -40,7 +44,20 @@ public abstract class LicensedAssetCommand : VppCmdlet
     protected override void ProcessRecord()
     {
         var filter = new AssetFilter(ProductType, Name, AdamId, BundleId, Token, NoLicensesLeft, OverAssigned);
-        RunAndWrite(c => new InventoryQueries(c.Store).Assets(filter, Summary));
+        if (!TryRun(c => new InventoryQueries(c.Store).Assets(filter, Summary), out var assets)) return;
+        if (Summary)
+        {
+            // Its own view (module/VppPS.format.ps1xml): counts over every token, no token column.
+            foreach (var asset in assets)
+            {
+                var shown = PSObject.AsPSObject(asset);
+                shown.TypeNames.Insert(0, SummaryTypeName);
+                WriteObject(shown);
+            }
+            return;
+        }
+        // Token by token (the default view groups by token), by name within a token.
+        foreach (var asset in assets.OrderBy(a => a.Token, StringComparer.OrdinalIgnoreCase)) WriteObject(asset);
     }
 }
 

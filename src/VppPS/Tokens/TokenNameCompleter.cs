@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using VppPS.Engine;
 using VppPS.Engine.Tokens;
+using VppPS.Infrastructure;
 
 namespace VppPS.Tokens;
 
@@ -12,13 +13,12 @@ public sealed class TokenNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IReadOnlyList<VppToken> tokens;
-        try { tokens = new TokenService(new VppContext(VppSession.Current(), "completion", NullObserver.Instance)).List(); }
+        try { tokens = new TokenService(Completion.Context()).List(); }
         catch (VppException) { yield break; }
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        foreach (var token in tokens.Where(t => pattern.IsMatch(t.Name)))
-        {
-            var text = token.Name.Contains(' ') || token.Name.Contains('\'') ? "'" + token.Name.Replace("'", "''") + "'" : token.Name;
-            yield return new CompletionResult(text, token.Name, CompletionResultType.ParameterValue, $"{token.OrganizationName} / {token.LocationName} ({token.State})");
-        }
+        var prefix = Completion.Prefix(wordToComplete);
+        var pattern = new WildcardPattern(WildcardPattern.Escape(prefix) + "*", WildcardOptions.IgnoreCase);
+        var asPattern = new WildcardPattern(prefix + "*", WildcardOptions.IgnoreCase);
+        foreach (var token in tokens.Where(t => pattern.IsMatch(t.Name) || asPattern.IsMatch(t.Name)))
+            yield return Completion.Result(token.Name, $"{token.OrganizationName} / {token.LocationName} ({token.State})");
     }
 }
