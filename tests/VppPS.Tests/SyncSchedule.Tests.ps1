@@ -318,6 +318,18 @@ Describe 'Without crontab' -Skip:$IsWindows {
         }
     }
 
+    It 'fails at once, saying to use the platform''s scheduler, where crontab cannot be started' {
+        $env:VPPPS_HOME = New-TestHome
+        # A crontab that exists but cannot be executed: what a sandbox that forbids processes looks like.
+        $blocked = Join-Path $TestDrive 'blocked-crontab'
+        Set-Content -Path $blocked -Value '#!/bin/sh'
+        & chmod 0600 $blocked
+        $env:VPPPS_CRONTAB_COMMAND = $blocked
+        { Register-VppSyncSchedule -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppSchedulerNotStarted,VppPS.Sync.RegisterVppSyncScheduleCommand' -ExpectedMessage "*$blocked could not be started*platform's own scheduler*"
+        Get-VppAuditLog | Should -BeNullOrEmpty
+    }
+
     It 'names VPPPS_CRONTAB_COMMAND when it points nowhere' {
         $env:VPPPS_HOME = New-TestHome
         $env:VPPPS_CRONTAB_COMMAND = Join-Path $TestDrive 'no-such-crontab'
