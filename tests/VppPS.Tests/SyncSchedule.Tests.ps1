@@ -77,7 +77,7 @@ Describe 'Register-VppSyncSchedule, Get-VppSyncSchedule, Unregister-VppSyncSched
         $entry | Should -Match '^\d{1,2} \*/12 \* \* \* '
         $entry | Should -BeLike "*Sync-VppToken -All | Format-List -Property *' >> '*' 2>&1 $Marker"
         $entry | Should -BeLike "*Import-Module '\''$(Get-TestModulePath)'\''*"
-        $entry | Should -Match ('^\d{1,2} \*/12 \* \* \* ' + [regex]::Escape("'$ScheduledPwsh' -NoProfile -NonInteractive -Command"))
+        $entry | Should -Match ("^\d{1,2} \*/12 \* \* \* (VPPPS_HOME='[^']*' )?" + [regex]::Escape("'$ScheduledPwsh' -NoProfile -NonInteractive -Command"))
         $entry | Should -BeLike "*>> '$(Join-Path $env:VPPPS_HOME 'logs/sync.log')' 2>&1*"
         Test-Path (Join-Path $env:VPPPS_HOME 'logs') -PathType Container | Should -BeTrue
     }
