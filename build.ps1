@@ -7,12 +7,15 @@
       Test   Build, then every xunit and Pester test; prints "N passed, N failed, N skipped"
       Demo   Build, then runs demo/demo.ps1 against the simulator
       Bench  Build, then prints the speed and memory figures of the benchmarks
+      Package  Build, then writes out/packages/VppPS.<version>.nupkg (PowerShell Gallery or any
+             NuGet feed, made with PSResourceGet) and out/packages/VppPS.zip (Azure Automation)
+    The version is <VersionPrefix> in Directory.Build.props; CHANGELOG.md has a section for it.
     Installs nothing outside the repository and the NuGet cache.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
 
     # Pester tests to run (a path under tests/VppPS.Tests); all when empty.
@@ -28,6 +31,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'VppPS'
 $ResultsDir = Join-Path $Out 'test-results'
+$PackagesOut = Join-Path $Out 'packages'
 $Configuration = 'Release'
 $SupportedRids = 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64'
 if ($env:CI -or $env:NO_COLOR) { $PSStyle.OutputRendering = 'PlainText'; $env:NO_COLOR = '1' }
@@ -44,6 +48,38 @@ function Get-NuGetPackageFolder {
     if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
     $folder = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
     return $folder.Trim()
+}
+
+# The version, from the one place that holds it: <VersionPrefix> in Directory.Build.props.
+function Get-VppVersion {
+    [xml] $props = Get-Content -Raw (Join-Path $Root 'Directory.Build.props')
+    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.SelectSingleNode('VersionPrefix') } | Where-Object { $_ })[0].InnerText.Trim()
+    if ($version -notmatch '^\d+\.\d+\.\d+$') { throw "<VersionPrefix> in Directory.Build.props is '$version'; it must be major.minor.patch." }
+    $version
+}
+
+# The section of CHANGELOG.md for $Version: the lines after its '## <version>' heading, up to the next '## '.
+function Get-ReleaseNotes {
+    param([string] $Version)
+    $lines = Get-Content (Join-Path $Root 'CHANGELOG.md')
+    $start = [array]::FindIndex([string[]] $lines, [Predicate[string]] { param($l) $l -match "^## \[?$([regex]::Escape($Version))\]?(\s|$)" })
+    if ($start -lt 0) { throw "CHANGELOG.md has no section '## $Version': say what changed in this version there." }
+    $notes = [System.Collections.Generic.List[string]]::new()
+    for ($i = $start + 1; $i -lt $lines.Count -and $lines[$i] -notmatch '^## '; $i++) { $notes.Add($lines[$i]) }
+    ($notes -join "`n").Trim()
+}
+
+# Stamps the version and this version's release notes into the laid-out manifest.
+function Set-ManifestVersion {
+    param([string] $ManifestPath)
+    $version = Get-VppVersion
+    $notes = (Get-ReleaseNotes $version) -replace "'", "''"
+    $text = Get-Content -Raw $ManifestPath
+    $text = $text -replace "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'"
+    $text = $text -replace "(?m)^(\s*ReleaseNotes\s*=\s*)'[^']*'", { $_.Groups[1].Value + "'" + "$version`n`n" + $notes + "'" }
+    Set-Content -Path $ManifestPath -Value $text -NoNewline
+    $stamped = Import-PowerShellDataFile $ManifestPath
+    if ($stamped.ModuleVersion -ne $version -or $stamped.PrivateData.PSData.ReleaseNotes -notlike "$version*") { throw "Could not stamp version $version into $ManifestPath." }
 }
 
 function Invoke-Build {
@@ -70,6 +106,8 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $Root "src/VppPS/bin/$Configuration/net8.0/VppPS.dll") $ModuleOut
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
+    Set-ManifestVersion (Join-Path $ModuleOut 'VppPS.psd1')
     if (Test-Path (Join-Path $Root 'src/VppPS.Simulator/Program.cs')) {
         Invoke-Native 'publish simulator' { dotnet publish (Join-Path $Root 'src/VppPS.Simulator') -c $Configuration --no-build --nologo -v quiet -o (Join-Path $ModuleOut 'Simulator') }
     }
@@ -90,6 +128,11 @@ function Read-TrxCounts {
 
 function Invoke-Test {
     Invoke-Build
+    # Install.Tests.ps1 publishes and installs the packages: make them and say where they are.
+    if (-not $PesterPath -or ($PesterPath -match 'Install')) {
+        Invoke-Package
+        $env:VPPPS_TEST_PACKAGES = $PackagesOut
+    }
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory $ResultsDir | Out-Null
     # A private PostgreSQL server for the run (the shared store's tests), stopped even on failure.
@@ -140,6 +183,82 @@ function Invoke-TestSuites {
     if ($totals.Failed -gt 0 -or $broken) { exit 1 }
 }
 
+# Runs $Script in a child pwsh (the one running this script) whose per-user folders are $UserFolder:
+# PSResourceGet keeps its repository list per user (on Linux and macOS under HOME or XDG_DATA_HOME),
+# so the user's own list is never read or changed. $Variables become environment variables.
+function Invoke-IsolatedPwsh {
+    param([string] $Script, [string] $UserFolder, [hashtable] $Variables = @{})
+    $info = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
+        $info.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
+    }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $info.ArgumentList.Add($a) }
+    $info.UseShellExecute = $false
+    $info.WorkingDirectory = $UserFolder
+    foreach ($name in 'HOME', 'USERPROFILE', 'LOCALAPPDATA', 'APPDATA') { $info.Environment[$name] = $UserFolder }
+    foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'PSModulePath') { $null = $info.Environment.Remove($name) }
+    foreach ($name in $Variables.Keys) { $info.Environment[$name] = $Variables[$name] }
+    $process = [System.Diagnostics.Process]::Start($info)
+    try { $process.WaitForExit() } finally { if (-not $process.HasExited) { $process.Kill($true) } }
+    if ($process.ExitCode -ne 0) { throw "The child pwsh failed (exit code $($process.ExitCode))." }
+}
+
+function Invoke-Package {
+    Write-Host '== Package' -ForegroundColor Cyan
+    $version = Get-VppVersion
+    $manifestPath = Join-Path $ModuleOut 'VppPS.psd1'
+    # The manifest, the assemblies and the packages carry the same version.
+    $manifest = Import-PowerShellDataFile $manifestPath
+    if ($manifest.ModuleVersion -ne $version) { throw "out/VppPS/VppPS.psd1 says $($manifest.ModuleVersion), Directory.Build.props ${version}: run build.ps1 Build." }
+    foreach ($dll in 'VppPS.dll', 'Dependencies/VppPS.Engine.dll') {
+        $assembly = [System.Reflection.AssemblyName]::GetAssemblyName((Join-Path $ModuleOut $dll)).Version
+        if ($assembly.ToString(3) -ne $version) { throw "$dll is version $assembly, Directory.Build.props ${version}: run build.ps1 Build." }
+    }
+    if (Test-Path $PackagesOut) { Remove-Item $PackagesOut -Recurse -Force }
+    New-Item -ItemType Directory $PackagesOut | Out-Null
+
+    # The Gallery package, made by PSResourceGet (in pwsh 7.4 and later) publishing the laid-out module
+    # to a folder repository: out/packages itself. The repository is registered under a name of its
+    # own in a child pwsh with per-user folders of its own, and unregistered again.
+    $userFolder = Join-Path ([System.IO.Path]::GetTempPath()) ('vppps-package-' + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory $userFolder | Out-Null
+    try {
+        Invoke-IsolatedPwsh -UserFolder $userFolder -Variables @{
+            VPPPS_PACKAGE_REPOSITORY = 'VppPSBuild-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            VPPPS_PACKAGE_FOLDER     = $PackagesOut
+            VPPPS_PACKAGE_MODULE     = $ModuleOut
+        } -Script @'
+$ErrorActionPreference = 'Stop'
+$name = $env:VPPPS_PACKAGE_REPOSITORY
+Register-PSResourceRepository -Name $name -Uri $env:VPPPS_PACKAGE_FOLDER -Trusted
+try { Publish-PSResource -Path $env:VPPPS_PACKAGE_MODULE -Repository $name }
+finally { Unregister-PSResourceRepository -Name $name }
+'@
+    }
+    finally { Remove-Item $userFolder -Recurse -Force -ErrorAction Ignore }
+    $nupkg = Join-Path $PackagesOut "VppPS.$version.nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Publish-PSResource did not write $nupkg." }
+
+    # The Azure Automation package: VppPS/ at the root of the zip, every path under 140 characters,
+    # the whole under 100 MB.
+    $zip = Join-Path $PackagesOut 'VppPS.zip'
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    [System.IO.Compression.ZipFile]::CreateFromDirectory($ModuleOut, $zip, [System.IO.Compression.CompressionLevel]::Optimal, $true)
+    $archive = [System.IO.Compression.ZipFile]::OpenRead($zip)
+    try {
+        $names = @($archive.Entries.FullName)
+        $bad = @($names | Where-Object { -not $_.StartsWith('VppPS/') -or $_.Length -ge 140 })
+        if ($bad) { throw "VppPS.zip holds paths Azure Automation refuses (outside VppPS/ or 140 characters or more): $($bad -join ', ')" }
+        $rids = @($names | Where-Object { $_ -match '^VppPS/Dependencies/runtimes/([^/]+)/' } | ForEach-Object { $Matches[1] } | Sort-Object -Unique)
+        $others = @($rids | Where-Object { $_ -notin $SupportedRids })
+        if ($others) { throw "VppPS.zip holds native libraries of unsupported platforms: $($others -join ', ')" }
+    }
+    finally { $archive.Dispose() }
+    if ((Get-Item $zip).Length -ge 100MB) { throw "VppPS.zip is $([math]::Round((Get-Item $zip).Length / 1MB)) MB; Azure Automation takes less than 100 MB." }
+
+    foreach ($file in Get-ChildItem $PackagesOut -File) { Write-Host ("{0} ({1:N1} MB)" -f $file.FullName, ($file.Length / 1MB)) }
+}
+
 function Invoke-Demo {
     Invoke-Build
     Write-Host '== Demo' -ForegroundColor Cyan
@@ -159,4 +278,5 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Build; Invoke-Package }
 }

@@ -1,10 +1,11 @@
 @{
     RootModule           = 'VppPS.dll'
-    ModuleVersion        = '0.1.0'
+    # build.ps1 stamps the version from <VersionPrefix> in Directory.Build.props into the laid-out copy.
+    ModuleVersion        = '0.0.0'
     GUID                 = '5a0e7f52-3c8e-4f5e-9a57-0b7d1c6a2f41'
     Author               = 'The VppPS team'
     CompanyName          = 'VppPS'
-    Copyright            = '(c) The VppPS team. All rights reserved.'
+    Copyright            = '(c) 2026 The VppPS team. MIT License.'
     Description          = 'Manage apps and books bought in volume from Apple (Apps and Books for Organizations): content tokens, license sync, assignments to groups, reclaiming licenses.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
@@ -58,8 +59,11 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Apple', 'VPP', 'AppsAndBooks', 'MDM', 'iOS', 'Licensing')
-            ProjectUri = ''
+            Tags         = @('Apple', 'VPP', 'AppsAndBooks', 'MDM', 'iOS', 'iPadOS', 'Licensing', 'AppleBusinessManager', 'AppleSchoolManager', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/vppps/VppPS'
+            LicenseUri   = 'https://github.com/vppps/VppPS/blob/main/LICENSE'
+            # build.ps1 stamps this version's section of CHANGELOG.md into the laid-out copy.
+            ReleaseNotes = 'See https://github.com/vppps/VppPS/blob/main/CHANGELOG.md'
         }
     }
 }

@@ -30,8 +30,34 @@ esac
     }
 
     function Get-Table { param([string] $Path) if (Test-Path $Path) { @(Get-Content $Path) } else { @() } }
+
+    # A PowerShell installation as the schedule wants one (pwsh beside pwsh.dll and
+    # System.Management.Automation.dll) whose pwsh runs the pwsh of these tests, first on PATH: under
+    # the pwsh dotnet tool (dotnet pwsh.dll) the schedule refuses to run the tool and takes it.
+    function New-FakePwshInstallation {
+        param([string] $Folder)
+        New-Item -ItemType Directory $Folder -Force | Out-Null
+        $running = [Environment]::ProcessPath
+        $words = @("'$running'")
+        if ([System.IO.Path]::GetFileNameWithoutExtension($running) -eq 'dotnet') { $words += "'$(Join-Path $PSHOME 'pwsh.dll')'" }
+        $pwsh = Join-Path $Folder 'pwsh'
+        Set-Content -Path $pwsh -Value "#!/bin/sh`nexec $($words -join ' ') `"`$@`""
+        & chmod +x $pwsh
+        foreach ($file in 'pwsh.dll', 'System.Management.Automation.dll') {
+            New-Item -ItemType SymbolicLink -Path (Join-Path $Folder $file) -Target (Join-Path $PSHOME $file) | Out-Null
+        }
+        $pwsh
+    }
+    $script:SavedPath = $env:PATH
+    if (-not $IsWindows) {
+        $script:FakePwsh = New-FakePwshInstallation (Join-Path $TestDrive 'PowerShell 7')
+        $env:PATH = (Split-Path $FakePwsh) + [System.IO.Path]::PathSeparator + $env:PATH
+        # The pwsh the entry runs: this one when it is an installation, else the fake one.
+        $script:ScheduledPwsh = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -eq 'pwsh' -and (Test-Path (Join-Path (Split-Path ([Environment]::ProcessPath)) 'pwsh.dll'))) { [Environment]::ProcessPath } else { $FakePwsh }
+    }
 }
 AfterAll {
+    $env:PATH = $SavedPath
     Remove-Item Env:VPPPS_CRONTAB_COMMAND -ErrorAction Ignore
     Stop-TestChildren
     Remove-TestHome
@@ -50,8 +76,9 @@ Describe 'Register-VppSyncSchedule, Get-VppSyncSchedule, Unregister-VppSyncSched
         $lines | Should -HaveCount 4
         $entry = $lines[3]
         $entry | Should -Match '^\d{1,2} \*/12 \* \* \* '
-        $entry | Should -BeLike "*Sync-VppToken -All' >> '*' 2>&1 $Marker"
+        $entry | Should -BeLike "*Sync-VppToken -All | Format-List -Property *' >> '*' 2>&1 $Marker"
         $entry | Should -BeLike "*Import-Module '\''$(Get-TestModulePath)'\''*"
+        $entry | Should -Match ("^\d{1,2} \*/12 \* \* \* (VPPPS_HOME='[^']*' )?" + [regex]::Escape("'$ScheduledPwsh' -NoProfile -NonInteractive -Command"))
         $entry | Should -BeLike "*>> '$(Join-Path $env:VPPPS_HOME 'logs/sync.log')' 2>&1*"
         Test-Path (Join-Path $env:VPPPS_HOME 'logs') -PathType Container | Should -BeTrue
     }
@@ -99,6 +126,59 @@ Describe 'Register-VppSyncSchedule, Get-VppSyncSchedule, Unregister-VppSyncSched
         $schedule.Registered | Should -BeTrue
         $schedule.Command | Should -BeLike '*-NoProfile -NonInteractive -Command *Sync-VppToken -All*'
         $schedule.Entry | Should -Be (Get-Table $Table)[3]
+        $schedule.PwshPath | Should -Be $ScheduledPwsh
+        $schedule.Module | Should -Be (Get-TestModulePath)
+        $schedule.IsValid | Should -BeTrue
+        $schedule.Problem | Should -BeNullOrEmpty
+    }
+
+    It 'says when the module or the pwsh of the entry no longer exists (IsValid, Problem and a warning)' {
+        Register-VppSyncSchedule -Confirm:$false
+        $entry = (Get-Table $Table)[3]
+        $moved = Join-Path $TestDrive 'moved clone/out/VppPS/VppPS.psd1'
+        Set-Content -Path $Table -Value ($Unrelated + $entry.Replace((Get-TestModulePath), $moved))
+        $schedule = Get-VppSyncSchedule -WarningVariable warnings -WarningAction SilentlyContinue
+        $schedule.IsValid | Should -BeFalse
+        $schedule.Problem | Should -BeLike "The module it imports ($moved) no longer exists*Register-VppSyncSchedule again*"
+        $warnings | Should -HaveCount 1
+        "$warnings" | Should -BeLike 'The scheduled sync cannot run: The module it imports*'
+
+        $gone = Join-Path $TestDrive 'uninstalled/pwsh'
+        Set-Content -Path $Table -Value ($Unrelated + $entry.Replace("'$ScheduledPwsh'", "'$gone'"))
+        (Get-VppSyncSchedule -WarningAction SilentlyContinue).Problem | Should -BeLike "The pwsh it runs ($gone) no longer exists*-PwshPath*"
+    }
+
+    It 'imports VppPS by name when it was imported from where the scheduled pwsh looks for modules' {
+        # A new user whose CurrentUser module folder (in HOME) holds this build, imported by name.
+        $userHome = New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))
+        $version = (Import-PowerShellDataFile (Get-TestModulePath)).ModuleVersion
+        $installed = New-Item -ItemType Directory (Join-Path $userHome ".local/share/powershell/Modules/VppPS/$version")
+        Copy-Item (Join-Path (Split-Path (Get-TestModulePath)) '*') $installed -Recurse
+        $result = Invoke-TestPwsh -Environment @{ HOME = $userHome.FullName; PSModulePath = $null; XDG_DATA_HOME = $null; VPPPS_HOME = $env:VPPPS_HOME; VPPPS_CRONTAB_COMMAND = $env:VPPPS_CRONTAB_COMMAND } `
+            -Script 'Register-VppSyncSchedule -Confirm:$false; (Get-Module VppPS).ModuleBase; Get-VppSyncSchedule | ForEach-Object { $_.Module; $_.IsValid }'
+        $result.Errors | Should -BeNullOrEmpty
+        $lines = @($result.Output -split "`r?`n" | Where-Object { $_ })
+        $lines[0] | Should -Be $installed.FullName
+        $lines[1..2] | Should -Be 'VppPS', 'True'
+        (Get-Table $Table)[3] | Should -BeLike "*Import-Module VppPS; Sync-VppToken -All | Format-List -Property *' >> *"
+    }
+
+    It 'refuses the pwsh dotnet tool and shims, saying to install PowerShell or pass -PwshPath' -Skip:((Split-Path -Leaf ([Environment]::ProcessPath)) -ne 'dotnet') {
+        $before = Get-Content -Raw $Table
+        $shims = New-Item -ItemType Directory (Join-Path $TestDrive 'dotnet-tools')
+        Set-Content (Join-Path $shims 'pwsh') '#!/bin/sh'
+        $path = $env:PATH
+        try {
+            # This pwsh's own folder (the tool's package) and a shim on PATH, nothing installed.
+            $env:PATH = $PSHOME, $shims.FullName -join [System.IO.Path]::PathSeparator
+            { Register-VppSyncSchedule -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'VppPwshNotFound,VppPS.Sync.RegisterVppSyncScheduleCommand' -ExpectedMessage '*pwsh dotnet tool*Install PowerShell 7.4 or later*-PwshPath*'
+        }
+        finally { $env:PATH = $path }
+        Get-Content -Raw $Table | Should -Be $before
+        $wrapper = New-FakePwshInstallation (Join-Path $TestDrive 'chosen')
+        $schedule = Register-VppSyncSchedule -PwshPath $wrapper -Confirm:$false -PassThru
+        $schedule.PwshPath | Should -Be $wrapper
     }
 
     It 'returns nothing, and says so with -Verbose, when none is registered' {
@@ -201,6 +281,24 @@ Describe 'The scheduled command' -Skip:$IsWindows {
         $text | Should -Not -Match "`e\["
         (Get-VppSyncSchedule).LogPath | Should -Be $log
     }
+
+    It 'writes each sync run to the log as a list of every field, Error included' {
+        $sim = Start-VppSimulator -NoServiceUrl
+        try {
+            Set-VppConfiguration -ServiceUrl $sim.ServiceUrl -MetadataServiceUrl "$($sim.Url)/v1" -StatusPollIntervalSeconds 0 -Confirm:$false
+            $sim.TokenFiles[0] | Add-VppToken -AppleId 'vpp-admin@riversideusd.example' -AccountType Education | Out-Null
+            Register-VppSyncSchedule -Confirm:$false
+            $command = (((Get-Table $Table)[3] -split ' ', 6)[5]).Replace('\%', '%')
+            $home_ = New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))
+            & /usr/bin/env -i "HOME=$home_" 'PATH=/usr/bin:/bin' /bin/sh -c $command
+        }
+        finally { $sim | Stop-VppSimulator }
+        $text = Get-Content -Raw -LiteralPath (Join-Path $env:VPPPS_HOME 'logs/sync.log')
+        $text | Should -Match '(?m)^TokenName\s+: \S'
+        $text | Should -Match '(?m)^Status\s+: completed'
+        $text | Should -Match '(?m)^Error\s+:'
+        $text | Should -Match '(?m)^AssignmentCount\s+: \d+'
+    }
 }
 
 Describe 'Without crontab' -Skip:$IsWindows {
@@ -210,7 +308,7 @@ Describe 'Without crontab' -Skip:$IsWindows {
         try {
             Remove-Item Env:VPPPS_CRONTAB_COMMAND -ErrorAction Ignore
             $env:PATH = (New-Item -ItemType Directory (Join-Path $TestDrive 'empty-path')).FullName
-            { Register-VppSyncSchedule -Confirm:$false -ErrorAction Stop } |
+            { Register-VppSyncSchedule -PwshPath $ScheduledPwsh -Confirm:$false -ErrorAction Stop } |
                 Should -Throw -ErrorId 'VppCrontabNotFound,VppPS.Sync.RegisterVppSyncScheduleCommand' -ExpectedMessage 'crontab was not found; install cron*VPPPS_CRONTAB_COMMAND*'
             Get-VppSyncSchedule -ErrorAction Stop | Should -BeNullOrEmpty
             Get-VppAuditLog | Should -BeNullOrEmpty
@@ -219,6 +317,18 @@ Describe 'Without crontab' -Skip:$IsWindows {
             $env:PATH = $path
             $env:VPPPS_CRONTAB_COMMAND = Join-Path $TestDrive 'no-such-crontab'
         }
+    }
+
+    It 'fails at once, saying to use the platform''s scheduler, where crontab cannot be started' {
+        $env:VPPPS_HOME = New-TestHome
+        # A crontab that exists but cannot be executed: what a sandbox that forbids processes looks like.
+        $blocked = Join-Path $TestDrive 'blocked-crontab'
+        Set-Content -Path $blocked -Value '#!/bin/sh'
+        & chmod 0600 $blocked
+        $env:VPPPS_CRONTAB_COMMAND = $blocked
+        { Register-VppSyncSchedule -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppSchedulerNotStarted,VppPS.Sync.RegisterVppSyncScheduleCommand' -ExpectedMessage "*$blocked could not be started*platform's own scheduler*"
+        Get-VppAuditLog | Should -BeNullOrEmpty
     }
 
     It 'names VPPPS_CRONTAB_COMMAND when it points nowhere' {

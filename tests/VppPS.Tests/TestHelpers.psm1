@@ -20,8 +20,9 @@ function Remove-TestHome {
 function Get-TestModulePath { $env:VPPPS_TEST_MODULE }
 
 # The pwsh that runs the tests, started as "dotnet pwsh.dll" so that no install is needed.
+# An $Environment value of $null removes that variable from the child's environment.
 function Get-PwshStartInfo {
-    param([string] $Script, [hashtable] $Environment = @{})
+    param([string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory)
     $pwshDll = Join-Path ([System.IO.Path]::GetDirectoryName([System.Management.Automation.PSObject].Assembly.Location)) 'pwsh.dll'
     $info = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
     if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $info.ArgumentList.Add($pwshDll) }
@@ -31,22 +32,25 @@ function Get-PwshStartInfo {
     $info.UseShellExecute = $false
     $info.Environment['VPPPS_TEST_MODULE'] = $env:VPPPS_TEST_MODULE
     $info.Environment['NO_COLOR'] = '1'
-    foreach ($key in $Environment.Keys) { $info.Environment[$key] = $Environment[$key] }
+    foreach ($key in $Environment.Keys) {
+        if ($null -eq $Environment[$key]) { $null = $info.Environment.Remove($key) } else { $info.Environment[$key] = $Environment[$key] }
+    }
+    if ($WorkingDirectory) { $info.WorkingDirectory = $WorkingDirectory }
     $info
 }
 
 # Starts a child pwsh running $Script; Stop-TestChildren ends it whatever happens.
 function Start-TestPwsh {
-    param([string] $Script, [hashtable] $Environment = @{})
-    $process = [System.Diagnostics.Process]::Start((Get-PwshStartInfo $Script $Environment))
+    param([string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory)
+    $process = [System.Diagnostics.Process]::Start((Get-PwshStartInfo $Script $Environment $WorkingDirectory))
     $script:Children.Add($process)
     $process
 }
 
 # Runs $Script in a child pwsh to the end (bounded) and returns its output, error text and exit code.
 function Invoke-TestPwsh {
-    param([string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 120)
-    $process = Start-TestPwsh $Script $Environment
+    param([string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 120, [string] $WorkingDirectory)
+    $process = Start-TestPwsh $Script $Environment $WorkingDirectory
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $stderr = $process.StandardError.ReadToEndAsync()
     if (-not $process.WaitForExit($TimeoutSeconds * 1000)) { $process.Kill($true); throw "child pwsh did not finish within $TimeoutSeconds s" }

@@ -33,15 +33,29 @@ public sealed partial class SimulatorProcess : IDisposable
     public IReadOnlyList<string> TokenFiles =>
         Directory.Exists(TokenDirectory) ? Directory.GetFiles(TokenDirectory, "*.vpptoken").Order(StringComparer.Ordinal).ToList() : [];
 
-    /// <summary>Starts the simulator and waits until it listens (at most <paramref name="timeout"/>).</summary>
+    /// <summary>The oldest ASP.NET Core shared runtime the simulator (net8.0, rolling forward) runs on.</summary>
+    public const int AspNetCoreMajor = 8;
+
+    /// <summary>
+    /// Starts the simulator and waits until it listens (at most <paramref name="timeout"/>). Fails at
+    /// once, saying what to install, when no dotnet host with the ASP.NET Core runtime is found,
+    /// and when processes cannot be started here.
+    /// </summary>
     public static SimulatorProcess Start(string simulatorDll, string scenario, int port, string tokenDirectory, TimeSpan timeout)
     {
         if (!File.Exists(simulatorDll))
             throw new VppException(VppErrorKind.NotFound, "VppSimulatorMissing",
                 $"The simulator is not in the module ({simulatorDll}). Rebuild the module with build.ps1 Build.", simulatorDll);
+        var host = FindHost(Environment.ProcessPath, Environment.GetEnvironmentVariable("DOTNET_ROOT"),
+            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH"), Environment.GetEnvironmentVariable("PATH"), UsualRoots());
+        return Start(host, simulatorDll, scenario, port, tokenDirectory, timeout);
+    }
+
+    internal static SimulatorProcess Start(string host, string simulatorDll, string scenario, int port, string tokenDirectory, TimeSpan timeout)
+    {
         var ownsTokenDirectory = !Directory.Exists(tokenDirectory);
         Directory.CreateDirectory(tokenDirectory);
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(host)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -50,7 +64,18 @@ public sealed partial class SimulatorProcess : IDisposable
         };
         foreach (var argument in new[] { simulatorDll, "--scenario", scenario, "--urls", $"http://127.0.0.1:{port}", "--token-dir", tokenDirectory, "--exit-on-stdin-close" })
             info.ArgumentList.Add(argument);
-        var process = Process.Start(info) ?? throw new VppException(VppErrorKind.Unexpected, "VppSimulatorNotStarted", "The simulator process did not start.");
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new VppException(VppErrorKind.Unexpected, "VppSimulatorNotStarted", "The simulator process did not start.");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            if (ownsTokenDirectory) try { Directory.Delete(tokenDirectory, recursive: true); } catch (IOException) { }
+            throw new VppException(VppErrorKind.Unexpected, "VppSimulatorNotStarted",
+                $"The simulator could not be started as a process ({host}: {e.Message}). Where programs cannot be started " +
+                "(an Azure Automation cloud sandbox, for one), the simulator cannot run: try VppPS with it on a workstation or a Hybrid Runbook Worker.", host, e);
+        }
         var errors = process.StandardError.ReadToEndAsync();
         var firstLine = process.StandardOutput.ReadLineAsync();
         if (!firstLine.Wait(timeout) || firstLine.Result is not { } line || ListeningLine().Match(line) is not { Success: true } match)
@@ -88,18 +113,54 @@ public sealed partial class SimulatorProcess : IDisposable
             try { Directory.Delete(TokenDirectory, recursive: true); } catch (IOException) { }
     }
 
-    /// <summary>The dotnet host that runs this process, else the one on PATH.</summary>
-    private static string DotnetHost()
+    /// <summary>
+    /// The dotnet host that can run the simulator: the first of this process (when it is dotnet),
+    /// DOTNET_ROOT, DOTNET_HOST_PATH, PATH and the usual install folders whose shared folder holds
+    /// Microsoft.AspNetCore.App 8.0 or later. PowerShell installed on its own (MSI, pkg, packages)
+    /// brings neither, so the error says what to install.
+    /// </summary>
+    internal static string FindHost(string? processPath, string? dotnetRoot, string? hostPath, string? pathVariable, IEnumerable<string> usualRoots)
     {
-        var current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return current;
-        foreach (var root in new[] { Environment.GetEnvironmentVariable("DOTNET_ROOT"), Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { } h ? Path.GetDirectoryName(h) : null })
+        var exe = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        var candidates = new List<string>();
+        if (processPath is not null && Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) candidates.Add(processPath);
+        if (!string.IsNullOrEmpty(dotnetRoot)) candidates.Add(Path.Combine(dotnetRoot, exe));
+        if (!string.IsNullOrEmpty(hostPath)) candidates.Add(hostPath);
+        candidates.AddRange((pathVariable ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(f => Path.Combine(f.Trim('"'), exe)));
+        candidates.AddRange(usualRoots.Select(r => Path.Combine(r, exe)));
+        var without = new List<string>();
+        foreach (var candidate in candidates.Distinct())
         {
-            if (root is null) continue;
-            var candidate = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
-            if (File.Exists(candidate)) return candidate;
+            if (!File.Exists(candidate)) continue;
+            string root;
+            try { root = Path.GetDirectoryName(File.ResolveLinkTarget(candidate, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(candidate))!; }
+            catch (IOException) { continue; }
+            if (HasRuntime(root, "Microsoft.AspNetCore.App") && HasRuntime(root, "Microsoft.NETCore.App")) return candidate;
+            without.Add(candidate);
         }
-        return "dotnet";
+        var found = without.Count == 0 ? "no dotnet host was found" : $"found {string.Join(", ", without)} without it";
+        throw new VppException(VppErrorKind.NotFound, "VppSimulatorRuntimeMissing",
+            $"The simulator needs the dotnet host and the ASP.NET Core Runtime {AspNetCoreMajor}.0 or later ({found}); PowerShell installed on its own " +
+            $"does not bring them. Install the ASP.NET Core Runtime {AspNetCoreMajor}.0 or later from https://dotnet.microsoft.com/download/dotnet " +
+            $"(on Linux the package aspnetcore-runtime-{AspNetCoreMajor}.0, on macOS and Windows the installer; it includes the dotnet host), " +
+            "or set DOTNET_ROOT to the folder it is in. VppPS itself does not need it; only the simulator does.", found);
+    }
+
+    /// <summary>Where the .NET installers put dotnet.</summary>
+    internal static IEnumerable<string> UsualRoots()
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (OperatingSystem.IsWindows())
+            return [Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "dotnet"), Path.Combine(home, ".dotnet")];
+        return ["/usr/share/dotnet", "/usr/lib/dotnet", "/usr/local/share/dotnet", "/usr/local/lib/dotnet", "/opt/homebrew/share/dotnet", Path.Combine(home, ".dotnet")];
+    }
+
+    /// <summary>Whether <paramref name="dotnetRoot"/>/shared/<paramref name="framework"/> holds a version 8.0 or later.</summary>
+    private static bool HasRuntime(string dotnetRoot, string framework)
+    {
+        var folder = Path.Combine(dotnetRoot, "shared", framework);
+        return Directory.Exists(folder) && Directory.EnumerateDirectories(folder)
+            .Any(d => Version.TryParse(Path.GetFileName(d).Split('-')[0], out var v) && v.Major >= AspNetCoreMajor);
     }
 
     [GeneratedRegex(@"listening on (http://\S+)")]

@@ -6,7 +6,7 @@ namespace VppPS.Engine.Sync;
 
 /// <summary>
 /// The one line VppPS keeps in the user's crontab:
-/// <c>M */N * * * [VPPPS_HOME='...' ]'pwsh' -NoProfile -NonInteractive -Command '...' >> 'log' 2>&amp;1 # VppPS sync (managed by Register-VppSyncSchedule)</c>.
+/// <c>M */N * * * [VPPPS_HOME='...' ]'/path/to/pwsh' -NoProfile -NonInteractive -Command '...' >> 'log' 2>&amp;1 # VppPS sync (managed by Register-VppSyncSchedule)</c>.
 /// Every path is single-quoted for sh; a % is escaped as \% because cron turns a bare % into a line break.
 /// </summary>
 public static partial class CronEntry
@@ -20,17 +20,16 @@ public static partial class CronEntry
     public static string Command(SyncScheduleRequest request)
     {
         SyncCommand.CheckPath(request.LogPath, "log path");
-        SyncCommand.CheckPath(request.ModuleManifestPath, "module path");
-        var (program, leading) = SyncCommand.PowerShellHost(request.HostPath, request.PowerShellDirectory);
+        SyncCommand.CheckPath(request.Module, "module path");
+        SyncCommand.CheckPath(request.PwshPath, "pwsh path");
         var words = new List<string>();
         if (request.DataFolder is { } home)
         {
             SyncCommand.CheckPath(home, "data folder");
             words.Add("VPPPS_HOME=" + ShQuote(home));
         }
-        words.Add(ShQuote(program));
-        words.AddRange(leading.Select(ShQuote));
-        words.AddRange(["-NoProfile", "-NonInteractive", "-Command", ShQuote(SyncCommand.ImportAndSync(request.ModuleManifestPath))]);
+        words.Add(ShQuote(request.PwshPath));
+        words.AddRange(["-NoProfile", "-NonInteractive", "-Command", ShQuote(SyncCommand.ImportAndSync(request.Module))]);
         words.AddRange([">>", ShQuote(request.LogPath), "2>&1"]);
         return string.Join(' ', words);
     }
@@ -56,6 +55,9 @@ public static partial class CronEntry
         var expression = string.Join(' ', fields[..5]);
         var command = UnescapePercent(fields[5].Trim());
         var log = LogRedirection().Match(command) is { Success: true } m ? ShUnquote(m.Groups[1].Value) : null;
+        var words = ShWord().Matches(command).Select(w => w.Value).ToList();
+        var program = words.Where(w => !w.StartsWith("VPPPS_HOME=", StringComparison.Ordinal)).Select(ShUnquote).FirstOrDefault();
+        var script = words.IndexOf("-Command") is var at and >= 0 && at + 1 < words.Count ? ShUnquote(words[at + 1]) : null;
         return new VppSyncSchedule
         {
             Platform = SyncSchedulePlatform.Cron,
@@ -63,6 +65,8 @@ public static partial class CronEntry
             Schedule = expression,
             Command = command,
             LogPath = log,
+            PwshPath = program,
+            Module = script is null ? null : ScheduledPowerShell.ImportedModule(script),
             Registered = registered,
             Entry = line.TrimEnd(),
         };
@@ -116,6 +120,9 @@ public static partial class CronEntry
     public static string EscapePercent(string command) => command.Replace("%", "\\%", StringComparison.Ordinal);
 
     public static string UnescapePercent(string command) => command.Replace("\\%", "%", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"(?:'[^']*'|\\.|[^\s'\\])+")]
+    private static partial Regex ShWord();
 
     [GeneratedRegex(@">>\s*((?:'[^']*'|\\.|[^\s'\\])+)\s+2>&1\s*$")]
     private static partial Regex LogRedirection();

@@ -46,9 +46,11 @@ internal static class ExternalProgram
         {
             process = Process.Start(info) ?? throw new Win32Exception($"{program} did not start.");
         }
-        catch (Win32Exception e)
+        catch (Exception e) when (e is Win32Exception or PlatformNotSupportedException or UnauthorizedAccessException)
         {
-            throw new VppException(VppErrorKind.Unexpected, "VppSchedulerNotStarted", $"{program} could not be started: {e.Message}", program, e);
+            throw new VppException(VppErrorKind.Unexpected, "VppSchedulerNotStarted",
+                $"{program} could not be started: {e.Message}. Where programs cannot be started (an Azure Automation cloud sandbox, for one), " +
+                "schedule Sync-VppToken -All with that platform's own scheduler instead.", program, e);
         }
         using (process)
         {

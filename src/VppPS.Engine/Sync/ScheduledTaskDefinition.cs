@@ -21,17 +21,16 @@ public static partial class ScheduledTaskDefinition
     public static string Script(SyncScheduleRequest request)
     {
         SyncCommand.CheckPath(request.LogPath, "log path");
-        SyncCommand.CheckPath(request.ModuleManifestPath, "module path");
+        SyncCommand.CheckPath(request.Module, "module path");
         var home = request.DataFolder is { } folder ? $"$env:VPPPS_HOME = {SyncCommand.PowerShellQuote(folder)}; " : "";
-        return $"& {{ {home}{SyncCommand.ImportAndSync(request.ModuleManifestPath)} }} *>> {SyncCommand.PowerShellQuote(request.LogPath)}";
+        return $"& {{ {home}{SyncCommand.ImportAndSync(request.Module)} }} *>> {SyncCommand.PowerShellQuote(request.LogPath)}";
     }
 
     /// <summary>The program and its argument string (Windows command-line quoting).</summary>
     public static (string Program, string Arguments) Action(SyncScheduleRequest request)
     {
-        var (program, leading) = SyncCommand.PowerShellHost(request.HostPath, request.PowerShellDirectory);
-        var words = leading.Select(a => $"\"{a}\"").Concat(["-NoProfile", "-NonInteractive", "-Command", $"\"{Script(request)}\""]);
-        return (program, string.Join(' ', words));
+        SyncCommand.CheckPath(request.PwshPath, "pwsh path");
+        return (request.PwshPath, string.Join(' ', "-NoProfile", "-NonInteractive", "-Command", $"\"{Script(request)}\""));
     }
 
     public static string Schedule(int intervalHours, int minute) =>
@@ -82,6 +81,8 @@ public static partial class ScheduledTaskDefinition
             Schedule = schedule,
             Command = command,
             LogPath = request.LogPath,
+            PwshPath = program,
+            Module = request.Module,
             Registered = false,
             Entry = $"Task '{TaskName}': {schedule}: {command}",
         });
@@ -114,6 +115,8 @@ public static partial class ScheduledTaskDefinition
             Schedule = schedule,
             Command = command,
             LogPath = log,
+            PwshPath = program.Length > 0 ? program : null,
+            Module = ScheduledPowerShell.ImportedModule(arguments),
             Registered = true,
             Entry = $"Task '{TaskName}': {schedule}: {command}",
         };

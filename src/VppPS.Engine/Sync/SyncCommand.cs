@@ -37,31 +37,16 @@ public static class SyncCommand
     }
 
     /// <summary>
-    /// The program and leading arguments that start the PowerShell running now: pwsh itself, or
-    /// "dotnet pwsh.dll" for the pwsh dotnet tool, or the pwsh next to System.Management.Automation
-    /// when another program hosts PowerShell.
-    /// </summary>
-    public static (string Program, IReadOnlyList<string> LeadingArguments) PowerShellHost(string hostPath, string powerShellDirectory)
-    {
-        // Either separator, so that a Windows path is read the same on any platform.
-        var name = Path.GetFileNameWithoutExtension(hostPath[(hostPath.LastIndexOfAny(['/', '\\']) + 1)..]);
-        if (name.Equals("pwsh", StringComparison.OrdinalIgnoreCase)) return (hostPath, []);
-        var dll = Path.Combine(powerShellDirectory, "pwsh.dll");
-        if (name.Equals("dotnet", StringComparison.OrdinalIgnoreCase) && File.Exists(dll)) return (hostPath, [dll]);
-        var exe = Path.Combine(powerShellDirectory, OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh");
-        if (File.Exists(exe)) return (exe, []);
-        throw new VppException(VppErrorKind.NotFound, "VppPwshNotFound",
-            $"The PowerShell that runs this command ({hostPath}) is not pwsh, and no pwsh was found in {powerShellDirectory}. " +
-            "Run Register-VppSyncSchedule from pwsh (PowerShell 7.4 or later).", hostPath);
-    }
-
-    /// <summary>
     /// The script the schedule runs: plain text in the log (no colour codes), a line with the
-    /// time the run started, then "Import-Module '...'; Sync-VppToken -All". It uses no double
-    /// quotes, so that it fits in a double-quoted Windows argument as well as in sh quotes.
+    /// time the run started, then "Import-Module VppPS" (or the quoted manifest path) and
+    /// "Sync-VppToken -All", each run written as a list of every property (Error included), which
+    /// a log file does not cut at 80 columns as it would a table. It uses no double quotes, so that
+    /// it fits in a double-quoted Windows argument as well as in sh quotes.
     /// </summary>
-    public static string ImportAndSync(string moduleManifestPath) =>
-        $"$PSStyle.OutputRendering = 'PlainText'; '== VppPS sync ' + (Get-Date -Format o); Import-Module {PowerShellQuote(moduleManifestPath)}; {SyncInvocation}";
+    public static string ImportAndSync(string moduleReference) =>
+        "$PSStyle.OutputRendering = 'PlainText'; '== VppPS sync ' + (Get-Date -Format o); " +
+        $"Import-Module {(ScheduledPowerShell.IsByName(moduleReference) ? ScheduledPowerShell.ModuleName : PowerShellQuote(moduleReference))}; " +
+        $"{SyncInvocation} | Format-List -Property *";
 
     /// <summary>A PowerShell single-quoted string (PowerShell also treats the typographic quotes as single quotes).</summary>
     public static string PowerShellQuote(string value)

@@ -35,11 +35,20 @@ public sealed class SyncSchedule
     /// <summary>
     /// The request for this installation. <paramref name="intervalHours"/> null takes the
     /// SyncIntervalHours setting; <paramref name="logPath"/> null takes logs/sync.log in the data
-    /// folder. The data folder is carried into the entry when VPPPS_HOME chose it. Says (as
-    /// warnings) which of this session's settings the scheduled sync will not see.
+    /// folder. The data folder is carried into the entry when VPPPS_HOME chose it. The pwsh is
+    /// <paramref name="pwshPath"/>, else found from <paramref name="processPath"/> (the running
+    /// executable) and <paramref name="pathVariable"/> (see <see cref="ScheduledPowerShell.FindPwsh"/>);
+    /// the module is VppPS by name when that pwsh finds <paramref name="moduleManifestPath"/> by
+    /// name, else that path. Says (as warnings) which of this session's settings the scheduled
+    /// sync will not see.
     /// </summary>
-    public SyncScheduleRequest Request(int? intervalHours, string? logPath, string moduleManifestPath, string hostPath, string powerShellDirectory)
+    public SyncScheduleRequest Request(int? intervalHours, string? logPath, string moduleManifestPath, string? pwshPath, string? processPath, string? pathVariable)
     {
+        var pwsh = ScheduledPowerShell.FindPwsh(pwshPath, processPath, pathVariable);
+        var module = ScheduledPowerShell.ModuleReference(moduleManifestPath, ScheduledPowerShell.ModuleFolders(pwsh));
+        _context.Observer.Verbose(ScheduledPowerShell.IsByName(module)
+            ? $"The schedule runs {pwsh} and imports VppPS by name (installed where that pwsh looks for modules)."
+            : $"The schedule runs {pwsh} and imports VppPS from {module}: it breaks if that folder moves. Installed with Install-PSResource, VppPS is imported by name instead.");
         var configuration = _context.Session.Configuration;
         if (intervalHours is { } given)
         {
@@ -64,9 +73,8 @@ public sealed class SyncSchedule
         return new SyncScheduleRequest(
             intervalHours ?? configuration.SyncIntervalHours,
             Path.GetFullPath(logPath ?? DefaultLogPath(_context.Store.Folder)),
-            Path.GetFullPath(moduleManifestPath),
-            hostPath,
-            powerShellDirectory,
+            module,
+            pwsh,
             fromEnvironment ? _context.Store.Folder : null,
             _context.Session.InstallationId);
     }
@@ -117,8 +125,15 @@ public sealed class SyncSchedule
         return Get() ?? planned;
     }
 
-    /// <summary>The registered schedule; null when there is none.</summary>
+    /// <summary>The registered schedule, with what it points at that no longer exists (Problem); null when there is none.</summary>
     public VppSyncSchedule? Get()
+    {
+        var schedule = Read();
+        if (schedule is not null) schedule.Problem = ScheduledPowerShell.Problem(schedule.PwshPath, schedule.Module);
+        return schedule;
+    }
+
+    private VppSyncSchedule? Read()
     {
         if (Platform == SyncSchedulePlatform.Cron)
         {

@@ -21,6 +21,21 @@ public sealed class VppSyncSchedule
     /// <summary>The file the command's output is appended to; null when it cannot be read from the entry.</summary>
     public required string? LogPath { get; init; }
 
+    /// <summary>The pwsh the entry runs; null when it cannot be read from the entry.</summary>
+    public string? PwshPath { get; init; }
+
+    /// <summary>What the entry imports: "VppPS" (by name) or a module manifest's path; null when it cannot be read from the entry.</summary>
+    public string? Module { get; init; }
+
+    /// <summary>
+    /// For a registered entry: what it points at that no longer exists (the pwsh, the module),
+    /// with what to do; null when both are there (and for an entry only planned).
+    /// </summary>
+    public string? Problem { get; internal set; }
+
+    /// <summary>False when <see cref="Problem"/> says the scheduled sync would fail to start.</summary>
+    public bool IsValid => Problem is null;
+
     /// <summary>True when the entry is in the crontab or Task Scheduler; false for one only planned (-WhatIf).</summary>
     public required bool Registered { get; init; }
 

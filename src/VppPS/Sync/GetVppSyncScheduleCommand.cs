@@ -4,7 +4,10 @@ using VppPS.Infrastructure;
 
 namespace VppPS.Sync;
 
-/// <summary>The registered scheduled sync of the current user; nothing when none is registered.</summary>
+/// <summary>
+/// The registered scheduled sync of the current user; nothing when none is registered. Warns
+/// (and sets Problem, IsValid false) when the entry points at a pwsh or module that no longer exists.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "VppSyncSchedule")]
 [OutputType(typeof(VppSyncSchedule))]
 public sealed class GetVppSyncScheduleCommand : VppCmdlet
@@ -13,6 +16,10 @@ public sealed class GetVppSyncScheduleCommand : VppCmdlet
     {
         if (!TryRun(c => (Schedule: new SyncSchedule(c).Get(), new SyncSchedule(c).Location), out var found)) return;
         if (found.Schedule is null) WriteVerbose($"No VppPS sync schedule is registered in {found.Location}.");
-        else WriteObject(found.Schedule);
+        else
+        {
+            if (found.Schedule.Problem is { } problem) WriteWarning($"The scheduled sync cannot run: {problem}");
+            WriteObject(found.Schedule);
+        }
     }
 }

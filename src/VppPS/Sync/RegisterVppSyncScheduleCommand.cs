@@ -21,6 +21,14 @@ public sealed class RegisterVppSyncScheduleCommand : VppCmdlet
     [ValidateNotNullOrEmpty]
     public string? LogPath { get; set; }
 
+    /// <summary>
+    /// The pwsh the schedule runs. Default: this pwsh when it is a PowerShell installation, else
+    /// one found on PATH or in PowerShell's usual install folders (never the pwsh dotnet tool).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PwshPath { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -28,10 +36,11 @@ public sealed class RegisterVppSyncScheduleCommand : VppCmdlet
     {
         int? hours = MyInvocation.BoundParameters.ContainsKey(nameof(IntervalHours)) ? IntervalHours : null;
         var log = LogPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath);
+        var pwsh = PwshPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(PwshPath);
         if (!TryRun(c =>
             {
                 var schedule = new SyncSchedule(c);
-                var request = schedule.Request(hours, log, SyncScheduleHost.ModuleManifestPath, SyncScheduleHost.HostPath, SyncScheduleHost.PowerShellDirectory);
+                var request = schedule.Request(hours, log, SyncScheduleHost.ModuleManifestPath, pwsh, SyncScheduleHost.ProcessPath, SyncScheduleHost.PathVariable);
                 return (Request: request, Planned: schedule.Plan(request), schedule.Location);
             }, out var plan, hours)) return;
 

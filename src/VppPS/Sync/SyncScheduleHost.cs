@@ -1,11 +1,9 @@
-using System.Management.Automation;
-
 namespace VppPS.Sync;
 
-/// <summary>What the scheduled command needs from this PowerShell: the module to import and the pwsh to run.</summary>
+/// <summary>What the scheduled command needs from this PowerShell: the module it imported and the executable running it.</summary>
 internal static class SyncScheduleHost
 {
-    /// <summary>VppPS.psd1 next to VppPS.dll (the laid-out module), else VppPS.dll itself.</summary>
+    /// <summary>VppPS.psd1 next to VppPS.dll (the laid-out or installed module), else VppPS.dll itself.</summary>
     public static string ModuleManifestPath
     {
         get
@@ -16,9 +14,8 @@ internal static class SyncScheduleHost
         }
     }
 
-    /// <summary>The executable running now: pwsh, or dotnet for the pwsh dotnet tool.</summary>
-    public static string HostPath => Environment.ProcessPath ?? "pwsh";
+    /// <summary>The executable running now: pwsh, or dotnet for the pwsh dotnet tool, or another host.</summary>
+    public static string? ProcessPath => Environment.ProcessPath;
 
-    /// <summary>The folder of System.Management.Automation, where pwsh.dll (and pwsh) live.</summary>
-    public static string PowerShellDirectory => Path.GetDirectoryName(typeof(PSObject).Assembly.Location)!;
+    public static string? PathVariable => Environment.GetEnvironmentVariable("PATH");
 }

@@ -4,24 +4,17 @@ namespace VppPS.Engine.Tests.Sync;
 
 public class CronEntryTests
 {
-    private static SyncScheduleRequest Request(TempFolder folder, int hours = 12, string? dataFolder = null, string? log = null, string? module = null)
-    {
-        var psDir = Path.Combine(folder.Path, "ps");
-        Directory.CreateDirectory(psDir);
-        File.WriteAllText(Path.Combine(psDir, "pwsh.dll"), "");
-        return new SyncScheduleRequest(hours, log ?? "/data/logs/sync.log", module ?? "/opt/VppPS/VppPS.psd1",
-            "/usr/bin/pwsh", psDir, dataFolder, "8b0c2a1e-5d1f-4a7e-9d53-0c1b2a3d4e5f");
-    }
+    private static SyncScheduleRequest Request(int hours = 12, string? dataFolder = null, string? log = null, string? module = null) =>
+        new(hours, log ?? "/data/logs/sync.log", module ?? "/opt/VppPS/VppPS.psd1", "/usr/bin/pwsh", dataFolder, "8b0c2a1e-5d1f-4a7e-9d53-0c1b2a3d4e5f");
 
     [Fact]
     public void Default_interval_gives_every_twelve_hours_at_the_installation_minute()
     {
-        using var folder = new TempFolder();
-        var request = Request(folder);
+        var request = Request();
         var minute = SyncCommand.StableMinute(request.InstallationId);
         var line = CronEntry.Build(request);
         Assert.StartsWith($"{minute} */12 * * * '/usr/bin/pwsh' -NoProfile -NonInteractive -Command '", line);
-        Assert.Contains("Import-Module '\\''/opt/VppPS/VppPS.psd1'\\''; Sync-VppToken -All'", line);
+        Assert.Contains("Import-Module '\\''/opt/VppPS/VppPS.psd1'\\''; Sync-VppToken -All | Format-List -Property *'", line);
         Assert.EndsWith(" >> '/data/logs/sync.log' 2>&1 " + CronEntry.Marker, line);
     }
 
@@ -40,8 +33,7 @@ public class CronEntryTests
     [InlineData(24)]
     public void Intervals_that_divide_a_day_are_written_as_every_n_hours_and_read_back(int hours)
     {
-        using var folder = new TempFolder();
-        var parsed = CronEntry.Parse(CronEntry.Build(Request(folder, hours)))!;
+        var parsed = CronEntry.Parse(CronEntry.Build(Request(hours)))!;
         Assert.Equal(hours, parsed.IntervalHours);
         Assert.EndsWith($" */{hours} * * *", parsed.Schedule);
         Assert.Equal(SyncSchedulePlatform.Cron, parsed.Platform);
@@ -55,8 +47,7 @@ public class CronEntryTests
     [InlineData(48)]
     public void Other_intervals_are_refused_with_the_allowed_values(int hours)
     {
-        using var folder = new TempFolder();
-        var e = Assert.Throws<VppException>(() => CronEntry.Build(Request(folder, hours)));
+        var e = Assert.Throws<VppException>(() => CronEntry.Build(Request(hours)));
         Assert.Equal(VppErrorKind.InvalidArgument, e.Kind);
         Assert.Equal("VppBadSyncInterval", e.ErrorId);
         Assert.Contains("1, 2, 3, 4, 6, 8, 12, 24", e.Message);
@@ -65,9 +56,8 @@ public class CronEntryTests
     [Fact]
     public void Paths_with_spaces_quotes_and_percent_survive_sh_and_cron()
     {
-        using var folder = new TempFolder();
         const string home = "/srv/it's 100% VppPS";
-        var request = Request(folder, dataFolder: home, log: home + "/logs/sync.log", module: "/opt/Vpp PS/VppPS.psd1");
+        var request = Request(dataFolder: home, log: home + "/logs/sync.log", module: "/opt/Vpp PS/VppPS.psd1");
         var line = CronEntry.Build(request);
         Assert.DoesNotContain(" 100% ", line);             // cron would cut the command at a bare %
         Assert.Contains("100\\%", line);
@@ -78,27 +68,27 @@ public class CronEntryTests
     }
 
     [Fact]
-    public void The_pwsh_dotnet_tool_runs_as_dotnet_pwsh_dll()
+    public void The_module_imported_by_name_is_written_by_name_and_read_back()
     {
-        using var folder = new TempFolder();
-        var request = Request(folder) with { HostPath = "/usr/share/dotnet/dotnet" };
-        var line = CronEntry.Build(request);
-        Assert.Contains($"'/usr/share/dotnet/dotnet' '{Path.Combine(request.PowerShellDirectory, "pwsh.dll")}' -NoProfile", line);
+        var line = CronEntry.Build(Request(module: "VppPS"));
+        Assert.Contains("Import-Module VppPS; Sync-VppToken -All | Format-List -Property *'", line);
+        var parsed = CronEntry.Parse(line)!;
+        Assert.Equal("VppPS", parsed.Module);
+        Assert.Equal("/usr/bin/pwsh", parsed.PwshPath);
     }
 
     [Fact]
-    public void Another_host_without_a_pwsh_next_to_PowerShell_is_refused()
+    public void The_pwsh_and_the_module_path_are_read_back_with_VPPPS_HOME_before_them()
     {
-        using var folder = new TempFolder();
-        var request = Request(folder) with { HostPath = "/opt/someapp/someapp", PowerShellDirectory = Path.Combine(folder.Path, "nothing") };
-        Assert.Equal("VppPwshNotFound", Assert.Throws<VppException>(() => CronEntry.Build(request)).ErrorId);
+        var parsed = CronEntry.Parse(CronEntry.Build(Request(dataFolder: "/srv/it's 100%", module: "/opt/it's/VppPS.psd1")))!;
+        Assert.Equal("/usr/bin/pwsh", parsed.PwshPath);
+        Assert.Equal("/opt/it's/VppPS.psd1", parsed.Module);
     }
 
     [Fact]
     public void A_line_break_in_a_path_is_refused()
     {
-        using var folder = new TempFolder();
-        var e = Assert.Throws<VppException>(() => CronEntry.Build(Request(folder, log: "/tmp/a\nb.log")));
+        var e = Assert.Throws<VppException>(() => CronEntry.Build(Request(log: "/tmp/a\nb.log")));
         Assert.Equal("VppBadSchedulePath", e.ErrorId);
     }
 

@@ -5,19 +5,14 @@ namespace VppPS.Engine.Tests.Sync;
 
 public class ScheduledTaskDefinitionTests
 {
-    private static SyncScheduleRequest Request(TempFolder folder, int hours = 12, string? dataFolder = null)
-    {
-        var psDir = Path.Combine(folder.Path, "PowerShell 7");
-        Directory.CreateDirectory(psDir);
-        return new SyncScheduleRequest(hours, @"C:\Users\it's me\AppData\Local\VppPS\logs\sync.log", @"C:\Program Files\VppPS\VppPS.psd1",
-            @"C:\Program Files\PowerShell\7\pwsh.exe", psDir, dataFolder, "8b0c2a1e-5d1f-4a7e-9d53-0c1b2a3d4e5f");
-    }
+    private static SyncScheduleRequest Request(int hours = 12, string? dataFolder = null) =>
+        new(hours, @"C:\Users\it's me\AppData\Local\VppPS\logs\sync.log", @"C:\Program Files\VppPS\VppPS.psd1",
+            @"C:\Program Files\PowerShell\7\pwsh.exe", dataFolder, "8b0c2a1e-5d1f-4a7e-9d53-0c1b2a3d4e5f");
 
     [Fact]
     public void The_task_repeats_every_n_hours_from_the_installation_minute_and_runs_pwsh()
     {
-        using var folder = new TempFolder();
-        var request = Request(folder, 6);
+        var request = Request(6);
         var (xml, planned) = ScheduledTaskDefinition.Build(request, @"CORP\alice", new DateTime(2026, 11, 25));
         var ns = XNamespace.Get("http://schemas.microsoft.com/windows/2004/02/mit/task");
         var task = XDocument.Parse(xml);
@@ -29,7 +24,7 @@ public class ScheduledTaskDefinitionTests
         Assert.Equal(@"C:\Program Files\PowerShell\7\pwsh.exe", (string?)task.Descendants(ns + "Command").Single());
         var arguments = (string)task.Descendants(ns + "Arguments").Single();
         Assert.StartsWith("-NoProfile -NonInteractive -Command \"", arguments);
-        Assert.Contains(@"Import-Module 'C:\Program Files\VppPS\VppPS.psd1'; Sync-VppToken -All } *>> 'C:\Users\it''s me\AppData\Local\VppPS\logs\sync.log'", arguments);
+        Assert.Contains(@"Import-Module 'C:\Program Files\VppPS\VppPS.psd1'; Sync-VppToken -All | Format-List -Property * } *>> 'C:\Users\it''s me\AppData\Local\VppPS\logs\sync.log'", arguments);
         Assert.Equal(1, arguments.Count(c => c == '"') / 2);
         Assert.Equal(SyncSchedulePlatform.TaskScheduler, planned.Platform);
         Assert.False(planned.Registered);
@@ -38,22 +33,22 @@ public class ScheduledTaskDefinitionTests
     [Fact]
     public void The_data_folder_is_set_inside_the_script_when_VPPPS_HOME_chose_it()
     {
-        using var folder = new TempFolder();
-        var script = ScheduledTaskDefinition.Script(Request(folder, dataFolder: @"D:\Vpp Data"));
+        var script = ScheduledTaskDefinition.Script(Request(dataFolder: @"D:\Vpp Data"));
         Assert.StartsWith(@"& { $env:VPPPS_HOME = 'D:\Vpp Data'; ", script);
     }
 
     [Fact]
     public void What_schtasks_returns_is_read_back()
     {
-        using var folder = new TempFolder();
-        var request = Request(folder, 8);
+        var request = Request(8);
         var (xml, planned) = ScheduledTaskDefinition.Build(request, "alice", new DateTime(2026, 11, 25));
         var read = ScheduledTaskDefinition.Parse(xml)!;
         Assert.Equal(8, read.IntervalHours);
         Assert.Equal(planned.Schedule, read.Schedule);
         Assert.Equal(planned.Command, read.Command);
         Assert.Equal(request.LogPath, read.LogPath);
+        Assert.Equal(request.PwshPath, read.PwshPath);
+        Assert.Equal(request.Module, read.Module);
         Assert.True(read.Registered);
     }
 
