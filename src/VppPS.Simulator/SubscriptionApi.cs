@@ -270,13 +270,9 @@ internal sealed partial class AppleApi
             var subs = ResolveSubscriptionsLocked(l, adamIds);
             if (associate && subs.Any(s => s.Status != "ACTIVE")) throw new AppleError(9811);
             CheckActiveUsersLocked(l, cuids);
-            foreach (var s in subs)
-                foreach (var c in cuids)
-                {
-                    var held = l.LiveSubAssign.GetValueOrDefault((s.Index, l.CuidOf(c, false)));
-                    if (held is { ViaGroup: true }) throw new AppleError(9817);
-                    if (!associate && held is null) throw new AppleError(9815);
-                }
+            var held = subs.SelectMany(s => cuids.Select(c => l.LiveSubAssign.GetValueOrDefault((s.Index, l.CuidOf(c, false))))).ToList();
+            if (held.Any(h => h is { ViaGroup: true })) throw new AppleError(9817);
+            if (!associate && held.Any(h => h is null)) throw new AppleError(9815);
             var e = associate ? S.AssociateSubscriptionsLocked(l, subs, cuids, renewing) : S.DisassociateSubscriptionsLocked(l, subs, cuids, deferred);
             WriteEventResponse(w, l, e);
         });
