@@ -45,6 +45,7 @@ internal sealed partial class AppleApi
     {
         var latency = S.NextLatency();
         if (latency > TimeSpan.Zero) ctx.Items[LatencyKey] = (Func<Task>)(() => S.DelayAsync(latency, ctx.RequestAborted));
+        SimLocation? counted = null;
         try
         {
             if (!Endpoints.TryGetValue(sub, out var methods))
@@ -59,6 +60,7 @@ internal sealed partial class AppleApi
             if (method == "POST" && !NoBody(sub) && !IsJson(ctx.Request.ContentType)) throw new AppleError(9727);
 
             var l = Authenticate(ctx);
+            S.EnterRequest(counted = l);
             if (S.RateLimitExceeded(l)) throw new AppleError(9646);
             await ApplyFaultsAsync(ctx, l, sub);
             S.Pump(l);
@@ -94,6 +96,10 @@ internal sealed partial class AppleApi
         catch (AppleError e)
         {
             await SendErrorAsync(ctx, e.HttpStatus, e.Number, e.Message);
+        }
+        finally
+        {
+            if (counted != null) S.LeaveRequest(counted);
         }
     }
 
@@ -618,6 +624,7 @@ internal sealed partial class AppleApi
     {
         var id = Q(q, "eventId");
         if (string.IsNullOrEmpty(id) || !l.Events.TryGetValue(id, out var e)) throw new AppleError(9708);
+        e.Polls.Add(S.Now);
         w.WriteStartObject();
         w.WriteString("eventStatus", !e.Applied ? "PENDING" : e.Failures.Count > 0 ? "FAILED" : "COMPLETE");
         w.WriteString("eventType", e.Type);

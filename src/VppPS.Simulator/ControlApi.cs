@@ -83,6 +83,9 @@ internal sealed class ControlApi
                 return ok;
             case ["locations", var loc, "faults"] when m == "DELETE": S.ClearFaults(loc); return ok;
             case ["locations", var loc, "events", "release"] when m == "POST": return new { released = S.ReleasePendingEvents(loc) };
+            case ["locations", var loc, "requests"] when m == "GET": return S.GetRequestStats(loc);
+            case ["locations", var loc, "requests", "reset"] when m == "POST": S.ResetRequestStats(loc); return S.GetRequestStats(loc);
+            case ["locations", var loc, "events", var eventId, "polls"] when m == "GET": return S.GetStatusPolls(loc, eventId);
             case ["limits"] when m == "GET": return S.EffectiveLimits;
             case ["limits"] when m == "POST":
             {

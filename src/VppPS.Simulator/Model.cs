@@ -80,6 +80,8 @@ internal sealed class SimEvent
     public Action<SimEvent>? Work;
     /// <summary>A subscription event: applying it does not change the asset/user versionId.</summary>
     public bool Subscription;
+    /// <summary>When GET /status asked about this event (simulator clock).</summary>
+    public readonly List<DateTimeOffset> Polls = new();
     /// <summary>Completes at once whatever eventDelayMs says (a deferred disassociation).</summary>
     public bool Immediate;
 }
@@ -207,6 +209,11 @@ internal sealed class SimLocation
     public readonly List<SimulatorFault> Faults = new();
     public long RateWindow;
     public int RateCount;
+
+    // observed requests (authenticated /mdm/v2 requests of this location's token)
+    public int InFlight;
+    public int MaxInFlight;
+    public long Requests;
 
     // cached filtered views, cleared on every new version
     public readonly Dictionary<string, int[]> ViewCache = new();

@@ -26,6 +26,9 @@ public sealed record SimSubscriptionAssignmentSnapshot(long AdamId, string Clien
 
 public sealed record SimSubscriptionAdminSnapshot(long AdamId, string ClientUserId);
 
+/// <summary>Authenticated /mdm/v2 requests of a location so far, how many are in flight now and the most that were at once.</summary>
+public sealed record SimRequestStats(long Requests, int InFlight, int MaxInFlight);
+
 /// <summary>Responses delayed by the scenario's latency setting so far, and the sum of those delays.</summary>
 public sealed record SimLatencyStats(long Responses, long TotalMilliseconds);
 

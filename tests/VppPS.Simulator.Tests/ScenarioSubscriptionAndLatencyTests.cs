@@ -181,3 +181,48 @@ public class ScenarioSubscriptionAndLatencyTests
         Assert.False(limited.Json.TryGetProperty("unlimitedAssets", out _));
     }
 }
+
+/// <summary>The 2026 client rules the simulator observes (it enforces none): requests in flight at once, status polls.</summary>
+public class ObservationTests
+{
+    [Fact]
+    public async Task The_most_requests_in_flight_at_once_are_counted()
+    {
+        // a latency hook that holds every answer until three requests are inside it: no timing involved
+        var inside = 0;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task Hold(TimeSpan _, CancellationToken ct)
+        {
+            if (Interlocked.Increment(ref inside) == 3) all.TrySetResult();
+            return all.Task.WaitAsync(ct);
+        }
+        await using var sim = await Sim.StartAsync(Scenarios.Small(s => s.Latency = new ScenarioLatency { FixedMs = 1 }), delay: Hold);
+        await Task.WhenAll(sim.Get("assets"), sim.Get("users"), sim.Get("subscriptions"));
+        // (InFlight is not asserted: a request leaves the count just after its answer reaches the client)
+        var stats = sim.State.GetRequestStats("Test School");
+        Assert.Equal((3L, 3), (stats.Requests, stats.MaxInFlight));
+        await sim.Get("assets");
+        Assert.Equal(3, sim.State.GetRequestStats("Test School").MaxInFlight);
+        sim.State.ResetRequestStats("Test School");
+        await sim.Get("assets");
+        Assert.Equal(1, sim.State.GetRequestStats("Test School").Requests);
+        Assert.Equal(0, sim.State.GetRequestStats("Other School").Requests);
+    }
+
+    [Fact]
+    public async Task Status_polls_are_recorded_on_the_simulator_clock()
+    {
+        await using var sim = await Sim.StartAsync(Scenarios.Small(s => s.EventDelayMs = 60_000));
+        var r = await sim.Post("assets/associate", new { assets = new[] { new { adamId = Scenarios.Keynote } }, clientUserIds = new[] { "client-2" } });
+        var id = r["eventId"].GetString()!;
+        for (int i = 0; i < 3; i++)
+        {
+            await sim.Status(r);
+            sim.Clock.Advance(TimeSpan.FromSeconds(30));
+        }
+        Assert.Equal(new[] { Sim.Start, Sim.Start.AddSeconds(30), Sim.Start.AddSeconds(60) }, sim.State.GetStatusPolls("Test School", id));
+        using var resp = await sim.Http.GetAsync($"{sim.Host.ControlBaseUrl}/locations/Test%20School/events/{id}/polls");
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Throws<KeyNotFoundException>(() => sim.State.GetStatusPolls("Test School", "nope"));
+    }
+}
