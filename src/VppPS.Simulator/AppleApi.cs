@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace VppPS.Simulator;
 
 /// <summary>The v2 endpoints under /mdm/v2.</summary>
-internal sealed class AppleApi
+internal sealed partial class AppleApi
 {
     internal static readonly System.Text.Encodings.Web.JavaScriptEncoder Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
     internal static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = Encoder };
@@ -17,7 +17,18 @@ internal sealed class AppleApi
         ["assets/associate"] = "POST", ["assets/disassociate"] = "POST", ["assets/revoke"] = "POST",
         ["users"] = "GET", ["users/create"] = "POST", ["users/update"] = "POST", ["users/retire"] = "POST",
         ["status"] = "GET",
+        ["subscriptions/enable"] = "POST", ["subscriptions/disable"] = "POST", ["subscriptions"] = "GET",
+        ["subscriptions/assignments"] = "GET", ["subscriptions/associate"] = "POST", ["subscriptions/disassociate"] = "POST",
+        ["subscriptions/admins"] = "GET", ["subscriptions/admins/add"] = "POST", ["subscriptions/admins/remove"] = "POST",
     };
+
+    /// <summary>POSTs that take no body and no Content-Type (spec §2.10.1 Decision): a body, if sent, is ignored.</summary>
+    private static bool NoBody(string sub) => sub is "subscriptions/enable" or "subscriptions/disable";
+
+    /// <summary>Subscription writes read their own body: anything but a JSON object is 9811 there (§2.10.4).</summary>
+    private static bool OwnBody(string sub) => sub.StartsWith("subscriptions/", StringComparison.Ordinal) && !NoBody(sub);
+
+    private const string LatencyKey = "VppPS.Simulator.Latency";
 
     private static readonly JsonEncodedText PAdamId = JsonEncodedText.Encode("adamId");
     private static readonly JsonEncodedText PClientUserId = JsonEncodedText.Encode("clientUserId");
@@ -32,6 +43,9 @@ internal sealed class AppleApi
 
     public async Task HandleAsync(HttpContext ctx, string sub)
     {
+        var latency = S.NextLatency();
+        if (latency > TimeSpan.Zero) ctx.Items[LatencyKey] = (Func<Task>)(() => S.DelayAsync(latency, ctx.RequestAborted));
+        SimLocation? counted = null;
         try
         {
             if (!Endpoints.TryGetValue(sub, out var methods))
@@ -43,15 +57,16 @@ internal sealed class AppleApi
                 throw new AppleError(9726);
             }
             if (sub == "service/config") { await SendAsync(ctx, 200, w => WriteServiceConfig(ctx, w)); return; }
-            if (method == "POST" && !IsJson(ctx.Request.ContentType)) throw new AppleError(9727);
+            if (method == "POST" && !NoBody(sub) && !IsJson(ctx.Request.ContentType)) throw new AppleError(9727);
 
             var l = Authenticate(ctx);
+            S.EnterRequest(counted = l);
             if (S.RateLimitExceeded(l)) throw new AppleError(9646);
             await ApplyFaultsAsync(ctx, l, sub);
             S.Pump(l);
 
             JsonElement body = default;
-            if (method == "POST") body = await ReadBodyAsync(ctx);
+            if (method == "POST" && !NoBody(sub)) body = OwnBody(sub) ? await ReadSubscriptionBodyAsync(ctx) : await ReadBodyAsync(ctx);
             var q = ctx.Request.Query;
             switch (sub)
             {
@@ -67,11 +82,24 @@ internal sealed class AppleApi
                 case "users/create": await ManageUsersAsync(ctx, l, body, "create"); break;
                 case "users/update": await ManageUsersAsync(ctx, l, body, "update"); break;
                 case "users/retire": await ManageUsersAsync(ctx, l, body, "retire"); break;
+                case "subscriptions/enable": await SubscriptionManagementAsync(ctx, l, enable: true); break;
+                case "subscriptions/disable": await SubscriptionManagementAsync(ctx, l, enable: false); break;
+                case "subscriptions": await SendAsync(ctx, 200, l, w => GetSubscriptions(w, l, q)); break;
+                case "subscriptions/assignments": await SendAsync(ctx, 200, l, w => GetSubscriptionAssignments(w, l, q)); break;
+                case "subscriptions/admins": await SendAsync(ctx, 200, l, w => GetSubscriptionAdmins(w, l, q)); break;
+                case "subscriptions/associate": await ManageSubscriptionsAsync(ctx, l, body, associate: true); break;
+                case "subscriptions/disassociate": await ManageSubscriptionsAsync(ctx, l, body, associate: false); break;
+                case "subscriptions/admins/add": await ManageSubscriptionAdminsAsync(ctx, l, body, add: true); break;
+                case "subscriptions/admins/remove": await ManageSubscriptionAdminsAsync(ctx, l, body, add: false); break;
             }
         }
         catch (AppleError e)
         {
             await SendErrorAsync(ctx, e.HttpStatus, e.Number, e.Message);
+        }
+        finally
+        {
+            if (counted != null) S.LeaveRequest(counted);
         }
     }
 
@@ -148,6 +176,8 @@ internal sealed class AppleApi
             await SendErrorAsync(ctx, e.HttpStatus, e.Number, e.Message);
             return;
         }
+        // The scenario's latency: the answer is computed (state already changed), then held back before it is sent.
+        if (ctx.Items.Remove(LatencyKey, out var wait) && wait is Func<Task> delay) await delay();
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json;charset=UTF-8";
         ctx.Response.ContentLength = buf.WrittenCount;
@@ -594,6 +624,7 @@ internal sealed class AppleApi
     {
         var id = Q(q, "eventId");
         if (string.IsNullOrEmpty(id) || !l.Events.TryGetValue(id, out var e)) throw new AppleError(9708);
+        e.Polls.Add(S.Now);
         w.WriteStartObject();
         w.WriteString("eventStatus", !e.Applied ? "PENDING" : e.Failures.Count > 0 ? "FAILED" : "COMPLETE");
         w.WriteString("eventType", e.Type);

@@ -83,6 +83,34 @@ internal sealed class ControlApi
                 return ok;
             case ["locations", var loc, "faults"] when m == "DELETE": S.ClearFaults(loc); return ok;
             case ["locations", var loc, "events", "release"] when m == "POST": return new { released = S.ReleasePendingEvents(loc) };
+            case ["locations", var loc, "requests"] when m == "GET": return S.GetRequestStats(loc);
+            case ["locations", var loc, "requests", "reset"] when m == "POST": S.ResetRequestStats(loc); return S.GetRequestStats(loc);
+            case ["locations", var loc, "events", var eventId, "polls"] when m == "GET": return S.GetStatusPolls(loc, eventId);
+            case ["limits"] when m == "GET": return S.EffectiveLimits;
+            case ["limits"] when m == "POST":
+            {
+                if (body.ValueKind != JsonValueKind.Object) throw new ArgumentException("Send an object of limit names and integer values.");
+                var changes = new Dictionary<string, int>();
+                foreach (var p in body.EnumerateObject())
+                    changes[p.Name] = p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out var v) ? v : throw new ArgumentException($"Limit {p.Name} must be an integer.");
+                S.SetLimits(changes);
+                return S.EffectiveLimits;
+            }
+            case ["locations", var loc, "subscriptions"] when m == "GET": return S.GetSubscriptions(loc);
+            case ["locations", var loc, "subscriptions", "assignments"] when m == "GET": return S.GetSubscriptionAssignments(loc);
+            case ["locations", var loc, "subscriptions", "admins"] when m == "GET": return S.GetSubscriptionAdmins(loc);
+            case ["locations", var loc, "subscriptions", var sid, "buy"] when m == "POST":
+            {
+                var id = long.TryParse(sid, out var x) ? x : throw new ArgumentException("The subscription adamId must be an integer.");
+                S.BuySubscriptionSeats(loc, id, (int)(Num(body, "renewing") ?? 0), (int)(Num(body, "expiring") ?? 0), Num(body, "parentAdamId"));
+                return S.GetSubscriptions(loc).First(s => s.AdamId == id);
+            }
+            case ["locations", var loc, "subscriptions", var sid, "status"] when m == "POST":
+            {
+                var id = long.TryParse(sid, out var x) ? x : throw new ArgumentException("The subscription adamId must be an integer.");
+                S.SetSubscriptionStatus(loc, id, Str(body, "status") ?? throw new ArgumentException("status is required."));
+                return S.GetSubscriptions(loc).First(s => s.AdamId == id);
+            }
         }
         return null;
     }

@@ -53,6 +53,15 @@ internal static class ErrorCatalog
         (9727, "This request contains an unsupported Content-Type. Use application/json.", 415),
         (9728, "The notification URL is unreachable.", 400),
         (9729, "The service is temporarily unavailable. Please try again later.", 503),
+        // 2026 subscription errors: Apple's messages (handling-error-responses), all HTTP 400.
+        (9811, "The subscription association request is invalid.", 400),
+        (9812, "The provided cursor is invalid.", 400),
+        (9813, "The provided Adam ID is invalid.", 400),
+        (9814, "Unable to find an associated registered user for the provided clientUserId.", 400),
+        (9815, "The registered user isn't assigned the requested adamId.", 400),
+        (9816, "This request exceeds the maximum subscriptions limit. Change the request to stay within the specified limit.", 400),
+        (9817, "The user is already assigned to this subscription through group membership.", 400),
+        (9818, "Subscriptions exist for the organizational unit, so subscription management can't be disabled.", 400),
     ];
 
     private static readonly Dictionary<int, (string Message, int Status)> ByNumber = All.ToDictionary(e => e.Number, e => (e.Message, e.Status));

@@ -78,7 +78,52 @@ internal sealed class SimEvent
     public int NumCompleted;
     public List<EventFailure> Failures = new();
     public Action<SimEvent>? Work;
+    /// <summary>A subscription event: applying it does not change the asset/user versionId.</summary>
+    public bool Subscription;
+    /// <summary>When GET /status asked about this event (simulator clock).</summary>
+    public readonly List<DateTimeOffset> Polls = new();
+    /// <summary>Completes at once whatever eventDelayMs says (a deferred disassociation).</summary>
+    public bool Immediate;
 }
+
+/// <summary>A subscription of a location. Counts are computed from Total* and the live assignments.</summary>
+internal sealed class SubRow
+{
+    public int Index;
+    public long AdamId;
+    public long? ParentAdamId;
+    public string? Name;
+    public string Status = "ACTIVE";
+    public DateOnly PeriodEnd;
+    public int BillingPeriodDays = 365;
+    public int TotalRenewing;
+    public int TotalExpiring;
+}
+
+/// <summary>One subscription seat assignment. Renewing is the assignment's flag; SeatRenewing the license state of the seat it uses.</summary>
+internal sealed class SubAssignRow
+{
+    public long Seq;
+    public int Sub;
+    public int Cuid;
+    public bool Renewing;
+    public bool SeatRenewing;
+    public bool ViaGroup;
+    public bool Removed;
+    /// <summary>The eventId of a deferred disassociation that takes effect at the period end.</summary>
+    public string? DeferredEventId;
+}
+
+internal sealed class SubAdminRow
+{
+    public long Seq;
+    public int Sub;
+    public int Cuid;
+    public bool Removed;
+}
+
+/// <summary>What an issued cursor stands for: the endpoint and filters of its first request, and the last row served.</summary>
+internal sealed record SubCursor(string Endpoint, string FilterKey, long LastSeq, int PageNo);
 
 /// <summary>Kinds of faults the control API can schedule.</summary>
 public enum SimulatorFaultKind
@@ -165,8 +210,24 @@ internal sealed class SimLocation
     public long RateWindow;
     public int RateCount;
 
+    // observed requests (authenticated /mdm/v2 requests of this location's token)
+    public int InFlight;
+    public int MaxInFlight;
+    public long Requests;
+
     // cached filtered views, cleared on every new version
     public readonly Dictionary<string, int[]> ViewCache = new();
+
+    // subscriptions (2026): their own versionId and random source, so asset data and ids do not move
+    public bool? SubscriptionManagement;
+    public readonly List<SubRow> Subs = new();
+    public readonly Dictionary<long, SubRow> SubById = new();
+    public readonly List<SubAssignRow> SubAssigns = new();            // insertion order; removed rows stay as tombstones
+    public readonly Dictionary<(int Sub, int Cuid), SubAssignRow> LiveSubAssign = new();
+    public readonly List<SubAdminRow> SubAdmins = new();              // insertion order; removed rows stay as tombstones
+    public readonly Dictionary<string, SubCursor> Cursors = new(StringComparer.Ordinal);
+    public Random SubRng = new(1);
+    public string SubVersionId = "";
 
     public string NewGuid()
     {
@@ -183,6 +244,18 @@ internal sealed class SimLocation
         Rng.NextBytes(b);
         return Convert.ToHexString(b).ToLowerInvariant();
     }
+
+    public string NewSubGuid()
+    {
+        Span<byte> b = stackalloc byte[16];
+        SubRng.NextBytes(b);
+        b[7] = (byte)((b[7] & 0x0F) | 0x40);
+        b[8] = (byte)((b[8] & 0x3F) | 0x80);
+        return new Guid(b).ToString();
+    }
+
+    /// <summary>A new versionId of the subscription data (subscriptions, their assignments and admins).</summary>
+    public void NewSubVersion() => SubVersionId = NewSubGuid();
 
     public void NewVersion()
     {

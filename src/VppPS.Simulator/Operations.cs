@@ -240,6 +240,7 @@ public sealed partial class SimulatorState
                 retired.Add(u);
             }
             var released = ReleaseRevocable(l, retired.Select(u => u.Cuid).ToHashSet(), new HashSet<int>());
+            ReleaseSubscriptionSeatsLocked(l, e, retired.Select(u => u.Cuid).ToHashSet());
             e.NumCompleted = retired.Count;
             if (missing.Count > 0) e.Failures.Add(new EventFailure { ErrorNumber = 9609, ErrorMessage = Msg9609, ClientUserIds = missing });
             if (already.Count > 0) e.Failures.Add(new EventFailure { ErrorNumber = 9618, ErrorMessage = Msg9618, ClientUserIds = already });

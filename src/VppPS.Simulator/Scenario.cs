@@ -23,6 +23,8 @@ public sealed class SimulatorScenario
     public int NotificationRetryDelayMs { get; set; } = 100;
     /// <summary>Seed for tokens, uIds, versionIds, eventIds, invite codes.</summary>
     public int Seed { get; set; } = 1;
+    /// <summary>Apple-like response latency on every /mdm/v2 answer (default none).</summary>
+    public ScenarioLatency? Latency { get; set; }
     /// <summary>Developer keys the api.ent-style catalog accepts JWTs from.</summary>
     public List<ScenarioDeveloperKey>? DeveloperKeys { get; set; }
     public List<ScenarioLocation> Locations { get; set; } = new();
@@ -93,6 +95,63 @@ public sealed class ScenarioLocation
     public List<ScenarioUser> Users { get; set; } = new();
     public List<ScenarioAssignment> Assignments { get; set; } = new();
     public ScenarioGenerate? Generate { get; set; }
+    /// <summary>The subscription management declaration the location starts with: true, false, or null (unstated).</summary>
+    public bool? SubscriptionManagement { get; set; }
+    public List<ScenarioSubscription> Subscriptions { get; set; } = new();
+    public List<ScenarioSubscriptionAssignment> SubscriptionAssignments { get; set; } = new();
+    public List<ScenarioSubscriptionAdmin> SubscriptionAdmins { get; set; } = new();
+}
+
+/// <summary>A subscription the organizational unit owns (seats by license state).</summary>
+public sealed class ScenarioSubscription
+{
+    /// <summary>Required; an integer unique in the location and unlike any asset adamId.</summary>
+    public long AdamId { get; set; }
+    /// <summary>The parent app; null gives "parentAdamId": null in answers.</summary>
+    public long? ParentAdamId { get; set; }
+    /// <summary>For people reading the scenario; no Apple field carries it.</summary>
+    public string? Name { get; set; }
+    /// <summary>ACTIVE (default), INACTIVE or PAUSED.</summary>
+    public string Status { get; set; } = "ACTIVE";
+    /// <summary>End of the current billing period, YYYY-MM-DD.</summary>
+    public string? PeriodEndDate { get; set; }
+    /// <summary>Alternative to periodEndDate: days after the simulator's start (default 30).</summary>
+    public double? PeriodEndsInDays { get; set; }
+    /// <summary>How far periodEndDate moves at each period end (default 365).</summary>
+    public int BillingPeriodDays { get; set; } = 365;
+    /// <summary>Seats owned by license state; absent = none (a zero-count entry).</summary>
+    public ScenarioSeats? Total { get; set; }
+}
+
+public sealed class ScenarioSeats
+{
+    public int Renewing { get; set; }
+    public int Expiring { get; set; }
+}
+
+public sealed class ScenarioSubscriptionAssignment
+{
+    public long AdamId { get; set; }
+    public string ClientUserId { get; set; } = "";
+    /// <summary>Default true; false = the seat lapses at the period end.</summary>
+    public bool Renewing { get; set; } = true;
+    /// <summary>The seat comes from group membership in Apple School Manager or Apple Business; API changes to it answer 9817.</summary>
+    public bool ViaGroup { get; set; }
+}
+
+public sealed class ScenarioSubscriptionAdmin
+{
+    public long AdamId { get; set; }
+    public string ClientUserId { get; set; } = "";
+}
+
+/// <summary>Delay before each /mdm/v2 answer: fixedMs, or a uniform random delay in [minMs, maxMs] drawn from seed.</summary>
+public sealed class ScenarioLatency
+{
+    public int? FixedMs { get; set; }
+    public int? MinMs { get; set; }
+    public int? MaxMs { get; set; }
+    public int Seed { get; set; } = 1;
 }
 
 public sealed class ScenarioMdmInfo

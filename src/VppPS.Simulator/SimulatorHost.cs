@@ -25,6 +25,8 @@ public sealed class SimulatorOptions
     public ISimulatorClock? Clock { get; set; }
     /// <summary>ASP.NET Core console logging (off by default).</summary>
     public bool Logging { get; set; }
+    /// <summary>How the scenario's response latency waits; default Task.Delay. Tests pass one that records the delay and returns at once.</summary>
+    public Func<TimeSpan, CancellationToken, Task>? Delay { get; set; }
 }
 
 /// <summary>A running simulator on Kestrel. Dispose to stop it.</summary>
@@ -64,7 +66,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         var scenario = options.Scenario
                        ?? (options.ScenarioPath != null ? SimulatorScenario.Load(options.ScenarioPath) : throw new ArgumentException("Give a Scenario or a ScenarioPath."));
         var sw = Stopwatch.StartNew();
-        var state = new SimulatorState(scenario, options.Clock, options.TokenDirectory);
+        var state = new SimulatorState(scenario, options.Clock, options.TokenDirectory, options.Delay);
         var loadTime = sw.Elapsed;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions

@@ -30,19 +30,24 @@ public sealed partial class SimulatorState
     private readonly ISimulatorClock _clock;
     private long _offsetTicks;
     internal readonly SimulatorScenario Scenario;
-    internal readonly Dictionary<string, int> Limits;
+    private volatile Dictionary<string, int> _limits;
+    /// <summary>The current limits; replaced as a whole by SetLimits (Apple's limits are dynamic).</summary>
+    internal IReadOnlyDictionary<string, int> Limits => _limits;
     internal readonly List<SimLocation> Locs = new();
     internal readonly ConcurrentDictionary<string, SimLocation> ByToken = new(StringComparer.Ordinal);
     internal readonly Notifier Notifier;
     internal readonly string? TokenDirectory;
 
-    internal SimulatorState(SimulatorScenario scenario, ISimulatorClock? clock, string? tokenDirectory)
+    internal SimulatorState(SimulatorScenario scenario, ISimulatorClock? clock, string? tokenDirectory,
+        Func<TimeSpan, CancellationToken, Task>? delay = null)
     {
         Scenario = scenario;
         _clock = clock ?? SystemSimulatorClock.Instance;
         TokenDirectory = tokenDirectory;
-        Limits = new Dictionary<string, int>(DefaultLimits);
-        if (scenario.Limits != null) foreach (var (k, v) in scenario.Limits) Limits[k] = v;
+        var limits = new Dictionary<string, int>(DefaultLimits);
+        if (scenario.Limits != null) foreach (var (k, v) in scenario.Limits) limits[k] = v;
+        _limits = limits;
+        InitLatency(scenario.Latency, delay);
         if (scenario.PageSize <= 0) throw new InvalidDataException("pageSize must be positive.");
         if (scenario.InvalidTokenStatus is not (401 or 200)) throw new InvalidDataException("invalidTokenStatus must be 401 or 200.");
         Notifier = new Notifier(scenario.NotificationRetryDelayMs);
@@ -74,6 +79,25 @@ public sealed partial class SimulatorState
 
     public int PageSize => Scenario.PageSize;
     public IReadOnlyDictionary<string, int> EffectiveLimits => Limits;
+
+    /// <summary>
+    /// Changes limits while running, as Apple's "dynamic" limits do (service/config answers the new values and
+    /// they are enforced at once). New keys are added; a limit cannot be removed. Values must not be negative.
+    /// </summary>
+    public void SetLimits(IReadOnlyDictionary<string, int> changes)
+    {
+        foreach (var (k, v) in changes)
+        {
+            if (string.IsNullOrWhiteSpace(k)) throw new ArgumentException("A limit needs a name.");
+            if (v < 0) throw new ArgumentException($"Limit {k} must not be negative.");
+        }
+        lock (Locs)
+        {
+            var next = new Dictionary<string, int>(_limits);
+            foreach (var (k, v) in changes) next[k] = v;
+            _limits = next;
+        }
+    }
 
     // ---------------------------------------------------------------- loading
     private SimLocation LoadLocation(ScenarioLocation s, int ordinal, DateTimeOffset now)
@@ -166,6 +190,7 @@ public sealed partial class SimulatorState
                 throw new InvalidDataException($"Asset {a.AdamId} in '{s.LocationName}': totalCount {a.Total} < assigned {a.Assigned} + retired {a.Retired}.");
         }
         if (s.Generate != null) Generator.Populate(loc, s.Generate);
+        LoadSubscriptions(loc, s, now);
         return loc;
     }
 
@@ -223,7 +248,8 @@ public sealed partial class SimulatorState
         var l = Find(location);
         lock (l.Sync)
             return new SimLocationInfo(l.LocationName, l.OrgName, l.UId, l.SToken, l.TokenFilePath, l.TokenExpiresAt, l.Revoked,
-                l.MdmInfo?.Id, l.MdmInfo?.Name, l.MdmInfo?.Metadata, l.NotificationUrl, l.SubscribedTypes.ToList(), l.VersionId);
+                l.MdmInfo?.Id, l.MdmInfo?.Name, l.MdmInfo?.Metadata, l.NotificationUrl, l.SubscribedTypes.ToList(), l.VersionId,
+                l.SubscriptionManagement, l.SubVersionId);
     }
 
     public IReadOnlyList<SimAssetSnapshot> GetAssets(string location)
@@ -401,40 +427,62 @@ public sealed partial class SimulatorState
         foreach (var l in Locs) Pump(l);
     }
 
+    /// <summary>
+    /// Applies what is due at the simulator's now, in time order: events whose delay has passed (not held by
+    /// StayPending) and subscription period ends.
+    /// </summary>
     internal void Pump(SimLocation l)
     {
         lock (l.Sync)
         {
-            if (l.PendingEvents.Count == 0) return;
+            if (l.PendingEvents.Count == 0 && l.Subs.Count == 0) return;
             var now = Now;
-            for (int i = 0; i < l.PendingEvents.Count; i++)
+            while (true)
             {
-                var e = l.PendingEvents[i];
-                if (e.Stuck || e.DueAt > now) continue;
-                ApplyLocked(l, e);
-                l.PendingEvents.RemoveAt(i--);
+                int next = -1;
+                for (int i = 0; i < l.PendingEvents.Count; i++)
+                {
+                    var e = l.PendingEvents[i];
+                    if (e.Stuck || e.DueAt > now) continue;
+                    if (next < 0 || e.DueAt < l.PendingEvents[next].DueAt) next = i;
+                }
+                var sub = NextPeriodEndLocked(l);
+                if (sub != null && PeriodEndInstant(sub) <= now && (next < 0 || PeriodEndInstant(sub) <= l.PendingEvents[next].DueAt))
+                {
+                    EndPeriodLocked(l, sub);
+                    continue;
+                }
+                if (next < 0) break;
+                var ev = l.PendingEvents[next];
+                l.PendingEvents.RemoveAt(next);
+                ApplyLocked(l, ev);
             }
         }
     }
 
-    internal SimEvent CreateEventLocked(SimLocation l, string type, int numRequested, Action<SimEvent> work)
+    /// <summary>
+    /// A write's event. Subscription events take their id from the subscription random source (asset ids do not
+    /// move) and change only the subscription versionId; an immediate event ignores eventDelayMs (StayPending still holds it).
+    /// </summary>
+    internal SimEvent CreateEventLocked(SimLocation l, string type, int numRequested, Action<SimEvent> work, bool subscription = false, bool immediate = false)
     {
         var e = new SimEvent
         {
-            Id = l.NewGuid(), Type = type, NumRequested = numRequested, Work = work,
-            DueAt = Now.AddMilliseconds(Scenario.EventDelayMs),
+            Id = subscription ? l.NewSubGuid() : l.NewGuid(), Type = type, NumRequested = numRequested, Work = work,
+            DueAt = immediate ? Now : Now.AddMilliseconds(Scenario.EventDelayMs),
+            Subscription = subscription, Immediate = immediate,
         };
         var f = TakeFault(l, SimulatorFaultKind.StayPending, null);
         if (f != null) e.Stuck = true;
         l.Events[e.Id] = e;
-        if (!e.Stuck && Scenario.EventDelayMs <= 0) ApplyLocked(l, e);
+        if (!e.Stuck && (immediate || Scenario.EventDelayMs <= 0)) ApplyLocked(l, e);
         else l.PendingEvents.Add(e);
         return e;
     }
 
     private static void ApplyLocked(SimLocation l, SimEvent e)
     {
-        l.NewVersion();
+        if (!e.Subscription) l.NewVersion();
         e.Work!(e);
         e.Work = null;
         e.Applied = true;

@@ -22,14 +22,15 @@ internal sealed class Sim : IAsyncDisposable
     public HttpClient Http { get; } = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
     public SimulatorState State => Host.State;
 
-    public static async Task<Sim> StartAsync(SimulatorScenario? scenario = null, string? tokenDir = null, ISimulatorClock? clock = null)
+    public static async Task<Sim> StartAsync(SimulatorScenario? scenario = null, string? tokenDir = null, ISimulatorClock? clock = null,
+        Func<TimeSpan, CancellationToken, Task>? delay = null)
     {
         var sim = new Sim();
         try
         {
             sim.Host = await SimulatorHost.StartAsync(new SimulatorOptions
             {
-                Scenario = scenario ?? Scenarios.Small(), TokenDirectory = tokenDir, Clock = clock ?? sim.Clock,
+                Scenario = scenario ?? Scenarios.Small(), TokenDirectory = tokenDir, Clock = clock ?? sim.Clock, Delay = delay,
             });
             return sim;
         }
