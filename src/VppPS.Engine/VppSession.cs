@@ -20,7 +20,9 @@ public sealed class VppSession
         Store = StateStore.Open(folder);
         foreach (var warning in Store.OpeningWarnings) _warnings.Enqueue(warning);
         FolderSource = folderSource;
-        Secrets = new SecretProtector(folder);
+        Secrets = new SecretProtector(folder, storedSecretsExist: () => Store.Read(c => c.Scalar(null, """
+            SELECT EXISTS (SELECT 1 FROM tokens WHERE token_secret LIKE 'aesgcm:%') OR EXISTS (SELECT 1 FROM settings WHERE value LIKE 'aesgcm:%')
+            """) is 1L));
         Settings = new SettingsStore(Store);
         InstallationId = Store.Write((c, t) =>
         {
