@@ -51,10 +51,13 @@ public sealed class SyncService
             }).ConfigureAwait(false);
             return runs.Get(runId) with { Applied = applied };
         }
-        catch (Exception e) when (e is VppException or OperationCanceledException)
+        catch (Exception e)
         {
-            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : e.Message, used?.RequestCount ?? 0);
-            throw;
+            // Whatever ended the run, it is recorded as failed; a database failure as VppPS tells it.
+            var failure = e as VppException ?? _context.Store.Translate(e);
+            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : (failure ?? e).Message, used?.RequestCount ?? 0);
+            if (failure is null || ReferenceEquals(failure, e)) throw;
+            throw failure;
         }
     }
 
