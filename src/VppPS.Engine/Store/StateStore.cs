@@ -83,6 +83,14 @@ public sealed class StateStore
     /// </summary>
     public VppException? Translate(Exception e) => DatabaseErrors.Find(e) is { } sqlite ? DatabaseErrors.From(sqlite, DatabasePath) : null;
 
+    /// <summary>
+    /// The <see cref="VppException"/> a failure is told as: itself, or a SQLite failure as the
+    /// database of the data folder in effect tells it; null for anything else. For the cmdlets'
+    /// one error path, which may have no store at hand (a streamed read).
+    /// </summary>
+    public static VppException? Explain(Exception e) => e as VppException
+        ?? (DatabaseErrors.Find(e) is { } sqlite ? DatabaseErrors.From(sqlite, Path.Combine(StatePaths.Resolve().Folder, StatePaths.DatabaseFileName)) : null);
+
     /// <summary>An open connection with the per-connection pragmas applied. Dispose it.</summary>
     public SqliteConnection OpenConnection()
     {

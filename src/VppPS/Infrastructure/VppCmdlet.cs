@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VppPS.Engine;
+using VppPS.Engine.Store;
 
 namespace VppPS.Infrastructure;
 
@@ -26,20 +27,19 @@ public abstract class VppCmdlet : PSCmdlet
     /// </summary>
     protected bool TryRun<T>(Func<VppContext, T> work, out T result, object? target = null)
     {
-        VppSession? session = null;
         return TryRunEngine(observer =>
         {
-            session = VppSession.Current();
+            var session = VppSession.Current();
             foreach (var warning in session.TakeWarnings()) observer.Warning(warning);
             return work(new VppContext(session, MyInvocation.MyCommand.Name, observer));
-        }, out result, target, e => session?.Store.Translate(e));
+        }, out result, target);
     }
 
     /// <summary>
     /// Runs engine work that opens no session (Test-VppDatabase examines a database that may be
     /// too damaged to open), with the same error handling as <see cref="TryRun{T}(Func{VppContext, T}, out T, object?)"/>.
     /// </summary>
-    protected bool TryRunEngine<T>(Func<IOperationObserver, T> work, out T result, object? target = null, Func<Exception, VppException?>? translate = null)
+    protected bool TryRunEngine<T>(Func<IOperationObserver, T> work, out T result, object? target = null)
     {
         result = default!;
         using var observer = new PipelineObserver(this);
@@ -53,7 +53,7 @@ public abstract class VppCmdlet : PSCmdlet
             throw new PipelineStoppedException();
         }
         // A SQLite failure that escaped the engine's own translation is still told as VppPS's.
-        catch (Exception e) when ((e as VppException ?? translate?.Invoke(e)) is { } error)
+        catch (Exception e) when (StateStore.Explain(e) is { } error)
         {
             var record = ErrorMapper.ToErrorRecord(error, target);
             if (ErrorMapper.IsTerminating(error)) ThrowTerminatingError(record);
