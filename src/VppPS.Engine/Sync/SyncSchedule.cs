@@ -104,8 +104,10 @@ public sealed class SyncSchedule
                 tasks.Create(xml);
             };
         }
+        // Made here, readable by this account only (Unix), so that the scheduler appends to a private file.
         if (Path.GetDirectoryName(request.LogPath) is { Length: > 0 } logFolder)
-            Directory.CreateDirectory(logFolder);
+            PrivateFiles.CreateFolder(logFolder);
+        PrivateFiles.CreateFile(request.LogPath);
         // The journal entry and the scheduler change go together: if writing the entry fails,
         // the transaction is not committed and nothing is journaled.
         _context.Store.Write((c, t) =>
