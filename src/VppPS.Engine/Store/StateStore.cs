@@ -4,7 +4,8 @@ namespace VppPS.Engine.Store;
 
 /// <summary>
 /// The SQLite state database: one file per user, WAL mode (readers never block the writer),
-/// a busy timeout so that several pwsh processes can share it, foreign keys on,
+/// synchronous = FULL (a transaction is on disk when its commit returns, before anything is
+/// sent to Apple), a busy timeout so that several pwsh processes can share it, foreign keys on,
 /// and the schema migrated in one transaction on first open. A database written by a newer
 /// VppPS, and a SQLite file that is not VppPS's, are refused and left unchanged. On Unix the
 /// folder and its files are kept to their user (see <see cref="PrivateFiles"/>). Every SQLite
@@ -99,7 +100,9 @@ public sealed class StateStore
         {
             connection.Open();
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = $"PRAGMA busy_timeout = {(int)_busyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
+            // FULL: in WAL mode, NORMAL may lose the last commits on a power cut; a journal row
+            // written just before a request to Apple must not be lost.
+            pragma.CommandText = $"PRAGMA busy_timeout = {(int)_busyTimeout.TotalMilliseconds}; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
             pragma.ExecuteNonQuery();
             OnOpen?.Invoke(connection);
             return connection;

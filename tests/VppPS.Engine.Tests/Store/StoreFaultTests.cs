@@ -100,6 +100,16 @@ public class StoreFaultTests
         Assert.Equal(["report.csv", "shared.csv"], Directory.GetFiles(folder.Path).Select(Path.GetFileName).Order());
     }
 
+    // ---------------------------------------------------------------- durability
+
+    [Fact]
+    public void Every_connection_commits_to_disk_before_returning()
+    {
+        using var folder = new TempFolder();
+        var store = StateStore.Open(folder.Path);
+        Assert.Equal(2L, store.Read(c => (long)c.Scalar(null, "PRAGMA synchronous;")!)); // 2 = FULL
+    }
+
     // ---------------------------------------------------------------- database failures
 
     [Fact]
