@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace VppPS.Engine.Store;
 
 /// <summary>
-/// Keeps the data folder to its user on Unix: the folder and the folders in it 0700, every file
-/// 0600 (the database and its -wal and -shm files, the key file, logs, reports, the pointer file).
+/// Keeps the data folder to its user on Unix: VppPS makes the folder 0700 and its files 0600 (the
+/// database and its -wal and -shm files, the key file, logs, reports, the pointer file), and takes
+/// group and other access away from what it finds there.
 /// Windows is left alone: the data folder sits in the user's profile and its ACLs are not touched.
 /// Also makes a replaced file durable: fsync of the folder after a rename (Unix).
 /// </summary>
@@ -12,6 +13,8 @@ internal static class PrivateFiles
 {
     public const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    /// <summary>The folder of the scheduled sync's log, in the data folder (see SyncSchedule.DefaultLogPath).</summary>
+    public const string LogsFolderName = "logs";
     private const UnixFileMode OthersAndGroup = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
@@ -39,21 +42,23 @@ internal static class PrivateFiles
     }
 
     /// <summary>
-    /// Takes group and other access away from <paramref name="folder"/> and everything in it
-    /// (symbolic links are not followed). Returns a warning that says what changed, or null when
-    /// nothing had to. Unix only.
+    /// Takes group and other access away from <paramref name="folder"/>, the files in it and the
+    /// logs folder with its files (the user's own permissions are kept; other sub-folders and
+    /// symbolic links are not touched: the data folder may have been set to a folder that holds
+    /// more than VppPS's files). Returns a warning that says what changed, or null when nothing
+    /// had to. Unix only.
     /// </summary>
     public static string? Tighten(string folder)
     {
         if (OperatingSystem.IsWindows()) return null;
         var changed = new List<string>();
         var failed = new List<string>();
-        void Restrict(FileSystemInfo entry, UnixFileMode mode)
+        void Restrict(FileSystemInfo entry)
         {
             if (entry.LinkTarget is not null || (entry.UnixFileMode & OthersAndGroup) == 0) return;
             try
             {
-                entry.UnixFileMode = mode;
+                entry.UnixFileMode &= ~OthersAndGroup;
                 changed.Add(entry.Name);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -62,14 +67,19 @@ internal static class PrivateFiles
             }
         }
         var root = new DirectoryInfo(folder);
-        Restrict(root, FolderMode);
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        Restrict(root);
+        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         foreach (var entry in root.EnumerateFileSystemInfos("*", options))
-            Restrict(entry, entry is DirectoryInfo ? FolderMode : FileMode);
+        {
+            if (entry is FileInfo) { Restrict(entry); continue; }
+            if (entry.Name != LogsFolderName) continue;
+            Restrict(entry);
+            foreach (var log in ((DirectoryInfo)entry).EnumerateFiles("*", options)) Restrict(log);
+        }
         if (changed.Count == 0 && failed.Count == 0) return null;
         var warning = changed.Count == 0 ? "" :
-            $"The VppPS data folder '{folder}' could be read by other users of this machine. VppPS made it readable by this account only " +
-            $"(0700 for folders, 0600 for files; {changed.Count} changed: {string.Join(", ", changed.Take(5))}{(changed.Count > 5 ? ", ..." : "")}).";
+            $"The VppPS data folder '{folder}' could be read by other users of this machine. VppPS took their access away " +
+            $"(group and other permissions removed; {changed.Count} changed: {string.Join(", ", changed.Take(5))}{(changed.Count > 5 ? ", ..." : "")}).";
         if (failed.Count > 0)
             warning += (warning.Length > 0 ? " " : "") +
                 $"These could not be restricted to this account (change their owner or mode yourself): {string.Join(", ", failed.Take(5))}{(failed.Count > 5 ? ", ..." : "")}.";

@@ -25,7 +25,7 @@ public sealed class SyncSchedule
     public SyncSchedulePlatform Platform { get; }
 
     /// <summary>The default log file: logs/sync.log in the data folder.</summary>
-    public static string DefaultLogPath(string dataFolder) => Path.Combine(dataFolder, "logs", "sync.log");
+    public static string DefaultLogPath(string dataFolder) => Path.Combine(dataFolder, PrivateFiles.LogsFolderName, "sync.log");
 
     /// <summary>Where the entry lives, for messages: "the crontab of alice" or "the scheduled task 'VppPS Sync'".</summary>
     public string Location => Platform == SyncSchedulePlatform.Cron

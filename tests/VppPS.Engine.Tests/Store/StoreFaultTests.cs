@@ -59,13 +59,22 @@ public class StoreFaultTests
             File.SetUnixFileMode(file, open);
         File.SetUnixFileMode(folder.Path, open | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         File.SetUnixFileMode(logs, open | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        // Not VppPS's: a folder of something else, and a script whose user keeps running it.
+        var other = Directory.CreateDirectory(Path.Combine(folder.Path, "other")).FullName;
+        File.WriteAllText(Path.Combine(other, "notes.txt"), "x");
+        File.SetUnixFileMode(Path.Combine(other, "notes.txt"), open);
+        var script = Path.Combine(folder.Path, "backup.sh");
+        File.WriteAllText(script, "#!/bin/sh");
+        File.SetUnixFileMode(script, open | UnixFileMode.UserExecute);
 
         var store = StateStore.Open(folder.Path);
 
         Assert.Equal(PrivateFolder, File.GetUnixFileMode(folder.Path));
         Assert.Equal(PrivateFolder, File.GetUnixFileMode(logs));
-        foreach (var file in Directory.GetFiles(folder.Path, "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.GetFiles(folder.Path).Concat(Directory.GetFiles(logs)).Where(f => f != script))
             Assert.Equal(Private, File.GetUnixFileMode(file));
+        Assert.Equal(Private | UnixFileMode.UserExecute, File.GetUnixFileMode(script));
+        Assert.Equal(open, File.GetUnixFileMode(Path.Combine(other, "notes.txt")));
         var warning = Assert.Single(store.OpeningWarnings);
         Assert.Contains("could be read by other users", warning);
         Assert.Empty(StateStore.Open(folder.Path).OpeningWarnings); // said once: nothing left to tighten
