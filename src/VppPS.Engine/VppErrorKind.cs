@@ -26,8 +26,14 @@ public enum VppErrorKind
     AppleError,
     /// <summary>Apple could not be reached or kept failing after retries.</summary>
     ServiceUnavailable,
-    /// <summary>The state database cannot be used (written by a newer VppPS, corrupt, locked).</summary>
+    /// <summary>The state database cannot be used (written by a newer VppPS, not VppPS's own, cannot be opened).</summary>
     StateStore,
+    /// <summary>The state database or its folder cannot be written by this account (read-only file or folder).</summary>
+    PermissionDenied,
+    /// <summary>The disk that holds the state database is full.</summary>
+    DiskFull,
+    /// <summary>The state database file is damaged.</summary>
+    Damaged,
     /// <summary>The operation was cancelled.</summary>
     Cancelled,
     /// <summary>A login or key was refused (the store's password, the store key).</summary>

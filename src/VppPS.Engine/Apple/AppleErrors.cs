@@ -6,7 +6,8 @@ namespace VppPS.Engine.Apple;
 /// <summary>Turns what Apple answered into the engine's one exception type.</summary>
 internal static class AppleErrors
 {
-    public static VppException FromAppleError(AppleErrorBody error, string endpoint, int consecutiveInternalErrors)
+    /// <param name="status">The HTTP status it came with: an error number this client does not know, sent with a 5xx, means Apple is unavailable.</param>
+    public static VppException FromAppleError(AppleErrorBody error, string endpoint, int consecutiveInternalErrors, HttpStatusCode? status = null)
     {
         var number = error.ErrorNumber;
         var said = string.IsNullOrWhiteSpace(error.ErrorMessage) ? "" : $": {error.ErrorMessage}";
@@ -25,6 +26,10 @@ internal static class AppleErrors
                 $"Apple had {consecutiveInternalErrors} internal errors in a row (Apple error {number}{said}). Run again in a few minutes."),
             AppleErrorNumbers.InternalError => (VppErrorKind.ServiceUnavailable, "VppAppleInternalError",
                 $"Apple had an internal error (Apple error {number}{said}). Run again in a few minutes."),
+            AppleErrorNumbers.TemporarilyUnavailable or AppleErrorNumbers.Maintenance => (VppErrorKind.ServiceUnavailable, "VppAppleUnavailable",
+                $"Apple's service is unavailable (Apple error {number}{said}) and stayed so after every retry of {endpoint}. Try again later."),
+            _ when (int?)status >= 500 => (VppErrorKind.ServiceUnavailable, "VppAppleUnavailable",
+                $"Apple's service is unavailable: it answered {endpoint} with HTTP {(int)status!} (Apple error {number}{said}) after every retry. Try again later."),
             _ => (VppErrorKind.AppleError, $"VppAppleError{number}",
                 $"Apple refused {endpoint} with error {number}{said}."),
         };
@@ -51,6 +56,10 @@ internal static class AppleErrors
     public static VppException TimedOut(string endpoint, Exception inner) =>
         new(VppErrorKind.ServiceUnavailable, "VppAppleTimeout",
             $"Apple did not answer {endpoint} in time, after every retry. Run again later.", endpoint, inner);
+
+    public static VppException Unreadable(string endpoint, Exception inner) =>
+        new(VppErrorKind.ServiceUnavailable, "VppAppleBadResponse",
+            $"Apple's answer to {endpoint} could not be read ({inner.Message}), after every retry. Try again later.", endpoint, inner);
 
     public static VppException BadResponse(string endpoint, Exception inner) =>
         new(VppErrorKind.Unexpected, "VppAppleBadResponse",

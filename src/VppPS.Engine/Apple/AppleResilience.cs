@@ -8,8 +8,8 @@ namespace VppPS.Engine.Apple;
 /// <summary>
 /// The one Polly pipeline every Apple call goes through: retry (outermost) -> rate limiter ->
 /// per-attempt timeout. Retries honour Retry-After on 429 and 5xx, back off exponentially with
-/// jitter on 9646 and 9603 otherwise, stop after the configured run of 9603, and never retry an
-/// application error (401, 400, 9700-series...).
+/// jitter on 9646, 9603, 9644, 9729 and an answer that cannot be read otherwise, stop after the
+/// configured run of 9603, and never retry an application error (401, 400, 9700-series...).
 /// </summary>
 internal static class AppleResilience
 {
@@ -55,9 +55,11 @@ internal static class AppleResilience
             return exception is HttpRequestException or TimeoutRejectedException or IOException
                 || (exception is OperationCanceledException && !context.CancellationToken.IsCancellationRequested);
         var result = outcome.Result!;
+        if (result.ReadFailure is not null)
+            return true;
         if (result.Error?.ErrorNumber == AppleErrorNumbers.InternalError)
             return result.ConsecutiveInternalErrors < options.MaxConsecutiveInternalErrors;
-        return result.Error?.ErrorNumber == AppleErrorNumbers.TooManyRequests
+        return result.Error?.ErrorNumber is AppleErrorNumbers.TooManyRequests or AppleErrorNumbers.TemporarilyUnavailable or AppleErrorNumbers.Maintenance
             || result.Status == HttpStatusCode.TooManyRequests
             || (int)result.Status >= 500;
     }
@@ -78,6 +80,7 @@ internal static class AppleResilience
         { Exception: TimeoutRejectedException } => "no answer in time",
         { Exception: { } e } => e.GetType().Name,
         { Result.Error: { } error } => $"Apple error {error.ErrorNumber}",
+        { Result.ReadFailure: not null } => "an answer that could not be read",
         { Result: { } result } => $"HTTP {(int)result.Status}",
         _ => "failure",
     };

@@ -8,7 +8,8 @@ namespace VppPS.Engine.Store;
 /// millions of rows (a sync's staging, a full plan's comparison of wanted and held licenses):
 /// SqliteCommand boxes and re-encodes every parameter and every value, which costs a third of
 /// such a loop. It runs inside whatever transaction the connection has open. Parameters and
-/// columns are numbered as SQLite numbers them (parameters from 1, columns from 0).
+/// columns are numbered as SQLite numbers them (parameters from 1, columns from 0). A failure
+/// leaves as the same <see cref="VppException"/> as through SqliteCommand (see <see cref="DatabaseErrors"/>).
 /// </summary>
 internal sealed class RawStatement : IDisposable
 {
@@ -69,7 +70,7 @@ internal sealed class RawStatement : IDisposable
     private void Check(int result)
     {
         if (result != raw.SQLITE_OK)
-            throw new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}'.", result);
+            throw DatabaseErrors.From(new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}'.", result), _connection.DataSource);
     }
 
     public void Dispose() => _statement.Dispose();

@@ -37,13 +37,29 @@ public sealed class SyncRunStore
         c.Execute(t, "UPDATE tokens SET last_sync_status = 'completed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
     }
 
-    public void Fail(long runId, Guid tokenId, string error, long requests) => _context.Store.Write((c, t) =>
+    /// <summary>
+    /// Records the end of a failed run. When even that cannot be written (a full disk, a database
+    /// another process holds), it says so as a warning and does not throw, so that the caller
+    /// reports the failure itself; the run stays "inProgress" until the token's next run starts,
+    /// which marks it failed.
+    /// </summary>
+    public void Fail(long runId, Guid tokenId, string error, long requests)
     {
-        var now = _context.Clock.UtcNow.ToStored();
-        c.Execute(t, "UPDATE sync_runs SET status = 'failed', ended_at = $now, error = $error, requests = $requests WHERE id = $run",
-            ("$now", now), ("$error", error), ("$requests", requests), ("$run", runId));
-        c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
-    });
+        try
+        {
+            _context.Store.Write((c, t) =>
+            {
+                var now = _context.Clock.UtcNow.ToStored();
+                c.Execute(t, "UPDATE sync_runs SET status = 'failed', ended_at = $now, error = $error, requests = $requests WHERE id = $run",
+                    ("$now", now), ("$error", error), ("$requests", requests), ("$run", runId));
+                c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
+            });
+        }
+        catch (VppException e)
+        {
+            _context.Observer.Warning($"The failure of sync run {runId} could not be recorded ({e.ErrorId}); the next sync of the token records it as interrupted.");
+        }
+    }
 
     /// <summary>Newest first.</summary>
     public IReadOnlyList<SyncRun> History(Guid? tokenId, string? status, long first) => _context.Store.Read(c =>

@@ -55,10 +55,13 @@ public sealed class SyncService
             return runs.Get(runId) with { Applied = applied };
         }
         // The pull's run was recorded as completed with its data: a failure of the apply that follows is the caller's to see, not the pull's.
-        catch (Exception e) when (!pulled && (e is VppException or OperationCanceledException))
+        catch (Exception e) when (!pulled)
         {
-            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : e.Message, used?.RequestCount ?? 0);
-            throw;
+            // Whatever ended the run, it is recorded as failed; a database failure as VppPS tells it.
+            var failure = e as VppException ?? _context.Store.Translate(e);
+            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : (failure ?? e).Message, used?.RequestCount ?? 0);
+            if (failure is null || ReferenceEquals(failure, e)) throw;
+            throw failure;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using VppPS.Engine;
 using VppPS.Engine.Directories;
+using VppPS.Engine.Store;
 using VppPS.Infrastructure;
 
 namespace VppPS.Directory;
@@ -31,7 +32,7 @@ public abstract class DirectoryCmdlet : VppCmdlet
                 if (keep is null || keep(item)) WriteObject(item);
             }
         }
-        catch (VppException e)
+        catch (Exception failure) when (StateStore.Explain(failure) is { } e)
         {
             var record = ErrorMapper.ToErrorRecord(e, target);
             if (ErrorMapper.IsTerminating(e)) ThrowTerminatingError(record);

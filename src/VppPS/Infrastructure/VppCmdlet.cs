@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VppPS.Engine;
+using VppPS.Engine.Store;
 
 namespace VppPS.Infrastructure;
 
@@ -21,26 +22,41 @@ public abstract class VppCmdlet : PSCmdlet
 
     /// <summary>
     /// Runs engine work for one pipeline item. Returns false (after writing the error) when it
-    /// failed with a per-item problem; stops the command when nothing else can proceed.
+    /// failed with a per-item problem; stops the command when nothing else can proceed. What
+    /// opening the data folder found (a folder other users could read) is shown as warnings.
     /// </summary>
     protected bool TryRun<T>(Func<VppContext, T> work, out T result, object? target = null)
+    {
+        return TryRunEngine(observer =>
+        {
+            var session = VppSession.Current();
+            foreach (var warning in session.TakeWarnings()) observer.Warning(warning);
+            return work(new VppContext(session, MyInvocation.MyCommand.Name, observer));
+        }, out result, target);
+    }
+
+    /// <summary>
+    /// Runs engine work that opens no session (Test-VppDatabase examines a database that may be
+    /// too damaged to open), with the same error handling as <see cref="TryRun{T}(Func{VppContext, T}, out T, object?)"/>.
+    /// </summary>
+    protected bool TryRunEngine<T>(Func<IOperationObserver, T> work, out T result, object? target = null)
     {
         result = default!;
         using var observer = new PipelineObserver(this);
         try
         {
-            var context = new VppContext(VppSession.Current(), MyInvocation.MyCommand.Name, observer);
-            result = observer.Run(() => work(context));
+            result = observer.Run(() => work(observer));
             return true;
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
-        catch (VppException e)
+        // A SQLite failure that escaped the engine's own translation is still told as VppPS's.
+        catch (Exception e) when (StateStore.Explain(e) is { } error)
         {
-            var record = ErrorMapper.ToErrorRecord(e, target);
-            if (ErrorMapper.IsTerminating(e)) ThrowTerminatingError(record);
+            var record = ErrorMapper.ToErrorRecord(error, target);
+            if (ErrorMapper.IsTerminating(error)) ThrowTerminatingError(record);
             WriteError(record);
             return false;
         }

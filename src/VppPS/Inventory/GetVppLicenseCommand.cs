@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using VppPS.Engine;
 using VppPS.Engine.Inventory;
+using VppPS.Engine.Store;
 using VppPS.Infrastructure;
 using VppPS.Tokens;
 
@@ -47,7 +48,7 @@ public sealed class GetVppLicenseCommand : VppCmdlet
                 WriteObject(holder);
             }
         }
-        catch (VppException e)
+        catch (Exception failure) when (StateStore.Explain(failure) is { } e)
         {
             WriteError(ErrorMapper.ToErrorRecord(e));
         }

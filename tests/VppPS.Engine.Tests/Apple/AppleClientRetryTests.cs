@@ -119,6 +119,63 @@ public class AppleClientRetryTests
         Assert.Equal(3, apple.Handler.Count("client/config"));
     }
 
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("""{"locationName":"PS01","countryISO2ACode":"U""")] // cut short
+    [InlineData("")]
+    public async Task An_unreadable_200_answer_is_retried_like_a_5xx(string body)
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Json(200, body), Ok);
+
+        var config = await apple.Client().GetClientConfigAsync();
+
+        Assert.Equal("PS01", config.LocationName);
+        Assert.Equal(2, apple.Handler.Count("client/config"));
+        Assert.Contains(apple.Observer.VerboseLines, l => l.StartsWith("Retrying GET /mdm/v2/client/config") && l.Contains("could not be read"));
+    }
+
+    [Fact]
+    public async Task An_answer_unreadable_after_every_retry_is_service_unavailable()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Json(200, "<html>gateway</html>"));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 2 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleBadResponse"), (error.Kind, error.ErrorId));
+        Assert.Contains("Try again later", error.Message);
+        Assert.Equal(3, apple.Handler.Count("client/config"));
+    }
+
+    [Fact]
+    public async Task Six_503_answers_in_a_row_are_reported_as_an_outage()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(503, 9729, "The service is temporarily unavailable. Please try again later."));
+
+        var error = await Assert.ThrowsAsync<VppException>(() => apple.Client().GetClientConfigAsync());
+
+        Assert.Equal(6, apple.Handler.Count("client/config")); // the first answer and five retries
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleUnavailable", 9729), (error.Kind, error.ErrorId, error.AppleErrorNumber));
+        Assert.Contains("unavailable", error.Message);
+        Assert.Contains("Try again later", error.Message);
+        Assert.DoesNotContain("refused", error.Message);
+    }
+
+    [Fact]
+    public async Task An_unknown_error_number_on_a_5xx_is_an_outage_too()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(502, 9999));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 1 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleUnavailable", 9999), (error.Kind, error.ErrorId, error.AppleErrorNumber));
+    }
+
     [Fact]
     public async Task Transport_errors_are_retried()
     {
