@@ -140,6 +140,7 @@ public sealed class AssignmentApplier
             changes.Select(c => new PendingChange(c.AdamId, c.PricingParam, c.TargetKind, c.Target!, c.AssignmentId, c.Reason)).ToList()));
         var operation = _context.Store.Write((c, t) =>
         {
+            _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // nothing is sent once another run took the token over
             c.Execute(t, "INSERT INTO pending_operations (token_key, kind, payload, status, submitted_at) VALUES ($k, $kind, $p, 'submitting', $at)",
                 ("$k", tokenKey), ("$kind", kind), ("$p", payload), ("$at", _context.Clock.UtcNow.ToStored()));
             return c.LastInsertRowId(t);
@@ -150,8 +151,12 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) => c.Execute(t, "UPDATE pending_operations SET event_id = $e, status = 'submitted' WHERE id = $id",
             ("$e", submitted.EventId), ("$id", operation)));
         var status = await client.WaitForEventAsync(submitted.EventId, cancellationToken).ConfigureAwait(false);
-        _context.Store.Write((c, t) => c.Execute(t, "UPDATE pending_operations SET status = $s, completed_at = $at WHERE id = $id",
-            ("$s", status.IsPending ? "pending" : "done"), ("$at", _context.Clock.UtcNow.ToStored()), ("$id", operation)));
+        _context.Store.Write((c, t) =>
+        {
+            _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // taken over: the request stays 'submitted' for the new holder to follow up
+            c.Execute(t, "UPDATE pending_operations SET status = $s, completed_at = $at WHERE id = $id",
+                ("$s", status.IsPending ? "pending" : "done"), ("$at", _context.Clock.UtcNow.ToStored()), ("$id", operation));
+        });
         return status;
     }
 
@@ -164,6 +169,7 @@ public sealed class AssignmentApplier
 
     private void RecordIn(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
     {
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing; its journal row is followed up by the new holder
         var failed = new Dictionary<(string AdamId, int Kind, string Target), AppleErrorBody>();
         foreach (var failure in status.Failures ?? [])
         {
@@ -307,6 +313,7 @@ public sealed class AssignmentApplier
                 _context.Observer.Warning($"Apple could not create VPP users ({failure.ErrorNumber} {failure.ErrorMessage}): {string.Join(", ", (failure.ErrorInfo?.ClientUserIds ?? []).Select(id => byClientId.TryGetValue(id, out var p) ? p.UserPrincipalName : id))}. They are tried again at the next sync.");
             _context.Store.Write((c, t) =>
             {
+                _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey));
                 foreach (var user in request.Users.Where(u => !failed.Contains(u.ClientUserId)))
                 {
                     var person = byClientId[user.ClientUserId];
@@ -347,6 +354,7 @@ public sealed class AssignmentApplier
             var failed = (status.Failures ?? []).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
             _context.Store.Write((c, t) =>
             {
+                _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey));
                 foreach (var user in request.Users.Where(u => !failed.Contains(u.ClientUserId)))
                 {
                     var k = new (string, object?)[] { ("$k", tokenKey), ("$c", user.ClientUserId), ("$at", _context.Clock.UtcNow.ToStored()) };

@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using VppPS.Engine.Store;
-using VppPS.Engine.Sync;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Assignments;
@@ -20,7 +19,7 @@ public sealed record SetAssignmentResult(VppAssignment Assignment, ApplyResult? 
 /// Assignments of apps and books to groups, the rules that keep them sound (books only to user
 /// groups as Required with user licensing; no Available for device groups; device licensing
 /// only where Apple allows it; user-to-device only for Required; device-to-user never), and
-/// never more licenses than owned. Changes are applied at Apple at once, under the token's sync lock.
+/// never more licenses than owned. Changes are applied at Apple at once, under the token's lease.
 /// </summary>
 public sealed class AssignmentService
 {
@@ -244,7 +243,7 @@ public sealed class AssignmentService
                     : "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 1 AND member_key IN (SELECT device_key FROM directory_devices WHERE serial_number = $x)",
                     ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$x", change.Target));
         });
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var lease = TokenLease.Acquire(_context, token);
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
         _context.Store.Write((c, t) => _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Reclaim",
             $"{result.Disassociated} license(s) of {asset.Name ?? asset.AdamId} ({token.Name}) reclaimed{(includeUnmanaged ? ", including licenses assigned outside VppPS" : "")}, {result.Failed} failed"));
@@ -269,10 +268,10 @@ public sealed class AssignmentService
         return (only is null ? _tokens.List() : [only]).SelectMany(t => applier.Plan(t).Items(errors)).ToList();
     }
 
-    /// <summary>Applies the token's plan now, holding the token's sync lock.</summary>
+    /// <summary>Applies the token's plan now, holding the token's lease.</summary>
     public async Task<ApplyResult> ApplyAsync(VppToken token, bool refreshCounts, CancellationToken cancellationToken)
     {
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var lease = TokenLease.Acquire(_context, token);
         return await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ApplyAsync(token, client, refreshCounts, cancellationToken)).ConfigureAwait(false);
     }
 

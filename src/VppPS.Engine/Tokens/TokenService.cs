@@ -152,11 +152,12 @@ public sealed partial class TokenService
     }
 
     /// <summary>Forgets a token. Licenses VppPS assigned under it are counted by the caller's policy (see Remove-VppToken).</summary>
-    public void Remove(Guid id, string summary)
+    public void Remove(Guid id, string summary, TokenLease lease)
     {
         var token = Get(id);
         _context.Store.Write((c, t) =>
         {
+            lease.Lease.EnsureHeld(c, t);
             TokenStore.Delete(c, t, id);
             _context.Journal.Write(c, t, "token:" + token.Name, "Remove", summary);
         });
