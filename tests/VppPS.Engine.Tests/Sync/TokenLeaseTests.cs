@@ -149,6 +149,48 @@ public sealed class TokenLeaseTests
     }
 
     [Fact]
+    public async Task An_assignment_saved_while_another_run_holds_the_token_says_it_is_applied_later()
+    {
+        await using var h = await EngineHarness.StartAsync(Scenario(), School);
+        await h.SyncAsync();
+        Cart(h, 12);
+        var held = new LeaseStore(h.Context.Store, h.Context.Clock).TryAcquire(Lease.ForToken(TokenKey(h)), Elsewhere(), TimeSpan.FromMinutes(3)).Lease!;
+        var service = new AssignmentService(h.Context);
+
+        var result = await service.SetAsync(new SetAssignmentRequest(new AssetSelector(TenApp, null, School), "Cart", AssignmentIntent.Required, null, AllowShortage: true),
+            whatIf: false, CancellationToken.None);
+
+        Assert.Null(result.Applied);
+        Assert.Contains("is saved; it is applied by the run in progress (Sync-VppToken of 'Test School' by ann on runbook-sandbox-7 (process 4242)", result.AppliedLater);
+        Assert.Contains("or the next sync", result.AppliedLater);
+        Assert.Single(service.List());
+        held.Dispose();
+        Assert.Equal(10, (await h.SyncAsync()).Applied!.Associated);
+    }
+
+    [Fact]
+    public async Task The_shortage_of_an_assignment_counts_only_its_own_members()
+    {
+        await using var h = await EngineHarness.StartAsync(Scenario(), School);
+        await h.SyncAsync();
+        Cart(h, 12);
+        var directory = new DirectoryService(h.Context);
+        directory.NewGroup("Lab", DirectoryKind.Device, null);
+        directory.AddMembers("Lab", Enumerable.Range(1, 3).Select(i => new MemberInput { SerialNumber = $"LAB{i:D4}" }).ToList());
+        var service = new AssignmentService(h.Context);
+        var cart = await service.SetAsync(new SetAssignmentRequest(new AssetSelector(TenApp, null, School), "Cart", AssignmentIntent.Required, null, AllowShortage: true),
+            whatIf: false, CancellationToken.None);
+        Assert.Equal(2, cart.Applied!.Waiting);
+
+        var e = await Assert.ThrowsAsync<VppException>(() => service.SetAsync(
+            new SetAssignmentRequest(new AssetSelector(TenApp, null, School), "Lab", AssignmentIntent.Required, null, false), whatIf: false, CancellationToken.None));
+
+        Assert.Equal("VppLicenseShortage", e.ErrorId);
+        Assert.Contains("Not enough licenses for 'Lab'", e.Message);
+        Assert.Contains("needs 3 new license(s) and 0 are available (3 short)", e.Message); // not Cart's 2 waiting
+    }
+
+    [Fact]
     public async Task Removing_a_token_takes_its_lease()
     {
         await using var h = await EngineHarness.StartAsync(Scenario(), School);
