@@ -4,8 +4,8 @@ namespace VppPS.Engine.Store;
 
 /// <summary>
 /// A lease this process holds (see <see cref="LeaseStore"/>): its resource, its holder, its
-/// fencing number, and a heartbeat that renews it in the background every third of its duration
-/// while held. Writes made under it call <see cref="EnsureHeld"/> inside their transaction.
+/// fencing number, and (once <see cref="StartHeartbeat"/> was called) a heartbeat that renews it
+/// in the background every third of its duration until it is disposed or found taken over. Writes made under it call <see cref="EnsureHeld"/> inside their transaction.
 /// Dispose releases it.
 /// </summary>
 public sealed class Lease : IDisposable

@@ -9,7 +9,8 @@ namespace VppPS.Engine.Store;
 /// process is gone, or when broken on request. Every acquisition adds one to the resource's
 /// fencing number; the holder's writes check it (<see cref="Lease.EnsureHeld"/>) in their own
 /// transaction, so a holder whose lease was taken over writes nothing more. Each change is one
-/// conditional UPDATE on the row (holder and fence as last read), plain SQL that PostgreSQL runs too.
+/// conditional UPDATE on the row: an acquisition on the fencing number as last read, a renewal or
+/// a release on the holder and its fencing number. Plain SQL that PostgreSQL runs too.
 /// </summary>
 public sealed class LeaseStore
 {
