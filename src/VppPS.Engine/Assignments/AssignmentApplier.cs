@@ -58,7 +58,7 @@ public sealed class AssignmentApplier
 
         var retired = plan.UsersToRetire.Count > 0 ? await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, cancellationToken).ConfigureAwait(false) : 0;
         var complete = counts.Failed == 0 && plan.Waiting.Count == 0 && plan.UsersToCreate.Count == created;
-        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete));
+        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete, plan.FullPlanRequests));
         var result = new ApplyResult
         {
             Token = token.Name,

@@ -280,7 +280,9 @@ internal static class Migrations
         // one on every acquisition and stays when the lease is released, so that a holder whose
         // lease was taken over is told so before it writes. Plain SQL that PostgreSQL runs as well.
         // sync_state's lock_owner, lock_host, lock_pid and lock_at (step 3) are no longer read or
-        // written: they stay in place, unused.
+        // written: they stay in place, unused. sync_state.needs_full_plan now counts the requests
+        // for a full plan (see AssignmentPlanner.RequestFullPlan): the trigger adds one instead of
+        // setting 1.
         """
         CREATE TABLE leases (
             resource           TEXT PRIMARY KEY,
@@ -295,6 +297,9 @@ internal static class Migrations
             expires_at         TEXT,
             fence              BIGINT NOT NULL DEFAULT 0
         );
+        DROP TRIGGER device_owner_changed;
+        CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices WHEN coalesce(old.owner_upn, '') <> coalesce(new.owner_upn, '')
+        BEGIN UPDATE sync_state SET needs_full_plan = needs_full_plan + 1; END;
         """,
     ];
 

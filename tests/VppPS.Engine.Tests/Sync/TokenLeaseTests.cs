@@ -18,6 +18,7 @@ public sealed class TokenLeaseTests
 {
     private const string School = "Test School";
     private const string TenApp = "100"; // 10 licenses
+    private const string BigApp = "400"; // 1000 licenses
 
     private static SimulatorScenario Scenario() => new()
     {
@@ -26,7 +27,11 @@ public sealed class TokenLeaseTests
             new ScenarioLocation
             {
                 OrgName = "Test District", LocationName = School,
-                Assets = { new ScenarioAsset { AdamId = TenApp, Name = "Ten App", TotalCount = 10 } },
+                Assets =
+                {
+                    new ScenarioAsset { AdamId = TenApp, Name = "Ten App", TotalCount = 10 },
+                    new ScenarioAsset { AdamId = BigApp, Name = "Big App", TotalCount = 1000 },
+                },
             },
         },
     };
@@ -166,6 +171,33 @@ public sealed class TokenLeaseTests
         Assert.Single(service.List());
         held.Dispose();
         Assert.Equal(10, (await h.SyncAsync()).Applied!.Associated);
+    }
+
+    [Fact]
+    public async Task An_assignment_saved_while_another_run_applies_is_applied_by_the_next_sync()
+    {
+        await using var h = await EngineHarness.StartAsync(Scenario(), School);
+        await h.SyncAsync();
+        Cart(h, 3);
+        var saved = false;
+        var observer = new HookObserver();
+        // While this run sends its plan (Big App), another admin saves an assignment (Ten App) it did not plan.
+        observer.OnVerbose = line =>
+        {
+            if (saved || !line.StartsWith("POST") || !line.Contains("/assets/associate")) return;
+            saved = true;
+            new AssignmentService(h.Context).SetAsync(new SetAssignmentRequest(new AssetSelector(TenApp, null, School), "Cart", AssignmentIntent.Required, null, false),
+                whatIf: false, CancellationToken.None, defer: true).GetAwaiter().GetResult();
+        };
+        var first = await new AssignmentService(new VppContext(h.Context.Session, "Set-VppAssignment", observer)).SetAsync(
+            new SetAssignmentRequest(new AssetSelector(BigApp, null, School), "Cart", AssignmentIntent.Required, null, false), whatIf: false, CancellationToken.None);
+        Assert.True(saved);
+        Assert.Equal(3, first.Applied!.Associated);
+
+        var run = await h.SyncAsync();
+
+        Assert.Equal(3, run.Applied!.Associated);
+        Assert.Equal(3, h.Sim.GetAssignments(School).Count(a => a.AdamId == TenApp));
     }
 
     [Fact]
