@@ -125,7 +125,8 @@ try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch
             "$warned" | Should -BeLike "*is saved; it is applied by the run in progress (Sync-VppToken of '$Location' by * (process $($child.Id))*or the next sync*"
         }
         finally {
-            Invoke-SimControl $Sim "locations/$Location/events/release" | Out-Null
+            # The child's associate may not have been sent yet: release until its held event was released.
+            Wait-Until -Because 'the child''s event to be released' -Condition { (Invoke-SimControl $Sim "locations/$Location/events/release").released -gt 0 }
         }
         $child.WaitForExit(120000) | Should -BeTrue
         $child.StandardOutput.ReadToEnd() | Should -Match 'CHILD-COMPLETED'
