@@ -28,7 +28,7 @@ public enum VppErrorKind
     ServiceUnavailable,
     /// <summary>The state database cannot be used (written by a newer VppPS, not VppPS's own, cannot be opened).</summary>
     StateStore,
-    /// <summary>The state database or its folder cannot be written by this account (read-only file or folder).</summary>
+    /// <summary>This account may not write the state (a read-only file or folder, a PostgreSQL login that may only read).</summary>
     PermissionDenied,
     /// <summary>The disk that holds the state database is full.</summary>
     DiskFull,
@@ -38,6 +38,4 @@ public enum VppErrorKind
     Cancelled,
     /// <summary>A login or key was refused (the store's password, the store key).</summary>
     AuthenticationFailed,
-    /// <summary>The caller may not do this (a login that may only read, a folder it may not write).</summary>
-    PermissionDenied,
 }

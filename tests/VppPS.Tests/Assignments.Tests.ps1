@@ -102,6 +102,40 @@ Describe 'Set-VppAssignment' {
         (Get-VppLicensedApp -AdamId 100000001).AvailableCount | Should -Be 3
     }
 
+    It 'counts in the shortage message only the members of this assignment, not another group''s waiting ones' {
+        Set-VppAssignment -App 'Maps for Schools' -Group Cart -Intent Required -AllowShortage -WarningAction SilentlyContinue | Out-Null   # 10 licensed, 2 wait
+        New-VppGroup -Name Lab -Kind Device | Out-Null
+        1..3 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'LAB{0:D4}' -f $_ } } | Add-VppGroupMember -Group Lab
+        { Set-VppAssignment -App 'Maps for Schools' -Group Lab -Intent Required -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppLicenseShortage,*' -ExpectedMessage "Not enough licenses for 'Lab'*needs 3 new license(s) and 0 are available (3 short)*"
+        @(Get-VppAssignment -Group Lab) | Should -HaveCount 0
+    }
+
+    It 'with -AllowShortage while another pwsh applies the token''s plan, saves the assignment and says it is applied by that run or the next sync' {
+        Set-VppAssignment -App 'Big App' -Group Cart -Intent Required -Defer | Out-Null
+        Invoke-SimControl $Sim "locations/$Location/faults" -Body @{ kind = 'stayPending'; count = 1 } | Out-Null
+        $child = Start-TestPwsh -Environment @{ VPPPS_HOME = $env:VPPPS_HOME; VPPPS_SERVICE_URL = $Sim.ServiceUrl; VPPPS_RETRY_BASE_DELAY_MS = '5'; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0.2' } -Script @'
+Import-Module $env:VPPPS_TEST_MODULE
+try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch { "CHILD-ERROR $($_.FullyQualifiedErrorId)" }
+'@
+        try {
+            Wait-Until -Because 'the child to hold the token''s lease' -Condition { Get-VppSyncHistory -Status inProgress }
+            $assignment = Set-VppAssignment -App 'Maps for Schools' -Group Cart -Intent Required -AllowShortage -ErrorAction Stop -WarningVariable warned -WarningAction SilentlyContinue
+            $assignment.AllowShortage | Should -BeTrue
+            "$warned" | Should -BeLike "*is saved; it is applied by the run in progress (Sync-VppToken of '$Location' by * (process $($child.Id))*or the next sync*"
+        }
+        finally {
+            # The child's associate may not have been sent yet: release until its held event was released.
+            Wait-Until -Because 'the child''s event to be released' -Condition { (Invoke-SimControl $Sim "locations/$Location/events/release").released -gt 0 }
+        }
+        $child.WaitForExit(120000) | Should -BeTrue
+        $child.StandardOutput.ReadToEnd() | Should -Match 'CHILD-COMPLETED'
+        Sync-VppToken -All | Out-Null
+        (Get-SimHolders 100000001).Count | Should -Be 10
+        (Get-SimHolders 100000004).Count | Should -Be 13
+        Get-LocalHolders 100000001 | Should -Be (Get-SimHolders 100000001)
+    }
+
     It 'creates VPP users for user licensing: Registered with an invitation, Associated with a Managed Apple Account' {
         Set-VppAssignment -App Hamlet -Group Teachers -Intent Required | Out-Null
         $users = Get-VppUser | Where-Object ManagedByVppPS

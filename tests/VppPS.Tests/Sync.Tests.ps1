@@ -230,4 +230,36 @@ Sync-VppToken -Name 'Riverside High School' -Full
         $interrupted = Get-VppSyncHistory -Token 'Riverside*' | Where-Object Error -Match 'interrupted'
         $interrupted | Should -HaveCount 1
     }
+
+    It 'names the holder of the lease and since when; -Force breaks it with a warning and an audit line, and the old holder writes nothing more' {
+        Sync-VppToken -Name 'Riverside High School' | Out-Null
+        Invoke-SimControl $Sim 'locations/Riverside High School/faults' -Body @{ kind = 'slow'; count = 50; delayMs = 5000; path = 'assignments' } | Out-Null
+        $child = Start-TestPwsh -Environment @{ VPPPS_HOME = $env:VPPPS_HOME; VPPPS_SERVICE_URL = $Sim.ServiceUrl } -Script @'
+Import-Module $env:VPPPS_TEST_MODULE
+try { Sync-VppToken -Name 'Riverside High School' -Full -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' }
+catch { "CHILD-ERROR $($_.FullyQualifiedErrorId) $($_.Exception.Message)" }
+'@
+        Wait-Until -Because 'the child to be syncing' -Condition { Get-VppSyncHistory -Status inProgress }
+        $caught = $null
+        try { Sync-VppToken -Name 'Riverside High School' -ErrorAction Stop } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'VppSyncInProgress,*'
+        "$($caught.CategoryInfo.Category)" | Should -Be 'ResourceBusy'
+        $caught.Exception.Message | Should -BeLike "*Sync-VppToken of 'Riverside High School' by * on $([Environment]::MachineName) (process $($child.Id)) holds its lease since ????-??-?? ??:??:??*"
+        $caught.Exception.Message | Should -BeLike '*Sync-VppToken -Name ''Riverside High School'' -Force*'
+
+        Invoke-SimControl $Sim 'locations/Riverside High School/faults' -Method Delete | Out-Null
+        $run = Sync-VppToken -Name 'Riverside High School' -Force -WarningVariable warned -WarningAction SilentlyContinue
+        "$($run.Status)" | Should -Be 'completed'
+        "$warned" | Should -BeLike "*Breaking the lease of 'Riverside High School' held by *(process $($child.Id))*"
+        $audit = @(Get-VppAuditLog -Target 'token:Riverside High School' | Where-Object Action -eq 'BreakLease')
+        $audit | Should -HaveCount 1
+        $audit[0].Command | Should -Be 'Sync-VppToken'
+        $audit[0].Summary | Should -BeLike "*(process $($child.Id))*"
+
+        # The child, woken up, finds its lease taken over before its final write.
+        $child.WaitForExit(120000) | Should -BeTrue
+        $child.StandardOutput.ReadToEnd() | Should -Match 'CHILD-ERROR VppLeaseLost'
+        Assert-SameAsSimulator 'Riverside High School'
+        (Get-VppSyncHistory -Token 'Riverside*' -First 1).Status.ToString() | Should -Be 'completed'
+    }
 }

@@ -68,7 +68,7 @@ public sealed class AssignmentApplier
         // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
         var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey).Count);
         var complete = counts.Failed == 0 && open == 0 && plan.Waiting.Count == 0 && plan.UsersToCreate.Count == counts.Created;
-        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete));
+        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete, plan.FullPlanRequests));
         var result = new ApplyResult
         {
             Token = token.Name,
@@ -150,7 +150,11 @@ public sealed class AssignmentApplier
     private async Task RunAsync(AppleClient client, long tokenKey, string kind, string payload, Counts counts, CancellationToken cancellationToken)
     {
         var now = _context.Clock.UtcNow;
-        var id = _context.Store.Write((c, t) => PendingOperations.Add(c, t, tokenKey, kind, payload, now));
+        var id = _context.Store.Write((c, t) =>
+        {
+            _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // nothing is sent once another run took the token over
+            return PendingOperations.Add(c, t, tokenKey, kind, payload, now);
+        });
         await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: true, counts, cancellationToken).ConfigureAwait(false);
     }
 
@@ -361,6 +365,7 @@ public sealed class AssignmentApplier
     /// <summary>Brings the state in line with an event's outcome: what succeeded is held (or freed), what failed is recorded to retry.</summary>
     private void RecordLicenses(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
     {
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing; its journal row is followed up by the new holder
         var failed = new Dictionary<(string AdamId, int Kind, string Target), AppleErrorBody>();
         foreach (var failure in status.Failures ?? [])
         {
@@ -474,6 +479,7 @@ public sealed class AssignmentApplier
     private void RecordCreated(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, IReadOnlyDictionary<string, ResponseUser>? fromApple, Counts? counts)
     {
         if (users.Count == 0) return;
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
         var now = _context.Clock.UtcNow.ToStored();
         foreach (var user in users)
         {
@@ -516,6 +522,7 @@ public sealed class AssignmentApplier
     private void RecordRetired(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, Counts? counts)
     {
         if (users.Count == 0) return;
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
         foreach (var user in users)
         {
             var k = new (string, object?)[] { ("$k", tokenKey), ("$c", user.ClientUserId), ("$at", _context.Clock.UtcNow.ToStored()) };

@@ -35,6 +35,8 @@ public sealed class AssignmentPlan
     public long PlannedSeq { get; init; }
     /// <summary>Whether only members who changed since the last plan were looked at.</summary>
     public bool Incremental { get; init; }
+    /// <summary>The token's count of full-plan requests when this plan was read (needs_full_plan; 0: none).</summary>
+    public long FullPlanRequests { get; init; }
     public List<VppUserToCreate> UsersToCreate { get; } = [];
     public List<LicenseChange> Associations { get; } = [];
     public List<LicenseChange> Disassociations { get; } = [];

@@ -104,9 +104,9 @@ public static class AssignmentPlanner
         var k = ("$k", (object?)tokenKey);
         var only = ("$only", (object?)onlyAsset);
         var lastSeq = Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes") ?? 0L);
-        var incremental = fromChanges && onlyAsset is null &&
-            Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(needs_full_plan), 1) FROM sync_state WHERE token_key = $k", k) ?? 1L) == 0;
-        var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey, PlannedSeq = lastSeq, Incremental = incremental };
+        var fullPlanRequests = Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(needs_full_plan), 1) FROM sync_state WHERE token_key = $k", k) ?? 1L);
+        var incremental = fromChanges && onlyAsset is null && fullPlanRequests == 0;
+        var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey, PlannedSeq = lastSeq, Incremental = incremental, FullPlanRequests = fullPlanRequests };
         // The members and targets the plan looks at: those who joined or left a group since the last
         // plan, or, for a full plan, those whose wanted and held licenses differ. One asset is small
         // enough to look at whole.
@@ -253,15 +253,28 @@ public static class AssignmentPlanner
         return plan;
     }
 
-    /// <summary>Something other than group membership changed for the token: its next plan looks at everything.</summary>
+    /// <summary>
+    /// Something other than group membership changed for the token: its next plan looks at
+    /// everything. needs_full_plan counts the requests (0: none), so that a plan carried out
+    /// meanwhile clears only the requests it saw (see <see cref="RecordPlanned"/>).
+    /// </summary>
     public static void RequestFullPlan(SqliteConnection c, SqliteTransaction t, long tokenKey) =>
-        c.Execute(t, "INSERT INTO sync_state (token_key, needs_full_plan) VALUES ($k, 1) ON CONFLICT (token_key) DO UPDATE SET needs_full_plan = 1", ("$k", tokenKey));
+        c.Execute(t, "INSERT INTO sync_state (token_key, needs_full_plan) VALUES ($k, 1) ON CONFLICT (token_key) DO UPDATE SET needs_full_plan = sync_state.needs_full_plan + 1",
+            ("$k", tokenKey));
 
-    /// <summary>After a plan was carried out: the member changes it covered are done; a full plan is needed again only if some of it could not be.</summary>
-    public static void RecordPlanned(SqliteConnection c, SqliteTransaction t, long tokenKey, long plannedSeq, bool complete)
+    /// <summary>
+    /// After a plan was carried out: the member changes it covered are done; a full plan is needed
+    /// again if some of it could not be, or if a full plan was asked for after the plan was read
+    /// (<paramref name="fullPlanRequests"/>, <see cref="AssignmentPlan.FullPlanRequests"/>: for
+    /// instance an assignment saved by another process while this one applied its plan).
+    /// </summary>
+    public static void RecordPlanned(SqliteConnection c, SqliteTransaction t, long tokenKey, long plannedSeq, bool complete, long fullPlanRequests)
     {
-        c.Execute(t, "UPDATE sync_state SET planned_seq = max(planned_seq, $seq), needs_full_plan = CASE WHEN $complete THEN 0 ELSE 1 END WHERE token_key = $k",
-            ("$seq", plannedSeq), ("$complete", complete), ("$k", tokenKey));
+        c.Execute(t, """
+            UPDATE sync_state SET planned_seq = max(planned_seq, $seq),
+                needs_full_plan = CASE WHEN NOT $complete THEN needs_full_plan + 1 WHEN needs_full_plan = $seen THEN 0 ELSE needs_full_plan END
+            WHERE token_key = $k
+            """, ("$seq", plannedSeq), ("$complete", complete), ("$seen", fullPlanRequests), ("$k", tokenKey));
         // The log is kept only as far back as the token that planned least recently needs it.
         c.Execute(t, "DELETE FROM member_changes WHERE seq <= (SELECT min(planned_seq) FROM sync_state)");
     }

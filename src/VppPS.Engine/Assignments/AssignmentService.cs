@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using VppPS.Engine.Store;
-using VppPS.Engine.Sync;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Assignments;
@@ -13,14 +12,17 @@ public sealed record AssetSelector(string? AdamId, string? Name, string? Token, 
 
 public sealed record SetAssignmentRequest(AssetSelector App, string Group, AssignmentIntent Intent, LicenseType? LicenseType, bool AllowShortage);
 
-/// <summary>The outcome of Set-VppAssignment: the assignment, and what applying it did (or would do).</summary>
-public sealed record SetAssignmentResult(VppAssignment Assignment, ApplyResult? Applied, IReadOnlyList<PlanItem> Plan);
+/// <summary>
+/// The outcome of Set-VppAssignment: the assignment, and what applying it did (or would do).
+/// <see cref="AppliedLater"/> says why it was saved but not applied now (another run holds the token).
+/// </summary>
+public sealed record SetAssignmentResult(VppAssignment Assignment, ApplyResult? Applied, IReadOnlyList<PlanItem> Plan, string? AppliedLater = null);
 
 /// <summary>
 /// Assignments of apps and books to groups, the rules that keep them sound (books only to user
 /// groups as Required with user licensing; no Available for device groups; device licensing
 /// only where Apple allows it; user-to-device only for Required; device-to-user never), and
-/// never more licenses than owned. Changes are applied at Apple at once, under the token's sync lock.
+/// never more licenses than owned. Changes are applied at Apple at once, under the token's lease.
 /// </summary>
 public sealed class AssignmentService
 {
@@ -77,10 +79,15 @@ public sealed class AssignmentService
             var assetKey = (long)c.Scalar(t, "SELECT asset_key FROM assets WHERE token_key = $k AND adam_id = $a AND pricing_param = $p",
                 ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam))!;
             var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name, assetKey);
-            if (plan.Shortages.TryGetValue((asset.AdamId, asset.PricingParam), out var shortage) && !request.AllowShortage && !whatIf)
+            // This assignment's own need: its members the plan licenses now, and those left waiting
+            // (members of other assignments of the app, waiting before it, are not counted).
+            var mine = id.ToString();
+            var granted = plan.Associations.Count(a => a.AssignmentId == mine);
+            var waiting = plan.Waiting.Count(w => w.AssignmentId == mine);
+            if (waiting > 0 && !request.AllowShortage && !whatIf)
                 throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
-                    $"Not enough licenses: '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {shortage.Needed} new license(s) and {shortage.Available} are available " +
-                    $"({shortage.Needed - shortage.Available} short). Buy more in Apple Business/School Manager and sync, assign a smaller group, " +
+                    $"Not enough licenses for '{group.Name}': '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {granted + waiting} new license(s) and {granted} are available " +
+                    $"({waiting} short). Buy more in Apple Business/School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
             planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser).ToList();
             var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
@@ -97,8 +104,19 @@ public sealed class AssignmentService
         }
         assignment = _context.Store.Write(change);
         if (defer) return new SetAssignmentResult(Get(assignment.Id), null, planItems);
-        var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
-        return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
+        try
+        {
+            var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+            return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
+        }
+        catch (VppException e) when (TokenLease.IsBusy(e))
+        {
+            // Saved: the run holding the token applies it when it plans after this (a sync plans after its pull); otherwise the next sync does.
+            var holder = new LeaseStore(_context.Store, _context.Clock).Read(Lease.ForToken(asset.TokenKey));
+            return new SetAssignmentResult(Get(assignment.Id), null, planItems,
+                $"The assignment of '{asset.Name ?? asset.AdamId}' to '{group.Name}' is saved; it is applied by the run in progress " +
+                $"({holder?.Holder.Description ?? "another run"}{(holder is null ? "" : $", since {holder.AcquiredAt.ToLocalTime():HH:mm:ss}")}) or the next sync. See Get-VppAssignmentPlan.");
+        }
     }
 
     public IReadOnlyList<VppAssignment> List() => _context.Store.Read(c => Query(c, null, "", []));
@@ -244,7 +262,7 @@ public sealed class AssignmentService
                     : "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 1 AND member_key IN (SELECT device_key FROM directory_devices WHERE serial_number = $x)",
                     ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$x", change.Target));
         });
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var lease = TokenLease.Acquire(_context, token);
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
         _context.Store.Write((c, t) => _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Reclaim",
             $"{result.Disassociated} license(s) of {asset.Name ?? asset.AdamId} ({token.Name}) reclaimed{(includeUnmanaged ? ", including licenses assigned outside VppPS" : "")}, {result.Failed} failed"));
@@ -269,10 +287,10 @@ public sealed class AssignmentService
         return (only is null ? _tokens.List() : [only]).SelectMany(t => applier.Plan(t).Items(errors)).ToList();
     }
 
-    /// <summary>Applies the token's plan now, holding the token's sync lock.</summary>
+    /// <summary>Applies the token's plan now, holding the token's lease.</summary>
     public async Task<ApplyResult> ApplyAsync(VppToken token, bool refreshCounts, CancellationToken cancellationToken)
     {
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var lease = TokenLease.Acquire(_context, token);
         return await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ApplyAsync(token, client, refreshCounts, cancellationToken)).ConfigureAwait(false);
     }
 

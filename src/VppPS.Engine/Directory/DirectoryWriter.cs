@@ -41,6 +41,7 @@ internal sealed class DirectoryWriter : IDisposable
     public GroupRow CreateGroup(string name, DirectoryKind kind, string? description, string why)
     {
         if (DirectoryValues.CheckGroupName(name) is { } problem) throw problem;
+        if (MemberInput.Clean(description) is { } text) NameRules.Ensure(text, "group description", "VppGroupDescriptionInvalid");
         var id = Guid.NewGuid().ToString();
         var key = (long)_c.Scalar(_t,
             "INSERT INTO directory_groups (id, name, kind, description, created_at) VALUES ($id, $name, $kind, $description, $now) RETURNING group_key",

@@ -280,6 +280,32 @@ internal static class Migrations
         """
         PRAGMA application_id = 1448104019;
         """,
+        // 8: leases (Store/LeaseStore.cs owns the table): who holds a resource (a token's sync, plan
+        // application or removal) and until when, renewed by a heartbeat while held. fence grows by
+        // one on every acquisition and stays when the lease is released, so that a holder whose
+        // lease was taken over is told so before it writes. Plain SQL that PostgreSQL runs as well.
+        // sync_state's lock_owner, lock_host, lock_pid and lock_at (step 3) are no longer read or
+        // written: they stay in place, unused. sync_state.needs_full_plan now counts the requests
+        // for a full plan (see AssignmentPlanner.RequestFullPlan): the trigger adds one instead of
+        // setting 1.
+        """
+        CREATE TABLE leases (
+            resource           TEXT PRIMARY KEY,
+            holder             TEXT,
+            holder_description TEXT,
+            user_name          TEXT,
+            host_name          TEXT,
+            process_id         INTEGER,
+            process_start      TEXT,
+            acquired_at        TEXT,
+            renewed_at         TEXT,
+            expires_at         TEXT,
+            fence              BIGINT NOT NULL DEFAULT 0
+        );
+        DROP TRIGGER device_owner_changed;
+        CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices WHEN coalesce(old.owner_upn, '') <> coalesce(new.owner_upn, '')
+        BEGIN UPDATE sync_state SET needs_full_plan = needs_full_plan + 1; END;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

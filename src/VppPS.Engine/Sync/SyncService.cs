@@ -31,10 +31,11 @@ public sealed class SyncService
         _tokens = new TokenService(context);
     }
 
-    public async Task<SyncRun> SyncAsync(VppToken token, bool forceFull, CancellationToken cancellationToken)
+    /// <param name="breakLease">Break the token's lease when another run holds it (Sync-VppToken -Force).</param>
+    public async Task<SyncRun> SyncAsync(VppToken token, bool forceFull, CancellationToken cancellationToken, bool breakLease = false)
     {
         TokenService.EnsureUsable(token, "Cannot sync");
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var syncLock = TokenLease.Acquire(_context, token, breakLease);
         var state = ReadState(syncLock.TokenKey);
         var full = forceFull || state.AssignmentsVersion is null || state.UsersVersion is null || state.FullSyncAt is null
                    || _context.Clock.UtcNow - state.FullSyncAt.Value > FullSyncEvery;
@@ -100,6 +101,8 @@ public sealed class SyncService
         var invitation = service.Urls is not null && service.Urls.TryGetValue("invitationEmail", out var template) ? template : null;
         staging.Apply(tokenKey, full, (c, t, counts) =>
         {
+            // Nothing of this sync becomes visible if another run took the token's lease over meanwhile.
+            _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey));
             c.Execute(t, """
                 UPDATE sync_state SET assignments_version = $av, users_version = $uv, invitation_template = coalesce($inv, invitation_template),
                     full_sync_at = CASE WHEN $full THEN $now ELSE full_sync_at END

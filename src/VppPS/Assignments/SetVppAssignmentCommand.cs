@@ -46,6 +46,8 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
             return;
         }
         if (!TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: false, CancelToken, Defer).GetAwaiter().GetResult(), out var result, target)) return;
+        if (result.AppliedLater is { } later)
+            WriteWarning(later);
         if (result.Applied is { } applied)
             WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, {applied.UsersCreated} VPP users created, " +
                          $"{applied.Failed} failed, {applied.Waiting} waiting for licenses ({applied.Requests} requests).");

@@ -34,7 +34,6 @@ internal static class ErrorMapper
         VppErrorKind.Damaged => ErrorCategory.InvalidData,
         VppErrorKind.Cancelled => ErrorCategory.OperationStopped,
         VppErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
-        VppErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -19,6 +19,13 @@ public sealed class SyncVppTokenCommand : VppTokenCmdlet
     [Parameter]
     public SwitchParameter Full { get; set; }
 
+    /// <summary>
+    /// Break the token's lease when another run holds it (a run on a host that went away), with a
+    /// warning and an audit line; that run's later writes are refused.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var token in ResolveTokens())
@@ -30,9 +37,10 @@ public sealed class SyncVppTokenCommand : VppTokenCmdlet
         for (var i = 0; i < _tokens.Count; i++)
         {
             var token = _tokens[i];
-            if (!ShouldProcess(token.Name, Full ? "Full sync of licenses from Apple" : "Sync licenses from Apple")) continue;
+            var action = (Full ? "Full sync of licenses from Apple" : "Sync licenses from Apple") + (Force ? ", breaking the lease of any other run of this token" : "");
+            if (!ShouldProcess(token.Name, action)) continue;
             WriteProgress(new ProgressRecord(ProgressId, "Syncing tokens", $"{token.Name} ({i + 1} of {_tokens.Count})") { PercentComplete = i * 100 / _tokens.Count });
-            if (TryRun(c => new SyncService(c).SyncAsync(token, Full, CancelToken).GetAwaiter().GetResult(), out var run, token.Name))
+            if (TryRun(c => new SyncService(c).SyncAsync(token, Full, CancelToken, breakLease: Force).GetAwaiter().GetResult(), out var run, token.Name))
                 WriteObject(run);
         }
         WriteProgress(new ProgressRecord(ProgressId, "Syncing tokens", "done") { RecordType = ProgressRecordType.Completed });

@@ -60,9 +60,10 @@ public sealed class FullPlanTests
             store.Write((c, t) => { CarryOut(c, t, AssignmentPlanner.Plan(c, t, 1, "T")); return 0; });
         store.Write((c, t) =>
         {
-            Assert.True(AssignmentPlanner.Plan(c, t, 1, "T").IsEmpty);
+            var done = AssignmentPlanner.Plan(c, t, 1, "T");
+            Assert.True(done.IsEmpty);
             c.Execute(t, "INSERT OR IGNORE INTO sync_state (token_key) VALUES (1)");
-            AssignmentPlanner.RecordPlanned(c, t, 1, Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes")), complete: true);
+            AssignmentPlanner.RecordPlanned(c, t, 1, Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes")), complete: true, done.FullPlanRequests);
             // Then members join and leave groups.
             for (var n = 0; n < 12; n++)
             {
