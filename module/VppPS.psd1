@@ -13,6 +13,9 @@
     TypesToProcess       = @('VppPS.types.ps1xml')
     CmdletsToExport      = @(
         'Get-VppConfiguration'
+        'Connect-VppStore'
+        'Get-VppStore'
+        'New-VppStoreKey'
         'Set-VppConfiguration'
         'Get-VppAuditLog'
         'Test-VppDatabase'

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
@@ -363,7 +363,7 @@ public sealed class AssignmentApplier
     // ---------------------------------------------------------------- recording outcomes
 
     /// <summary>Brings the state in line with an event's outcome: what succeeded is held (or freed), what failed is recorded to retry.</summary>
-    private void RecordLicenses(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
+    private void RecordLicenses(DbConnection c, DbTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
     {
         _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing; its journal row is followed up by the new holder
         var failed = new Dictionary<(string AdamId, int Kind, string Target), AppleErrorBody>();
@@ -476,7 +476,7 @@ public sealed class AssignmentApplier
     }
 
     /// <summary>VPP users Apple created: VppPS's own from now on. <paramref name="fromApple"/> gives what Apple listed for them, if read.</summary>
-    private void RecordCreated(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, IReadOnlyDictionary<string, ResponseUser>? fromApple, Counts? counts)
+    private void RecordCreated(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, IReadOnlyDictionary<string, ResponseUser>? fromApple, Counts? counts)
     {
         if (users.Count == 0) return;
         _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
@@ -519,7 +519,7 @@ public sealed class AssignmentApplier
     }
 
     /// <summary>VPP users Apple retired: their revocable licenses are free again; books stay (irrevocable).</summary>
-    private void RecordRetired(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, Counts? counts)
+    private void RecordRetired(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, Counts? counts)
     {
         if (users.Count == 0) return;
         _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
@@ -538,7 +538,7 @@ public sealed class AssignmentApplier
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
     }
 
-    private static long TokenKey(SqliteConnection c, VppToken token) =>
+    private static long TokenKey(DbConnection c, VppToken token) =>
         (long?)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))
         ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"The token '{token.Name}' no longer exists.", token.Name);
 }

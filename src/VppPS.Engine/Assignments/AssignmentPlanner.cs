@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Assignments;
@@ -74,7 +74,7 @@ public static class AssignmentPlanner
     /// Licenses VppPS gave whose assignment was removed without reclaiming ("kept") belong again
     /// to an assignment that wants them, so that its Uninstall or removal reclaims them too.
     /// </summary>
-    public static int AdoptKeptLicenses(SqliteConnection c, SqliteTransaction t, long tokenKey)
+    public static int AdoptKeptLicenses(DbConnection c, DbTransaction t, long tokenKey)
     {
         var k = ("$k", (object?)tokenKey);
         var assets = new List<long>();
@@ -99,7 +99,7 @@ public static class AssignmentPlanner
 
     /// <param name="onlyAsset">Plan one asset only (the shortage check of Set-VppAssignment); null: everything.</param>
     /// <param name="fromChanges">Look only at members who changed since the last plan, unless something asks for a full plan.</param>
-    public static AssignmentPlan Plan(SqliteConnection c, SqliteTransaction? t, long tokenKey, string tokenName, long? onlyAsset = null, bool fromChanges = false)
+    public static AssignmentPlan Plan(DbConnection c, DbTransaction? t, long tokenKey, string tokenName, long? onlyAsset = null, bool fromChanges = false)
     {
         var k = ("$k", (object?)tokenKey);
         var only = ("$only", (object?)onlyAsset);
@@ -126,13 +126,44 @@ public static class AssignmentPlanner
         // Licenses to give: wanted and not held. Rows come by asset, so duplicates (a member of two
         // groups with the same app) are caught per asset; equal texts are shared, so a plan of
         // millions holds each serial number and reason once. Read through SQLite's own API: a first
-        // plan reads millions of rows, and SqliteDataReader's per-column cost was most of its time.
+        // plan reads millions of rows, and DbDataReader's per-column cost was most of its time.
         var seen = new HashSet<(int, string)>();
         var pool = new Utf8StringPool();
         // Consecutive rows mostly share their assignment, group and reason: a look at the last one first.
         var (assignmentIds, groups, reasons) = (new LastUtf8String(pool), new LastUtf8String(pool), new LastUtf8String(pool));
         long currentAsset = -1;
         var associations = new List<LicenseChange>();
+        if (c.IsPostgres())
+        {
+            // PostgreSQL: the same rows through the data reader, equal texts shared through a dictionary.
+            var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+            string Share(string text) => texts.TryGetValue(text, out var shared) ? shared : texts[text] = text;
+            using var command = c.Command(t, $"""
+            SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
+            FROM ({WantedSql(restricted)}) w
+            WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
+            ORDER BY w.asset_key, w.rank, w.display
+            """, k, only);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var assetKey = reader.GetInt64(0);
+                if (assetKey != currentAsset) { seen.Clear(); currentAsset = assetKey; }
+                var kind = (int)reader.GetInt64(1);
+                var target = reader.IsDBNull(2) ? null : Share(reader.GetString(2));
+                var display = Share(reader.GetString(3));
+                if (!seen.Add((kind, target ?? "upn:" + display))) continue;
+                var asset = assets[assetKey];
+                if (inFlight is not null && (target is null
+                        ? !reader.IsDBNull(4) && inFlight.PeopleBeingCreated.Contains(reader.GetInt64(4))
+                        : inFlight.Licenses.Contains((asset.AdamId, asset.PricingParam, kind, target))))
+                    continue;
+                associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : Share(reader.GetString(5)),
+                    reader.IsDBNull(6) ? null : Share(reader.GetString(6)), Share(reader.GetString(7))));
+            }
+        }
+        else
         using (var rows = new RawStatement(c, $"""
             SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
             FROM ({WantedSql(restricted)}) w
@@ -258,7 +289,7 @@ public static class AssignmentPlanner
     /// everything. needs_full_plan counts the requests (0: none), so that a plan carried out
     /// meanwhile clears only the requests it saw (see <see cref="RecordPlanned"/>).
     /// </summary>
-    public static void RequestFullPlan(SqliteConnection c, SqliteTransaction t, long tokenKey) =>
+    public static void RequestFullPlan(DbConnection c, DbTransaction t, long tokenKey) =>
         c.Execute(t, "INSERT INTO sync_state (token_key, needs_full_plan) VALUES ($k, 1) ON CONFLICT (token_key) DO UPDATE SET needs_full_plan = sync_state.needs_full_plan + 1",
             ("$k", tokenKey));
 
@@ -268,7 +299,7 @@ public static class AssignmentPlanner
     /// (<paramref name="fullPlanRequests"/>, <see cref="AssignmentPlan.FullPlanRequests"/>: for
     /// instance an assignment saved by another process while this one applied its plan).
     /// </summary>
-    public static void RecordPlanned(SqliteConnection c, SqliteTransaction t, long tokenKey, long plannedSeq, bool complete, long fullPlanRequests)
+    public static void RecordPlanned(DbConnection c, DbTransaction t, long tokenKey, long plannedSeq, bool complete, long fullPlanRequests)
     {
         c.Execute(t, """
             UPDATE sync_state SET planned_seq = max(planned_seq, $seq),
@@ -279,7 +310,7 @@ public static class AssignmentPlanner
         c.Execute(t, "DELETE FROM member_changes WHERE seq <= (SELECT min(planned_seq) FROM sync_state)");
     }
 
-    private static void ClearChangedMembers(SqliteConnection c, SqliteTransaction? t) => c.Execute(t, """
+    private static void ClearChangedMembers(DbConnection c, DbTransaction? t) => c.Execute(t, """
         CREATE TEMP TABLE IF NOT EXISTS changed_devices (device_key INTEGER PRIMARY KEY);
         CREATE TEMP TABLE IF NOT EXISTS changed_users (user_key INTEGER PRIMARY KEY);
         CREATE TEMP TABLE IF NOT EXISTS changed_targets (target_kind INTEGER, target TEXT, PRIMARY KEY (target_kind, target)) WITHOUT ROWID;
@@ -287,7 +318,7 @@ public static class AssignmentPlanner
         """);
 
     /// <summary>The members who joined or left a group since the token's last plan.</summary>
-    private static void CollectChangedMembers(SqliteConnection c, SqliteTransaction? t, long lastSeq, (string, object?) k)
+    private static void CollectChangedMembers(DbConnection c, DbTransaction? t, long lastSeq, (string, object?) k)
     {
         var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM sync_state WHERE token_key = $k", k) ?? 0L));
         c.Execute(t, """
@@ -304,7 +335,7 @@ public static class AssignmentPlanner
     /// (the device, its owner, the VPP user's person), so that a license is reclaimed only when
     /// nobody wants it.
     /// </summary>
-    private static void CompleteChangedMembers(SqliteConnection c, SqliteTransaction? t, long tokenKey) => c.Execute(t, """
+    private static void CompleteChangedMembers(DbConnection c, DbTransaction? t, long tokenKey) => c.Execute(t, """
         INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_devices cd JOIN directory_devices d ON d.device_key = cd.device_key;
         INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
             JOIN directory_devices d ON d.owner_upn = u.user_principal_name;
@@ -320,7 +351,7 @@ public static class AssignmentPlanner
 
     private sealed record AssetRow(string AdamId, string PricingParam, string? Name, long Available, bool Unlimited);
 
-    private static Dictionary<long, AssetRow> ReadAssets(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    private static Dictionary<long, AssetRow> ReadAssets(DbConnection c, DbTransaction? t, long tokenKey)
     {
         using var command = c.Command(t, """
             SELECT a.asset_key, a.adam_id, a.pricing_param, m.name, a.available_count, a.total_count

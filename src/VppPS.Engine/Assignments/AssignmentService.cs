@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 using VppPS.Engine.Tokens;
 
@@ -54,7 +54,7 @@ public sealed class AssignmentService
         var id = Guid.NewGuid();
         IReadOnlyList<PlanItem> planItems = [];
         VppAssignment assignment;
-        Func<SqliteConnection, SqliteTransaction, VppAssignment> change = (c, t) =>
+        Func<DbConnection, DbTransaction, VppAssignment> change = (c, t) =>
         {
             var existing = ReadExisting(c, t, asset, group);
             if (existing is { } old)
@@ -154,7 +154,7 @@ public sealed class AssignmentService
     /// Deletes an assignment and keeps the licenses it gave (as Intune does), marked as kept: a
     /// later assignment that wants them adopts them (see AssignmentPlanner.AdoptKeptLicenses).
     /// </summary>
-    internal static void Forget(SqliteConnection c, SqliteTransaction t, string assignmentId)
+    internal static void Forget(DbConnection c, DbTransaction t, string assignmentId)
     {
         if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", assignmentId)) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
         c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
@@ -355,7 +355,7 @@ public sealed class AssignmentService
 
     private sealed record ExistingRow(Guid Id, LicenseType LicenseType);
 
-    private static ExistingRow? ReadExisting(SqliteConnection c, SqliteTransaction t, AssetRow asset, GroupRow group)
+    private static ExistingRow? ReadExisting(DbConnection c, DbTransaction t, AssetRow asset, GroupRow group)
     {
         using var command = c.Command(t, "SELECT id, license_type FROM assignments WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND group_key = $g",
             ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$g", group.Key));
@@ -363,9 +363,9 @@ public sealed class AssignmentService
         return reader.Read() ? new ExistingRow(Guid.Parse(reader.GetString(0)), Enum.Parse<LicenseType>(reader.GetString(1))) : null;
     }
 
-    private static VppAssignment? Read(SqliteConnection c, SqliteTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
+    private static VppAssignment? Read(DbConnection c, DbTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
 
-    private static List<VppAssignment> Query(SqliteConnection c, SqliteTransaction? t, string where, (string, object?)[] parameters)
+    private static List<VppAssignment> Query(DbConnection c, DbTransaction? t, string where, (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"""
             SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,

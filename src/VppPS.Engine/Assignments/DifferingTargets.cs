@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Assignments;
@@ -22,8 +22,10 @@ internal static class DifferingTargets
     /// False, and the tables left incomplete, as soon as more than <paramref name="limit"/> targets
     /// differ (a first plan): then looking at every member is quicker than looking them up.
     /// </returns>
-    public static bool Collect(SqliteConnection c, SqliteTransaction? t, long tokenKey, long limit)
+    public static bool Collect(DbConnection c, DbTransaction? t, long tokenKey, long limit)
     {
+        // The walk relies on SQLite's raw API and byte order; on PostgreSQL a full plan looks at every member.
+        if (c.IsPostgres()) return false;
         var k = ("$k", (object?)tokenKey);
         // What each Required assignment wants, per (group, licensing): targets sorted as SQLite sorts text (bytes).
         var wantedByGroup = new Dictionary<(long Group, string Licensing), WantedTargets>();
@@ -119,7 +121,7 @@ internal static class DifferingTargets
     }
 
     /// <summary>Writes the differing targets into temp.changed_targets, counting the new ones.</summary>
-    private sealed class Marker(SqliteConnection c, long limit) : IDisposable
+    private sealed class Marker(DbConnection c, long limit) : IDisposable
     {
         private readonly RawStatement _insert = new(c, "INSERT OR IGNORE INTO changed_targets VALUES (?1, ?2)");
         private long _count;
@@ -150,7 +152,7 @@ internal static class DifferingTargets
     }
 
     /// <param name="wanting">DeviceDevice: the group's devices; UserDevice: the devices its members own; User: its members' VPP users.</param>
-    private static WantedTargets ReadWanted(SqliteConnection c, long tokenKey, long groupKey, string wanting)
+    private static WantedTargets ReadWanted(DbConnection c, long tokenKey, long groupKey, string wanting)
     {
         var sql = wanting switch
         {

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Inventory;

@@ -29,6 +29,15 @@ public sealed class SecretProtector
         _storedSecretsExist = storedSecretsExist ?? (() => false);
     }
 
+    /// <summary>A protector with a key given from outside (a shared PostgreSQL store's key, <see cref="StoreKey"/>).</summary>
+    internal SecretProtector(byte[] key)
+    {
+        _keyFile = "";
+        _useDpapi = false;
+        _storedSecretsExist = () => false;
+        _key = key;
+    }
+
     public string Protect(string secret)
     {
         var plain = Encoding.UTF8.GetBytes(secret);
@@ -69,7 +78,7 @@ public sealed class SecretProtector
         catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException)
         {
             throw new VppException(VppErrorKind.StateStore, "VppSecretUnreadable",
-                $"A stored secret cannot be decrypted (the key file '{_keyFile}' or the Windows user profile changed). " +
+                (_keyFile.Length == 0 ? "A stored secret cannot be decrypted with the store key. " : $"A stored secret cannot be decrypted (the key file '{_keyFile}' or the Windows user profile changed). ") +
                 "Upload the content token again with Update-VppToken, or restore the key file from a backup.", null, e);
         }
     }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace VppPS.Engine.Store;
 
@@ -21,7 +21,7 @@ public sealed class HeldLeases
     /// <see cref="Lease.EnsureHeld"/> for the lease this command holds on <paramref name="resource"/>.
     /// Writing under a resource without holding its lease is a mistake in VppPS itself.
     /// </summary>
-    internal void EnsureHeld(SqliteConnection c, SqliteTransaction t, string resource) =>
+    internal void EnsureHeld(DbConnection c, DbTransaction t, string resource) =>
         (Find(resource) ?? throw new InvalidOperationException($"This command writes under '{resource}' without holding its lease."))
         .EnsureHeld(c, t);
 }

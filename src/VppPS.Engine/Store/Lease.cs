@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace VppPS.Engine.Store;
 
@@ -57,7 +57,7 @@ public sealed class Lease : IDisposable
     /// lease when this holder still has it under this fencing number, and otherwise throws
     /// VppLeaseLost, so that the transaction writes nothing.
     /// </summary>
-    internal void EnsureHeld(SqliteConnection c, SqliteTransaction t)
+    internal void EnsureHeld(DbConnection c, DbTransaction t)
     {
         if (!Lost && _store.Renew(c, t, this)) return;
         Lost = true;
@@ -91,7 +91,7 @@ public sealed class Lease : IDisposable
                 if (!Renew()) _heartbeat?.Dispose();
                 LastHeartbeatError = null;
             }
-            catch (Exception e) when (e is VppException or SqliteException or IOException or InvalidOperationException)
+            catch (Exception e) when (e is VppException or DbException or IOException or InvalidOperationException)
             {
                 LastHeartbeatError = e;
             }
@@ -115,7 +115,7 @@ public sealed class Lease : IDisposable
         {
             _store.Release(this);
         }
-        catch (Exception e) when (e is VppException or SqliteException)
+        catch (Exception e) when (e is VppException or DbException)
         {
             LastHeartbeatError = e;
         }

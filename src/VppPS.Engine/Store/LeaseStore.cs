@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace VppPS.Engine.Store;
 
@@ -33,7 +33,7 @@ public sealed class LeaseStore
     /// <paramref name="onAcquired"/> runs in the acquiring transaction, with the lease taken over (if any).
     /// </summary>
     internal LeaseAcquisition TryAcquire(string resource, LeaseHolder holder, TimeSpan duration, long? breakFence = null,
-        Action<SqliteConnection, SqliteTransaction, LeaseInfo?, LeaseTakeover>? onAcquired = null)
+        Action<DbConnection, DbTransaction, LeaseInfo?, LeaseTakeover>? onAcquired = null)
     {
         if (duration <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration));
         return _store.Write((c, t) =>
@@ -70,7 +70,7 @@ public sealed class LeaseStore
     /// over). The start time of this process is recorded again, read now, so that a later comparison
     /// with it does not depend on how the wall clock moved since the lease was taken.
     /// </summary>
-    internal bool Renew(SqliteConnection c, SqliteTransaction t, Lease lease)
+    internal bool Renew(DbConnection c, DbTransaction t, Lease lease)
     {
         var now = _clock.UtcNow;
         return c.Execute(t, """
@@ -83,7 +83,7 @@ public sealed class LeaseStore
     internal bool Renew(Lease lease) => _store.Write((c, t) => Renew(c, t, lease));
 
     /// <summary>Who holds the resource, inside a transaction.</summary>
-    internal static LeaseInfo? Read(SqliteConnection c, SqliteTransaction? t, string resource) => ReadRow(c, t, resource).Current;
+    internal static LeaseInfo? Read(DbConnection c, DbTransaction? t, string resource) => ReadRow(c, t, resource).Current;
 
     /// <summary>Lets go of a held lease; the fencing number stays. Nothing happens when it was taken over meanwhile.</summary>
     internal void Release(Lease lease) => _store.Write((c, t) => c.Execute(t, """
@@ -92,7 +92,7 @@ public sealed class LeaseStore
         WHERE resource = $r AND holder = $h AND fence = $f
         """, ("$r", lease.Resource), ("$h", lease.Holder.Id), ("$f", lease.Fence)));
 
-    private static (LeaseInfo? Current, long Fence) ReadRow(SqliteConnection c, SqliteTransaction? t, string resource)
+    private static (LeaseInfo? Current, long Fence) ReadRow(DbConnection c, DbTransaction? t, string resource)
     {
         using var command = c.Command(t, $"SELECT {Columns} FROM leases WHERE resource = $r", ("$r", resource));
         using var reader = command.ExecuteReader();

@@ -275,7 +275,7 @@ internal static class Migrations
         BEGIN UPDATE sync_state SET needs_full_plan = 1; END;
         CREATE INDEX ix_managed_licenses_target ON managed_licenses (token_key, target_kind, target);
         """,
-        // 7: the file says it is VppPS's (PRAGMA application_id 'VPPS', StateStore.ApplicationId),
+        // 7: the file says it is VppPS's (PRAGMA application_id 'VPPS', SqliteDatabase.ApplicationId),
         // so that a SQLite file of another program given as the data folder's database is refused.
         """
         PRAGMA application_id = 1448104019;

@@ -16,10 +16,11 @@ internal sealed class RawStatement : IDisposable
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _statement;
 
-    public RawStatement(SqliteConnection connection, string sql)
+    public RawStatement(System.Data.Common.DbConnection connection, string sql)
     {
-        _connection = connection;
-        Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out _statement));
+        _connection = connection as SqliteConnection
+            ?? throw new InvalidOperationException("RawStatement drives SQLite's own API; the PostgreSQL store reads through its data reader instead.");
+        Check(raw.sqlite3_prepare_v2(_connection.Handle, sql, out _statement));
     }
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));

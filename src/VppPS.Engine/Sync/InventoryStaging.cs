@@ -10,7 +10,7 @@ namespace VppPS.Engine.Sync;
 /// during the download; <see cref="Apply"/> then makes it visible in one short transaction.
 /// A sync that fails or is killed leaves the previous state exactly as it was.
 /// </summary>
-internal sealed class InventoryStaging : IDisposable
+internal sealed class InventoryStaging : IInventoryStaging
 {
     public const string UnknownPricing = "STDQ";
     private readonly SqliteConnection _connection;
@@ -21,7 +21,7 @@ internal sealed class InventoryStaging : IDisposable
 
     public InventoryStaging(StateStore store)
     {
-        _connection = store.OpenConnection();
+        _connection = store.OpenSqliteConnection();
         _connection.Execute(null, """
             PRAGMA temp_store = MEMORY;
             PRAGMA cache_size = -131072; -- 128 MiB for this connection: a million licenses are copied in one go
@@ -44,10 +44,10 @@ internal sealed class InventoryStaging : IDisposable
     public void AddAssets(IEnumerable<ResponseAsset> assets, IReadOnlyDictionary<string, string> skipReasons)
     {
         using var transaction = _connection.BeginTransaction(deferred: true);
-        using var insert = _connection.Command(transaction, """
-            INSERT INTO stage_assets VALUES ($adam, $pricing, $type, $total, $assigned, $available, $retired, $device, $revocable, $platforms, $skip)
-            """);
-        var p = Parameters(insert, "$adam", "$pricing", "$type", "$total", "$assigned", "$available", "$retired", "$device", "$revocable", "$platforms", "$skip");
+        var (insert, p) = _connection.Prepared(transaction,
+            "INSERT INTO stage_assets VALUES ($adam, $pricing, $type, $total, $assigned, $available, $retired, $device, $revocable, $platforms, $skip) RETURNING rowid",
+            "$adam", "$pricing", "$type", "$total", "$assigned", "$available", "$retired", "$device", "$revocable", "$platforms", "$skip");
+        using var disposeInsert = insert;
         foreach (var asset in assets)
         {
             p[0].Value = asset.AdamId;
@@ -61,8 +61,8 @@ internal sealed class InventoryStaging : IDisposable
             p[8].Value = asset.Revocable ? 1 : 0;
             p[9].Value = asset.SupportedPlatforms is { Count: > 0 } platforms ? string.Join(",", platforms) : DBNull.Value;
             p[10].Value = skipReasons.TryGetValue(asset.AdamId, out var reason) ? reason : DBNull.Value;
-            insert.ExecuteNonQuery();
-            _assetIndex.TryAdd((asset.AdamId, asset.PricingParam ?? UnknownPricing), _connection.LastInsertRowId(transaction));
+            var rowId = Convert.ToInt64(insert.ExecuteScalar());
+            _assetIndex.TryAdd((asset.AdamId, asset.PricingParam ?? UnknownPricing), rowId);
         }
         transaction.Commit();
     }
@@ -119,7 +119,7 @@ internal sealed class InventoryStaging : IDisposable
     /// Full: replaces assets, licenses and users. Incremental: replaces assets (Apple has no
     /// delta for them), adds the licenses and upserts the users read since the last version.
     /// </summary>
-    public SyncCounts Apply(long tokenKey, bool full, Action<SqliteConnection, SqliteTransaction, SyncCounts> alsoInTransaction)
+    public SyncCounts Apply(long tokenKey, bool full, Action<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, SyncCounts> alsoInTransaction)
     {
         FinishBatch();
         using var transaction = _connection.BeginTransaction(deferred: false);
@@ -187,9 +187,6 @@ internal sealed class InventoryStaging : IDisposable
         _batch?.Dispose();
         _batch = null;
     }
-
-    private static SqliteParameter[] Parameters(SqliteCommand command, params string[] names) =>
-        names.Select(n => command.Parameters.Add(new SqliteParameter(n, null))).ToArray();
 
     public void Dispose()
     {

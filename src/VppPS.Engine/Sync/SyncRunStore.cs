@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 using VppPS.Engine.Tokens;
 
@@ -25,7 +25,7 @@ public sealed class SyncRunStore
     });
 
     /// <summary>Records the end of a successful run, inside the transaction that makes its data visible.</summary>
-    public void Complete(SqliteConnection c, SqliteTransaction t, long runId, SyncKind kind, SyncCounts counts, long requests, Guid tokenId)
+    public void Complete(DbConnection c, DbTransaction t, long runId, SyncKind kind, SyncCounts counts, long requests, Guid tokenId)
     {
         var now = _context.Clock.UtcNow.ToStored();
         c.Execute(t, """

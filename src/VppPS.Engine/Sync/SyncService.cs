@@ -78,7 +78,9 @@ public sealed class SyncService
         var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
 
         var phase = System.Diagnostics.Stopwatch.StartNew();
-        using var staging = new InventoryStaging(_context.Store);
+        using IInventoryStaging staging = _context.Store.Kind == StoreKind.Sqlite
+            ? new InventoryStaging(_context.Store)
+            : new PostgresInventoryStaging(_context.Store.OpenPostgresConnection(), _context.Store.BeginPostgresWrite);
         staging.AddAssets(assets, skipped);
         PagedReadResult assignments, users;
         try
@@ -124,7 +126,7 @@ public sealed class SyncService
 
     /// <summary>Reads assignments then users, everything (<paramref name="since"/> null) or what changed since the recorded versions.</summary>
     private static async Task<(PagedReadResult Assignments, PagedReadResult Users)> ReadLicensesAndUsersAsync(
-        AppleClient client, InventoryStaging staging, SyncStateRow? since, CancellationToken cancellationToken)
+        AppleClient client, IInventoryStaging staging, SyncStateRow? since, CancellationToken cancellationToken)
     {
         var assignmentQuery = new AssignmentQuery { SinceVersionId = since?.AssignmentsVersion };
         var assignments = await ApplePaging.ReadAllAsync(

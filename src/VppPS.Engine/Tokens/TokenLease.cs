@@ -1,3 +1,4 @@
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Tokens;
@@ -37,7 +38,7 @@ public sealed class TokenLease : IDisposable
         var holder = LeaseHolder.ThisProcess($"{context.Command} of '{token.Name}'");
         var duration = context.Session.Configuration.LeaseDuration;
 
-        void OnAcquired(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction t, LeaseInfo? previous, LeaseTakeover takeover)
+        void OnAcquired(DbConnection c, DbTransaction t, LeaseInfo? previous, LeaseTakeover takeover)
         {
             // The token's sync_state row, which syncs and plans update, exists from its first lease on.
             c.Execute(t, "INSERT INTO sync_state (token_key) VALUES ($k) ON CONFLICT (token_key) DO NOTHING", ("$k", key));

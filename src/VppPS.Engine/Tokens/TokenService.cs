@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Apple.Wire;
@@ -336,7 +337,7 @@ public sealed partial class TokenService
                 $"'{appleId}' is not an Apple ID: give the e-mail address of the Managed Apple Account that downloaded the token, such as admin@school.example.", appleId);
     }
 
-    private static string UniqueName(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction t, string wanted, bool explicitName)
+    private static string UniqueName(DbConnection c, DbTransaction t, string wanted, bool explicitName)
     {
         if (!TokenStore.NameTaken(c, t, wanted)) return wanted;
         if (explicitName)

@@ -20,6 +20,10 @@ public abstract class VppCmdlet : PSCmdlet
 
     protected override void StopProcessing() => _stopping.Cancel();
 
+    /// <summary>Whether this command changes the store (every command with -WhatIf does, unless it says otherwise).</summary>
+    protected virtual bool ChangesState =>
+        GetType().GetCustomAttributes(typeof(CmdletAttribute), inherit: true).OfType<CmdletAttribute>().Any(a => a.SupportsShouldProcess);
+
     /// <summary>
     /// Runs engine work for one pipeline item. Returns false (after writing the error) when it
     /// failed with a per-item problem; stops the command when nothing else can proceed. What
@@ -29,8 +33,10 @@ public abstract class VppCmdlet : PSCmdlet
     {
         return TryRunEngine(observer =>
         {
-            var session = VppSession.Current();
+            var session = VppSession.Current(SessionStore.Current);
             foreach (var warning in session.TakeWarnings()) observer.Warning(warning);
+            // A login that may only read: refused before anything is read, written or sent to Apple.
+            if (ChangesState) session.Store.EnsureWritable();
             return work(new VppContext(session, MyInvocation.MyCommand.Name, observer));
         }, out result, target);
     }

@@ -303,6 +303,6 @@ public class StoreFaultTests
         var store = StateStore.Open(folder.Path);
 
         Assert.Equal(Migrations.LatestVersion, store.SchemaVersion);
-        Assert.Equal((long)StateStore.ApplicationId, store.Read(c => (long)c.Scalar(null, "PRAGMA application_id;")!));
+        Assert.Equal((long)SqliteDatabase.ApplicationId, store.Read(c => (long)c.Scalar(null, "PRAGMA application_id;")!));
     }
 }

@@ -265,6 +265,20 @@ internal static class PostgresMigrations
         END $$;
         CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices
             FOR EACH ROW WHEN (coalesce(OLD.owner_upn, '') <> coalesce(NEW.owner_upn, '')) EXECUTE FUNCTION request_full_plans();
+        -- SQLite's functions that the engine's SQL uses, so that one SQL text serves both stores:
+        -- glob(pattern, value) (PowerShell's wildcards * ? [..], case-sensitive, the whole value)
+        -- and group_concat(value) / group_concat(value, separator).
+        CREATE FUNCTION glob(pattern text, value text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT value ~ ('^' || replace(replace(regexp_replace(pattern, '([.+$(){}|\\]|(?<!\[)\^)', '\\\1', 'g'), '*', '.*'), '?', '.') || '$')
+        $$;
+        CREATE FUNCTION group_concat_step(state text, value text, separator text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT CASE WHEN value IS NULL THEN state WHEN state IS NULL THEN value ELSE state || separator || value END
+        $$;
+        CREATE FUNCTION group_concat_step(state text, value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT group_concat_step(state, value, ',')
+        $$;
+        CREATE AGGREGATE group_concat(text) (SFUNC = group_concat_step, STYPE = text);
+        CREATE AGGREGATE group_concat(text, text) (SFUNC = group_concat_step, STYPE = text);
         """,
     ];
 
