@@ -382,7 +382,7 @@ public sealed class AssignmentApplier
             var pricing = changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target).PricingParam;
             c.Execute(t, """
                 INSERT INTO license_failures VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
-                ON CONFLICT DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
                 """, k, ("$a", adamId), ("$p", pricing), ("$kind", targetKind), ("$x", target), ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now));
         }
         if (counts is not null) counts.Failed += failed.Count;
@@ -390,7 +390,7 @@ public sealed class AssignmentApplier
 
         // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
         c.Execute(t, """
-            CREATE TEMP TABLE IF NOT EXISTS event_changes (adam_id TEXT, pricing_param TEXT, target_kind INTEGER, target TEXT, reason TEXT, assignment_id TEXT);
+            CREATE TEMP TABLE IF NOT EXISTS event_changes (adam_id TEXT, pricing_param TEXT, target_kind BIGINT, target TEXT, reason TEXT, assignment_id TEXT);
             DELETE FROM event_changes;
             """);
         var succeeded = 0;
@@ -426,11 +426,11 @@ public sealed class AssignmentApplier
                       GROUP BY c.asset_key) x
                 WHERE assets.asset_key = x.asset_key
                 """, k);
-            c.Execute(t, $"INSERT OR IGNORE INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) ORDER BY 1, 2, 3", k);
+            c.Execute(t, $"INSERT INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) WHERE true ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", k);
             c.Execute(t, """
                 INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id)
                 SELECT $k, adam_id, pricing_param, target_kind, target, reason, $now, assignment_id FROM event_changes WHERE true
-                ON CONFLICT DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
                 """, k, ("$now", now));
             if (counts is not null) counts.Associated += succeeded;
         }
@@ -486,7 +486,7 @@ public sealed class AssignmentApplier
             var listed = fromApple?.GetValueOrDefault(user.ClientUserId);
             c.Execute(t, "INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at) VALUES ($k, $c, $d, $at) ON CONFLICT DO NOTHING",
                 ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
-            c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h)",
+            c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
                 ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", listed?.Email ?? user.Email),
                 ("$s", listed?.Status ?? (user.ManagedAppleId is null ? "Registered" : "Associated")), ("$i", listed?.InviteCode), ("$h", listed?.IdHash));
         }
@@ -502,7 +502,7 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) =>
         {
             foreach (var user in users.OrderBy(u => u.Status is "Retired" or "Deleted" ? 0 : 1))
-                c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h)",
+                c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
                     ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", user.Email), ("$s", user.Status ?? "Registered"), ("$i", user.InviteCode), ("$h", user.IdHash));
             if (since is not null && versionId is not null)
                 c.Execute(t, "UPDATE sync_state SET users_version = $v WHERE token_key = $k", ("$v", versionId), ("$k", tokenKey));
@@ -537,6 +537,10 @@ public sealed class AssignmentApplier
         if (counts is not null) counts.Retired += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
     }
+
+    /// <summary>A VPP user read or created replaces what the state held for that clientUserId.</summary>
+    private const string UpsertVppUser =
+        "ON CONFLICT (token_key, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status, invite_code = excluded.invite_code, id_hash = excluded.id_hash";
 
     private static long TokenKey(DbConnection c, VppToken token) =>
         (long?)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))

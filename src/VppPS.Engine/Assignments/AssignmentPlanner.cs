@@ -20,11 +20,11 @@ public static class AssignmentPlanner
 
     /// <summary>
     /// The wanted rows; with <paramref name="changedOnly"/>, only for the members a plan looks at
-    /// (temp.changed_devices / temp.changed_users) and every direct license (there are few).
+    /// (changed_devices / changed_users, temporary tables) and every direct license (there are few).
     /// </summary>
     private static string WantedSql(bool changedOnly) => WantedTemplate
-        .Replace("{devices}", changedOnly ? "AND gm.member_key IN (SELECT device_key FROM temp.changed_devices)" : "")
-        .Replace("{users}", changedOnly ? "AND gm.member_key IN (SELECT user_key FROM temp.changed_users)" : "");
+        .Replace("{devices}", changedOnly ? "AND gm.member_key IN (SELECT device_key FROM changed_devices)" : "")
+        .Replace("{users}", changedOnly ? "AND gm.member_key IN (SELECT user_key FROM changed_users)" : "");
 
     private const string WantedTemplate = """
         SELECT a.asset_key, 1 AS kind, d.serial_number AS target, d.serial_number AS display, NULL AS user_key, s.id AS assignment_id, g.name AS grp,
@@ -199,7 +199,7 @@ public static class AssignmentPlanner
         var candidateSource = restricted
             // From the few changed targets into managed licenses by target: CROSS JOIN keeps that order and
             // INDEXED BY the index (left alone, SQLite walks the token's whole primary key instead).
-            ? "temp.changed_targets ct CROSS JOIN managed_licenses ml INDEXED BY ix_managed_licenses_target ON ml.token_key = $k AND ml.target_kind = ct.target_kind AND ml.target = ct.target"
+            ? $"changed_targets ct CROSS JOIN managed_licenses ml {(c.IsPostgres() ? "" : "INDEXED BY ix_managed_licenses_target ")}ON ml.token_key = $k AND ml.target_kind = ct.target_kind AND ml.target = ct.target"
             : "managed_licenses ml";
         using (var command = c.Command(t, $"""
             SELECT a.asset_key, ml.target_kind, ml.target, coalesce(u.user_principal_name, ml.target), ml.assignment_id, g.name,
@@ -302,7 +302,7 @@ public static class AssignmentPlanner
     public static void RecordPlanned(DbConnection c, DbTransaction t, long tokenKey, long plannedSeq, bool complete, long fullPlanRequests)
     {
         c.Execute(t, """
-            UPDATE sync_state SET planned_seq = max(planned_seq, $seq),
+            UPDATE sync_state SET planned_seq = CASE WHEN planned_seq > $seq THEN planned_seq ELSE $seq END,
                 needs_full_plan = CASE WHEN NOT $complete THEN needs_full_plan + 1 WHEN needs_full_plan = $seen THEN 0 ELSE needs_full_plan END
             WHERE token_key = $k
             """, ("$seq", plannedSeq), ("$complete", complete), ("$seen", fullPlanRequests), ("$k", tokenKey));
@@ -311,9 +311,9 @@ public static class AssignmentPlanner
     }
 
     private static void ClearChangedMembers(DbConnection c, DbTransaction? t) => c.Execute(t, """
-        CREATE TEMP TABLE IF NOT EXISTS changed_devices (device_key INTEGER PRIMARY KEY);
-        CREATE TEMP TABLE IF NOT EXISTS changed_users (user_key INTEGER PRIMARY KEY);
-        CREATE TEMP TABLE IF NOT EXISTS changed_targets (target_kind INTEGER, target TEXT, PRIMARY KEY (target_kind, target)) WITHOUT ROWID;
+        CREATE TEMP TABLE IF NOT EXISTS changed_devices (device_key BIGINT PRIMARY KEY);
+        CREATE TEMP TABLE IF NOT EXISTS changed_users (user_key BIGINT PRIMARY KEY);
+        CREATE TEMP TABLE IF NOT EXISTS changed_targets (target_kind BIGINT, target TEXT, PRIMARY KEY (target_kind, target));
         DELETE FROM changed_devices; DELETE FROM changed_users; DELETE FROM changed_targets;
         """);
 
@@ -322,10 +322,10 @@ public static class AssignmentPlanner
     {
         var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM sync_state WHERE token_key = $k", k) ?? 0L));
         c.Execute(t, """
-            INSERT OR IGNORE INTO changed_devices SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'Device'
-            WHERE mc.seq > $since AND mc.seq <= $last;
-            INSERT OR IGNORE INTO changed_users SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'User'
-            WHERE mc.seq > $since AND mc.seq <= $last;
+            INSERT INTO changed_devices SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'Device'
+            WHERE mc.seq > $since AND mc.seq <= $last ON CONFLICT DO NOTHING;
+            INSERT INTO changed_users SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'User'
+            WHERE mc.seq > $since AND mc.seq <= $last ON CONFLICT DO NOTHING;
             """, since, ("$last", lastSeq));
     }
 
@@ -336,17 +336,17 @@ public static class AssignmentPlanner
     /// nobody wants it.
     /// </summary>
     private static void CompleteChangedMembers(DbConnection c, DbTransaction? t, long tokenKey) => c.Execute(t, """
-        INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_devices cd JOIN directory_devices d ON d.device_key = cd.device_key;
-        INSERT OR IGNORE INTO changed_targets SELECT 1, d.serial_number FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
-            JOIN directory_devices d ON d.owner_upn = u.user_principal_name;
-        INSERT OR IGNORE INTO changed_targets SELECT 0, mu.client_user_id FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
-            JOIN managed_users mu ON mu.token_key = $k AND mu.directory_user_id = u.id;
-        INSERT OR IGNORE INTO changed_devices SELECT d.device_key FROM changed_targets ct JOIN directory_devices d ON d.serial_number = ct.target
-            WHERE ct.target_kind = 1;
-        INSERT OR IGNORE INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN directory_devices d ON d.serial_number = ct.target
-            JOIN directory_users u ON u.user_principal_name = d.owner_upn WHERE ct.target_kind = 1;
-        INSERT OR IGNORE INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN managed_users mu ON mu.token_key = $k AND mu.client_user_id = ct.target
-            JOIN directory_users u ON u.id = mu.directory_user_id WHERE ct.target_kind = 0;
+        INSERT INTO changed_targets SELECT 1, d.serial_number FROM changed_devices cd JOIN directory_devices d ON d.device_key = cd.device_key WHERE true ON CONFLICT DO NOTHING;
+        INSERT INTO changed_targets SELECT 1, d.serial_number FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
+            JOIN directory_devices d ON d.owner_upn = u.user_principal_name WHERE true ON CONFLICT DO NOTHING;
+        INSERT INTO changed_targets SELECT 0, mu.client_user_id FROM changed_users cu JOIN directory_users u ON u.user_key = cu.user_key
+            JOIN managed_users mu ON mu.token_key = $k AND mu.directory_user_id = u.id WHERE true ON CONFLICT DO NOTHING;
+        INSERT INTO changed_devices SELECT d.device_key FROM changed_targets ct JOIN directory_devices d ON d.serial_number = ct.target
+            WHERE ct.target_kind = 1 ON CONFLICT DO NOTHING;
+        INSERT INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN directory_devices d ON d.serial_number = ct.target
+            JOIN directory_users u ON u.user_principal_name = d.owner_upn WHERE ct.target_kind = 1 ON CONFLICT DO NOTHING;
+        INSERT INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN managed_users mu ON mu.token_key = $k AND mu.client_user_id = ct.target
+            JOIN directory_users u ON u.id = mu.directory_user_id WHERE ct.target_kind = 0 ON CONFLICT DO NOTHING;
         """, ("$k", tokenKey));
 
     private sealed record AssetRow(string AdamId, string PricingParam, string? Name, long Available, bool Unlimited);

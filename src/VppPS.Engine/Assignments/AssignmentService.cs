@@ -191,7 +191,7 @@ public sealed class AssignmentService
                     $"No Required or Available assignment of '{asset.Name ?? asset.AdamId}' covers '{who}'. Assign the app to a group the member is in (Set-VppAssignment), or grant it directly with -Force.");
             c.Execute(t, """
                 INSERT INTO license_requests (token_key, adam_id, pricing_param, target_kind, member_key, forced, requested_at) VALUES ($k, $a, $p, $kind, $m, $f, $now)
-                ON CONFLICT DO UPDATE SET forced = max(forced, excluded.forced)
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, member_key) DO UPDATE SET forced = CASE WHEN license_requests.forced > excluded.forced THEN license_requests.forced ELSE excluded.forced END
                 """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$kind", kind), ("$m", memberKey), ("$f", !covered ? 1 : 0),
                 ("$now", _context.Clock.UtcNow.ToStored()));
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);

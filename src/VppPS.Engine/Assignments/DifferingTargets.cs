@@ -10,7 +10,7 @@ namespace VppPS.Engine.Assignments;
 /// targets are read once, sorted, and walked side by side with each asset's held licenses,
 /// which SQLite keeps in the same order. What differs (wanted and not held; held, given by
 /// VppPS and not wanted by any Required assignment) and every target of a request (Available,
-/// direct) goes into temp.changed_targets; the plan then decides exactly for those only, as it
+/// direct) goes into changed_targets; the plan then decides exactly for those only, as it
 /// does for members who joined or left. The comparison errs only on the side of looking at
 /// more: a target it does not name needs no change.
 /// </summary>
@@ -53,8 +53,8 @@ internal static class DifferingTargets
                 (licensing == "Device" ? asset.Devices : asset.Users).Add(wanted);
             }
 
-        c.Execute(t, "INSERT OR IGNORE INTO changed_users SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 0", k);
-        c.Execute(t, "INSERT OR IGNORE INTO changed_devices SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 1", k);
+        c.Execute(t, "INSERT INTO changed_users SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 0 ON CONFLICT DO NOTHING", k);
+        c.Execute(t, "INSERT INTO changed_devices SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 1 ON CONFLICT DO NOTHING", k);
         if (wantedByGroup.Values.Sum(w => (long)w.WithoutVppUser.Count) > limit) return false;
         using (var withoutVppUser = new RawStatement(c, "INSERT OR IGNORE INTO changed_users VALUES (?1)"))
             foreach (var userKey in wantedByGroup.Values.SelectMany(w => w.WithoutVppUser))
@@ -120,7 +120,7 @@ internal static class DifferingTargets
         while (next < wanted.Count) differs.Mark(kind, wanted[next++]);
     }
 
-    /// <summary>Writes the differing targets into temp.changed_targets, counting the new ones.</summary>
+    /// <summary>Writes the differing targets into changed_targets, counting the new ones.</summary>
     private sealed class Marker(DbConnection c, long limit) : IDisposable
     {
         private readonly RawStatement _insert = new(c, "INSERT OR IGNORE INTO changed_targets VALUES (?1, ?2)");

@@ -168,10 +168,10 @@ public sealed class DirectoryService
         using var c = Store.OpenConnection();
         using var command = c.Command(null, $"""
             SELECT d.serial_number, d.device_name, d.owner_upn, d.platform, d.created_at, d.updated_at, d.removed_at,
-                (SELECT group_concat(g.name, char(31)) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'Device'
+                (SELECT group_concat(g.name, $unitSeparator) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'Device'
                  WHERE m.member_key = d.device_key)
             FROM directory_devices d {(includeRemoved ? "" : "WHERE d.removed_at IS NULL")} ORDER BY d.serial_number
-            """);
+            """, UnitSeparator);
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return new DirectoryDevice
@@ -391,14 +391,17 @@ public sealed class DirectoryService
         return groups;
     }
 
+    /// <summary>Group names are joined with the ASCII unit separator, which no name holds (see SplitGroups).</summary>
+    private static readonly (string, object?) UnitSeparator = ("$unitSeparator", "\u001f");
+
     private static IEnumerable<DirectoryUser> QueryUsers(DbConnection c, DbTransaction? t, string where, params (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"""
             SELECT u.user_key, u.id, u.user_principal_name, u.mail, u.managed_apple_id, u.display_name, u.external_id, u.created_at, u.updated_at, u.removed_at,
-                (SELECT group_concat(g.name, char(31)) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'User'
+                (SELECT group_concat(g.name, $unitSeparator) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'User'
                  WHERE m.member_key = u.user_key)
             FROM directory_users u{where} ORDER BY u.user_principal_name
-            """, parameters);
+            """, [.. parameters, UnitSeparator]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return new DirectoryUser

@@ -216,7 +216,7 @@ public sealed class InventoryQueries
         }).ToList();
 
     /// <summary>A column equal to a name, or matching it as a wildcard pattern ("[Main]" in a name still matches itself), case aside.</summary>
-    private static string NameOrPattern(string column) => $"(lower({column}) = lower({{0}}) OR lower({column}) GLOB lower({{0}}))";
+    private static string NameOrPattern(string column) => $"(lower({column}) = lower({{0}}) OR glob(lower({{0}}), lower({column})))";
 
     /// <summary>Adds "(cond with value 1 OR cond with value 2 ...)" when values are given. PowerShell wildcards are close to GLOB.</summary>
     private static void AddAny(List<string> where, List<(string, object?)> parameters, string condition, string prefix, string[]? values)

@@ -68,8 +68,8 @@ public sealed class AuditJournal
         var where = " WHERE 1=1";
         var parameters = new List<(string, object?)>();
         if (query.Since is { } since) { where += " AND at >= $since"; parameters.Add(("$since", since.ToStored())); }
-        if (query.TargetPattern is { } target) { where += " AND (lower(target) = lower($target) OR lower(target) GLOB lower($target))"; parameters.Add(("$target", target)); }
-        if (query.CommandPattern is { } command) { where += " AND lower(command) GLOB lower($command)"; parameters.Add(("$command", command)); }
+        if (query.TargetPattern is { } target) { where += " AND (lower(target) = lower($target) OR glob(lower($target), lower(target)))"; parameters.Add(("$target", target)); }
+        if (query.CommandPattern is { } command) { where += " AND glob(lower($command), lower(command))"; parameters.Add(("$command", command)); }
         return (where, parameters);
     }
 }

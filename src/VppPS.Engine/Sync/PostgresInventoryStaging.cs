@@ -64,6 +64,7 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
 
     public void AddAssignments(IReadOnlyList<Assignment> page)
     {
+        if (_users is not null) FinishImports();
         var import = _licenses ??= _connection.BeginBinaryImport("COPY stage_licenses FROM STDIN (FORMAT BINARY)");
         foreach (var assignment in page)
         {
@@ -80,6 +81,8 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
 
     public void AddUsers(IReadOnlyList<ResponseUser> page)
     {
+        // One COPY at a time on a connection: the licenses' ends when the users' begins.
+        if (_licenses is not null) FinishImports();
         var import = _users ??= _connection.BeginBinaryImport("COPY stage_users FROM STDIN (FORMAT BINARY)");
         foreach (var user in page)
         {

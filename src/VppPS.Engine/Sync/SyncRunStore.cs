@@ -17,9 +17,8 @@ public sealed class SyncRunStore
     {
         c.Execute(t, "UPDATE sync_runs SET status = 'failed', error = 'interrupted: the process ended during the sync', ended_at = coalesce(ended_at, started_at) WHERE token_id = $id AND status = 'inProgress'",
             ("$id", token.Id.ToString()));
-        c.Execute(t, "INSERT INTO sync_runs (token_id, token_name, started_at, status, kind) VALUES ($id, $name, $at, 'inProgress', $kind)",
+        var id = c.Long(t, "INSERT INTO sync_runs (token_id, token_name, started_at, status, kind) VALUES ($id, $name, $at, 'inProgress', $kind) RETURNING id",
             ("$id", token.Id.ToString()), ("$name", token.Name), ("$at", _context.Clock.UtcNow.ToStored()), ("$kind", kind.ToString()));
-        var id = (long)c.Scalar(t, "SELECT last_insert_rowid()")!;
         c.Execute(t, "UPDATE tokens SET last_sync_status = 'inProgress' WHERE id = $id", ("$id", token.Id.ToString()));
         return id;
     });

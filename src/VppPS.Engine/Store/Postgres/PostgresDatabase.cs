@@ -65,6 +65,8 @@ internal sealed class PostgresDatabase
                 Execute(connection, transaction, $"DELETE FROM {PostgresMigrations.Schema}.schema_version; INSERT INTO {PostgresMigrations.Schema}.schema_version VALUES ({PostgresMigrations.LatestVersion})");
                 Execute(connection, transaction, PostgresMigrations.Roles);
                 transaction.Commit();
+                // The migration may have created types (citext) that connections opened before did not know.
+                connection.ReloadTypes();
                 version = PostgresMigrations.LatestVersion;
             }
             SchemaVersion = version;
