@@ -48,15 +48,15 @@ internal sealed class LicenseReportHtml
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>VppPS license report</title>
             <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em; color: #1d1d1f; max-width: 1200px; }
+            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em; color: #1d1d1f; }
             h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #d2d2d7; } h3 { font-size: 1.05em; display: inline; }
             nav a { margin-right: 1.2em; } a { color: #0066cc; text-decoration: none; } a:hover { text-decoration: underline; }
-            table { border-collapse: collapse; margin-top: .6em; } th, td { padding: .25em .7em; text-align: right; vertical-align: top; }
-            th { border-bottom: 1px solid #d2d2d7; } .l { text-align: left; } tr:nth-child(even) { background: #f5f5f7; }
+            table { border-collapse: collapse; margin-top: .6em; } th, td { padding: .25em .55em; text-align: right; vertical-align: top; }
+            th { border-bottom: 1px solid #d2d2d7; } .l { text-align: left; } .nw { white-space: nowrap; } .tok { min-width: 10em; } tr:nth-child(even) { background: #f5f5f7; }
             tr.total th, tr.total td { border-top: 2px solid #1d1d1f; font-weight: 600; background: #fff; }
             .note { color: #6e6e73; } .lead { font-size: 1.05em; }
             .full, .error { color: {{Red}}; font-weight: 600; } .warn { color: {{Amber}}; font-weight: 600; } .ok { color: #1e7b34; font-weight: 600; }
-            .findings { margin: .2em 0 0 0; padding-left: 1.1em; font-weight: normal; color: #1d1d1f; max-width: 32em; }
+            .findings { margin: .2em 0 0 0; padding-left: 1.1em; font-weight: normal; font-size: .92em; color: #1d1d1f; min-width: 15em; max-width: 24em; }
             .stale { color: {{Amber}}; } details { margin: .8em 0; } summary { cursor: pointer; } svg text { font-size: 12px; }
             </style></head><body>
             <h1>VppPS license report</h1>
@@ -99,7 +99,7 @@ internal sealed class LicenseReportHtml
             var t = token.Token;
             var rows = _report.Rows.Where(r => string.Equals(r.Asset.Token, t.Name, StringComparison.OrdinalIgnoreCase) && !r.Asset.Unlimited).ToList();
             var all = _report.Rows.Where(r => string.Equals(r.Asset.Token, t.Name, StringComparison.OrdinalIgnoreCase)).ToList();
-            _w.WriteLine($"<tr><td class=\"l\"><a href=\"#{_anchors[t.Name]}\">{E(t.Name)}</a></td><td class=\"l\">{Health(token)}</td>" +
+            _w.WriteLine($"<tr><td class=\"l tok\"><a href=\"#{_anchors[t.Name]}\">{E(t.Name)}</a></td><td class=\"l\">{Health(token)}</td>" +
                          $"<td class=\"l\">{LastSync(token)}</td><td class=\"l\">{Expiry(token)}</td>" +
                          $"<td>{N(all.Count(r => r.Asset.ProductType != "Book"))}</td><td>{N(all.Count(r => r.Asset.ProductType == "Book"))}</td>" +
                          $"<td>{N(rows.Sum(r => r.Asset.AssignedCount))}</td><td>{N(rows.Sum(r => r.Owned))}</td><td>{N(rows.Sum(r => Math.Max(0, r.Asset.AvailableCount)))}</td>" +
@@ -116,7 +116,10 @@ internal sealed class LicenseReportHtml
         var flags = token.Flags(Now);
         if (flags.Count == 0) return "<span class=\"ok\">Healthy</span>";
         var css = token.Health == HealthSeverity.Error ? "error" : "warn";
-        var findings = token.Findings.Where(f => f.Severity != HealthSeverity.Information || f.Check == "Sync").Select(f => $"<li>{E(f.Message)}</li>");
+        // The last sync's error goes with the finding that it failed.
+        var error = token.Token.LastSyncStatus == VppTokenSyncStatus.failed && token.LastSyncError is { Length: > 0 } e ? " It said: " + Shorten(e, 140) : "";
+        var findings = token.Findings.Where(f => f.Severity != HealthSeverity.Information || f.Check == "Sync")
+            .Select(f => $"<li>{E(f.Message + (f.Check == "Sync" && f.Severity != HealthSeverity.Information ? error : ""))}</li>");
         return $"<span class=\"{css}\">{E(string.Join("; ", flags))}</span><ul class=\"findings\">{string.Concat(findings)}</ul>";
     }
 
@@ -124,16 +127,16 @@ internal sealed class LicenseReportHtml
     {
         var t = token.Token;
         if (t.LastSyncDateTime is not { } last) return "<span class=\"warn\">never</span>";
-        var text = $"{E(Date(last))} ({E(Ago(last))})<br>";
+        var text = $"<span class=\"nw\">{E(Date(last))}</span> <span class=\"nw\">({E(Ago(last))})</span><br>";
         text += t.LastSyncStatus switch
         {
-            VppTokenSyncStatus.failed => "<span class=\"error\">failed</span>" + (token.LastSyncError is { Length: > 0 } error ? ": " + E(Shorten(error, 160)) : ""),
+            VppTokenSyncStatus.failed => "<span class=\"error\">failed</span>",
             VppTokenSyncStatus.completed => token.Stale ? "<span class=\"warn\">completed, too long ago</span>" : "completed",
             _ => E(t.LastSyncStatus.ToString()),
         };
         if (t.LastSyncStatus != VppTokenSyncStatus.completed)
             text += token.LastCompletedSync is { } completed
-                ? $"<br><span class=\"stale\">numbers as of {E(Date(completed))}</span>"
+                ? $"<br><span class=\"stale\">numbers as of <span class=\"nw\">{E(Date(completed))}</span></span>"
                 : "<br><span class=\"stale\">no sync has completed</span>";
         return text;
     }
@@ -142,7 +145,8 @@ internal sealed class LicenseReportHtml
     {
         var days = token.Token.DaysUntilExpiration(Now);
         var css = days < 0 || token.Token.State == VppTokenState.expired || days <= 7 ? "error" : days <= 30 ? "warn" : null;
-        var text = $"{token.Token.ExpirationDateTime.UtcDateTime:yyyy-MM-dd}<br>" + (days < 0 ? "expired" : days == 1 ? "in 1 day" : $"in {days} days");
+        var text = $"<span class=\"nw\">{token.Token.ExpirationDateTime.UtcDateTime:yyyy-MM-dd}</span><br><span class=\"nw\">" +
+                   (days < 0 ? "expired" : days == 1 ? "in 1 day" : $"in {days} days") + "</span>";
         return css is null ? text : $"<span class=\"{css}\">{text}</span>";
     }
 

@@ -166,7 +166,8 @@ public sealed class LicenseReportTests
         Assert.StartsWith("Expires in 12 days", rows["Expiring School"][1]);
         Assert.Equal("2026-12-07 in 12 days", rows["Expiring School"][3]);
         Assert.StartsWith("Stale: last sync failed", rows["Failed School"][1]);
-        Assert.Equal("2026-11-22 08:00 UTC (3 days ago) failed: Apple could not be reached numbers as of 2026-11-21 06:00 UTC", rows["Failed School"][2]);
+        Assert.Equal("2026-11-22 08:00 UTC (3 days ago) failed numbers as of 2026-11-21 06:00 UTC", rows["Failed School"][2]);
+        Assert.Contains("The last sync failed. See Get-VppSyncHistory -Token 'Failed School'. It said: Apple could not be reached", rows["Failed School"][1]);
         Assert.Equal("Healthy", rows["North School"][1]);
         Assert.StartsWith("Expired", rows["Old School"][1]);
         Assert.Contains("expired", rows["Old School"][3]);
