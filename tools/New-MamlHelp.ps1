@@ -222,6 +222,18 @@ function Write-TypeList([string] $listName, [string] $itemName, $entries) {
     $writer.WriteEndElement()
 }
 
+# The default a page states ("Default value: ..."), else False for a switch and None otherwise.
+function Get-Default($parameter, $defaults) {
+    if ($defaults.ContainsKey($parameter.Name)) { $defaults[$parameter.Name] } elseif ($parameter.IsSwitch) { 'False' } else { 'None' }
+}
+
+# A parameter's description, then the values it accepts when it has a fixed set.
+function Get-ParameterParas($parameter, $descriptions) {
+    $paras = @($descriptions[$parameter.Name])
+    if ($parameter.Values -and -not $parameter.IsSwitch) { $paras += Format-Paragraph "Accepted values: $($parameter.Values -join ', ')." }
+    $paras
+}
+
 $writer.WriteStartDocument()
 $writer.WriteStartElement('helpItems')
 $writer.WriteAttributeString('schema', 'maml')
@@ -261,14 +273,6 @@ foreach ($file in Get-ChildItem $DocsPath -Filter '*.md' | Sort-Object Name) {
             $usage[$p.Name].Add([pscustomobject]@{ Set = $set.Name; Mandatory = $p.Mandatory; Position = $p.Position; ByValue = $p.ByValue; ByPropertyName = $p.ByPropertyName })
         }
     }
-    function Get-Default($parameter) {
-        if ($defaults.ContainsKey($parameter.Name)) { $defaults[$parameter.Name] } elseif ($parameter.IsSwitch) { 'False' } else { 'None' }
-    }
-    function Get-ParameterParas($parameter) {
-        $paras = @($descriptions[$parameter.Name])
-        if ($parameter.Values -and -not $parameter.IsSwitch) { $paras += Format-Paragraph "Accepted values: $($parameter.Values -join ', ')." }
-        $paras
-    }
 
     $writer.WriteStartElement('command', 'command', $command)
     $writer.WriteAttributeString('xmlns', 'maml', $null, $maml)
@@ -290,7 +294,7 @@ foreach ($file in Get-ChildItem $DocsPath -Filter '*.md' | Sort-Object Name) {
         $ordered = @($set.Parameters | Sort-Object { if ($_.Position -ge 0) { 0 } elseif ($_.Mandatory) { 1 } else { 2 } }, { if ($_.Position -ge 0) { $_.Position } else { 0 } } -Stable)
         foreach ($p in $ordered) {
             $one = [pscustomobject]@{ Set = $set.Name; Mandatory = $p.Mandatory; Position = $p.Position; ByValue = $p.ByValue; ByPropertyName = $p.ByPropertyName }
-            Write-Parameter $byName[$p.Name] @($one) @() (Get-Default $byName[$p.Name]) $true
+            Write-Parameter $byName[$p.Name] @($one) @() (Get-Default $byName[$p.Name] $defaults) $true
         }
         $writer.WriteEndElement()
     }
@@ -299,7 +303,7 @@ foreach ($file in Get-ChildItem $DocsPath -Filter '*.md' | Sort-Object Name) {
     $writer.WriteStartElement('command', 'parameters', $command)
     foreach ($parameterName in $descriptions.Keys) {
         $parameter = $byName[$parameterName]
-        Write-Parameter $parameter $usage[$parameterName] (Get-ParameterParas $parameter) (Get-Default $parameter) $false
+        Write-Parameter $parameter $usage[$parameterName] (Get-ParameterParas $parameter $descriptions) (Get-Default $parameter $defaults) $false
     }
     $writer.WriteEndElement()
 
