@@ -24,8 +24,8 @@
 param(
     [Parameter(Mandatory)] [string] $DocsPath,
     [Parameter(Mandatory)] [string] $OutputPath,
-    # The module manifest to read the cmdlets from; by default the .psd1 in the folder above
-    # the output's culture folder (out/VppPS for out/VppPS/en-US/VppPS.dll-Help.xml).
+    # The module manifest to read the cmdlets from; by default the one named after the folder
+    # above the output's culture folder (out/VppPS/VppPS.psd1 for out/VppPS/en-US/VppPS.dll-Help.xml).
     [string] $ModulePath,
     [int] $WrapWidth = 70
 )
@@ -34,7 +34,7 @@ Set-StrictMode -Version Latest
 
 if (-not $ModulePath) {
     $moduleFolder = Split-Path (Split-Path ([System.IO.Path]::GetFullPath($OutputPath)))
-    $ModulePath = @(Get-ChildItem $moduleFolder -Filter '*.psd1')[0].FullName
+    $ModulePath = Join-Path $moduleFolder ((Split-Path -Leaf $moduleFolder) + '.psd1')
 }
 
 # --- What the module says about its cmdlets, read in a child pwsh -------------------------
