@@ -37,8 +37,9 @@ BeforeAll {
     function Add-SimLicense([string] $location, [string] $adamId, [string] $serial) {
         $body = @{ assets = @(@{ adamId = $adamId; pricingParam = 'STDQ' }); serialNumbers = @($serial) } | ConvertTo-Json -Depth 4
         $event = Invoke-RestMethod -Method Post "$($Sim.ServiceUrl)/assets/associate" -Headers (Get-Headers $location) -ContentType 'application/json' -Body $body
+        # A poll answered 429 (the location's rate limit, shared with the syncs just before) is polled again.
         Wait-Until -Because 'the event to complete' -Condition {
-            (Invoke-RestMethod "$($Sim.ServiceUrl)/status?eventId=$($event.eventId)" -Headers (Get-Headers $location)).eventStatus -ne 'PENDING' }
+            try { (Invoke-RestMethod "$($Sim.ServiceUrl)/status?eventId=$($event.eventId)" -Headers (Get-Headers $location)).eventStatus -ne 'PENDING' } catch { $false } }
     }
 }
 AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-TestHome; Remove-Item Env:VPPPS_RETRY_BASE_DELAY_MS -ErrorAction Ignore }

@@ -26,7 +26,16 @@ public static class DataFolderMover
                 source.Write((c, t) => context.Journal.Write(c, t, "setting:DataFolder", "Set", $"state moved to {destination}"));
                 // VACUUM INTO fills an empty file as it finds it: made private first (Unix), as the key file's copy is.
                 PrivateFiles.CreateFile(newDatabase);
-                source.Read(c => c.Execute(null, "VACUUM INTO $path", ("$path", newDatabase)));
+                try
+                {
+                    source.Read(c => c.Execute(null, "VACUUM INTO $path", ("$path", newDatabase)));
+                }
+                catch
+                {
+                    // A copy that failed must not be taken for the state by the next attempt.
+                    File.Delete(newDatabase);
+                    throw;
+                }
                 var oldKey = Path.Combine(source.Folder, StatePaths.KeyFileName);
                 var newKey = Path.Combine(destination, StatePaths.KeyFileName);
                 if (File.Exists(oldKey) && !File.Exists(newKey)) File.Copy(oldKey, newKey);

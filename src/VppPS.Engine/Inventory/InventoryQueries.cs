@@ -216,6 +216,19 @@ public sealed class InventoryQueries
         }).ToList();
 
     /// <summary>A column equal to a name, or matching it as a wildcard pattern ("[Main]" in a name still matches itself), case aside.</summary>
+    /// <summary>The ids of the tokens whose names match any of the patterns, read as the other token filters read them.</summary>
+    public IReadOnlySet<Guid> TokenIds(string[] tokenPatterns) => _store.Read(c =>
+    {
+        var where = new List<string>();
+        var parameters = new List<(string, object?)>();
+        AddAny(where, parameters, NameOrPattern("t.name"), "t", tokenPatterns);
+        using var command = c.Command(null, $"SELECT t.id FROM tokens t{(where.Count == 0 ? "" : " WHERE " + where[0])}", parameters.ToArray());
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<Guid>();
+        while (reader.Read()) ids.Add(Guid.Parse(reader.GetString(0)));
+        return (IReadOnlySet<Guid>)ids;
+    });
+
     private static string NameOrPattern(string column) => $"(lower({column}) = lower({{0}}) OR glob(lower({{0}}), lower({column})))";
 
     /// <summary>Adds "(cond with value 1 OR cond with value 2 ...)" when values are given. PowerShell wildcards are close to GLOB.</summary>
