@@ -27,14 +27,14 @@ public static class AssignmentPlanner
         .Replace("{users}", changedOnly ? "AND gm.member_key IN (SELECT user_key FROM changed_users)" : "");
 
     private const string WantedTemplate = """
-        SELECT a.asset_key, 1 AS kind, d.serial_number AS target, d.serial_number AS display, NULL AS user_key, s.id AS assignment_id, g.name AS grp,
+        SELECT a.asset_key, 1 AS kind, d.serial_number AS target, d.serial_number AS display, CAST(NULL AS BIGINT) AS user_key, s.id AS assignment_id, g.name AS grp,
                'Required for device group ''' || g.name || '''' AS reason, s.created_at AS rank
         FROM assignments s
         JOIN assets a ON a.token_key = s.token_key AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param
         JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'Device'
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_devices d ON d.device_key = gm.member_key AND d.removed_at IS NULL
-        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device' {devices}
+        WHERE s.token_key = $k AND (CAST($only AS BIGINT) IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device' {devices}
         UNION ALL
         SELECT a.asset_key, 1, d.serial_number, d.serial_number, NULL, s.id, g.name,
                'Required for user group ''' || g.name || ''' (device of ' || u.user_principal_name || ')', s.created_at
@@ -44,7 +44,7 @@ public static class AssignmentPlanner
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
         JOIN directory_devices d ON d.owner_upn = u.user_principal_name AND d.removed_at IS NULL
-        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device' {users}
+        WHERE s.token_key = $k AND (CAST($only AS BIGINT) IS NULL OR a.asset_key = $only) AND s.intent = 'Required' AND s.license_type = 'Device' {users}
         UNION ALL
         SELECT a.asset_key, 0, mu.client_user_id, u.user_principal_name, u.user_key, s.id, g.name,
                s.intent || ' for user group ''' || g.name || '''' || CASE WHEN s.intent = 'Available' THEN ', requested' ELSE '' END, s.created_at
@@ -54,7 +54,7 @@ public static class AssignmentPlanner
         JOIN group_members gm ON gm.group_key = s.group_key
         JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
         LEFT JOIN managed_users mu ON mu.token_key = s.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
-        WHERE s.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND s.license_type = 'User' AND (s.intent = 'Required' OR (s.intent = 'Available' AND EXISTS (
+        WHERE s.token_key = $k AND (CAST($only AS BIGINT) IS NULL OR a.asset_key = $only) AND s.license_type = 'User' AND (s.intent = 'Required' OR (s.intent = 'Available' AND EXISTS (
               SELECT 1 FROM license_requests r WHERE r.token_key = s.token_key AND r.adam_id = s.adam_id AND r.pricing_param = s.pricing_param
               AND r.target_kind = 0 AND r.member_key = u.user_key))) {users}
         UNION ALL
@@ -67,7 +67,7 @@ public static class AssignmentPlanner
         LEFT JOIN directory_devices d ON r.target_kind = 1 AND d.device_key = r.member_key AND d.removed_at IS NULL
         LEFT JOIN directory_users u ON r.target_kind = 0 AND u.user_key = r.member_key AND u.removed_at IS NULL
         LEFT JOIN managed_users mu ON mu.token_key = r.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
-        WHERE r.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
+        WHERE r.token_key = $k AND (CAST($only AS BIGINT) IS NULL OR a.asset_key = $only) AND r.forced = 1 AND (d.device_key IS NOT NULL OR u.user_key IS NOT NULL)
         """;
 
     /// <summary>
@@ -214,7 +214,7 @@ public static class AssignmentPlanner
             LEFT JOIN managed_users mu ON ml.target_kind = 0 AND mu.token_key = ml.token_key AND mu.client_user_id = ml.target
             LEFT JOIN directory_users u ON ml.target_kind = 0 AND u.id = mu.directory_user_id AND u.removed_at IS NULL
             LEFT JOIN directory_users owner ON ml.target_kind = 1 AND g.kind = 'User' AND owner.user_principal_name = d.owner_upn AND owner.removed_at IS NULL
-            WHERE ml.token_key = $k AND ($only IS NULL OR a.asset_key = $only) AND (
+            WHERE ml.token_key = $k AND (CAST($only AS BIGINT) IS NULL OR a.asset_key = $only) AND (
                 s.intent = 'Uninstall'
                 OR NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_key = s.group_key AND gm.member_key =
                     CASE WHEN g.kind = 'Device' THEN d.device_key WHEN ml.target_kind = 1 THEN owner.user_key ELSE u.user_key END)
