@@ -13,9 +13,6 @@
     TypesToProcess       = @('VppPS.types.ps1xml')
     CmdletsToExport      = @(
         'Get-VppConfiguration'
-        'Connect-VppStore'
-        'Get-VppStore'
-        'New-VppStoreKey'
         'Set-VppConfiguration'
         'Get-VppAuditLog'
         'Test-VppDatabase'

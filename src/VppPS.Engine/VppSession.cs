@@ -102,22 +102,6 @@ public sealed class VppSession
     /// <summary>A session of its own on <paramref name="choice"/>, not shared (tests).</summary>
     internal static VppSession ForChoice(StoreChoice choice) => new(choice);
 
-    /// <summary>What Get-VppStore shows.</summary>
-    public StoreInfo Describe() => new()
-    {
-        Kind = Store.Kind,
-        Source = Choice.Source,
-        Folder = Store.Folder,
-        Host = Store.Location.Host,
-        Port = Store.Location.Port,
-        Database = Store.Location.Database,
-        Username = Store.Location.Username,
-        SchemaVersion = Store.SchemaVersion,
-        ReadOnly = Store.ReadOnly,
-        KeyMatches = KeyMatches,
-        StoreId = InstallationId,
-    };
-
     /// <summary>
     /// Examines the database of the data folder in effect without opening a session on it (it may
     /// be too damaged for that; see <see cref="StateStore.Check"/>). A folder without a database

@@ -1,20 +1,14 @@
-using System.Text;
 using VppPS.Engine.Security;
 
 namespace VppPS.Engine.Store;
 
 /// <summary>
-/// Which store a command uses, and why. In order: the PowerShell session's own choice
-/// (Connect-VppStore: each runspace chooses for itself, so runbook jobs in one process keep
-/// apart); VPPPS_STORE (a PostgreSQL URI or connection string; its key in VPPPS_STORE_KEY); the
-/// store saved for the user (Set-VppConfiguration -Store, in the default data folder, the
-/// connection string and key encrypted like a token); else the local SQLite data folder
-/// (VPPPS_HOME, Set-VppConfiguration -DataFolder, the platform's per-user folder).
+/// Which store a command uses, and why: a choice made for the caller (tests today; a PowerShell
+/// session's own choice once the PostgreSQL store is complete, issue 11), else the local SQLite
+/// data folder (VPPPS_HOME, Set-VppConfiguration -DataFolder, the platform's per-user folder).
 /// </summary>
 public sealed class StoreChoice
 {
-    public const string StoreVariable = "VPPPS_STORE";
-    private const string SavedFileName = "store.txt";
 
     private StoreChoice(StoreLocation location, byte[]? key, string source)
     {
@@ -44,45 +38,14 @@ public sealed class StoreChoice
         return new StoreChoice(location, string.IsNullOrWhiteSpace(key) ? null : StoreKey.Parse(key), source);
     }
 
-    /// <summary>The store in effect: the session's choice, else the environment, else the saved one, else the local folder.</summary>
+    /// <summary>The store in effect: the choice made for the caller, else the local data folder.</summary>
     public static StoreChoice Resolve(StoreChoice? session)
     {
         if (session is not null) return session;
-        var fromEnvironment = Environment.GetEnvironmentVariable(StoreVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return ForPostgres(fromEnvironment, null, "Environment");
-        if (ReadSaved() is { } saved) return saved;
+        // VPPPS_STORE and the saved store are read once the PostgreSQL store is complete (issue 11):
+        // until then every user stays on the local SQLite folder.
         var (folder, folderSource) = StatePaths.Resolve();
         return new StoreChoice(StoreLocation.ForFolder(folder), null, folderSource);
-    }
-
-    /// <summary>
-    /// Saves a PostgreSQL store for the user (Set-VppConfiguration -Store), the connection string
-    /// and key encrypted with the local key of the default data folder; null forgets it.
-    /// </summary>
-    public static void Save(string? connection, string? key)
-    {
-        var file = Path.Combine(StatePaths.DefaultFolder, SavedFileName);
-        if (connection is null)
-        {
-            if (File.Exists(file)) File.Delete(file);
-            return;
-        }
-        var checkedChoice = ForPostgres(connection, key, "Configuration");
-        PrivateFiles.CreateFolder(StatePaths.DefaultFolder);
-        var protector = new SecretProtector(StatePaths.DefaultFolder);
-        var lines = protector.Protect(connection) + "\n" + (checkedChoice.Key is null ? "" : protector.Protect(Convert.ToBase64String(checkedChoice.Key)));
-        AtomicFile.Replace(file, new UTF8Encoding(false), w => w.Write(lines));
-    }
-
-    private static StoreChoice? ReadSaved()
-    {
-        var file = Path.Combine(StatePaths.DefaultFolder, SavedFileName);
-        if (!File.Exists(file)) return null;
-        var lines = File.ReadAllText(file).Split('\n');
-        var protector = new SecretProtector(StatePaths.DefaultFolder);
-        var connection = protector.Unprotect(lines[0].Trim());
-        var key = lines.Length > 1 && lines[1].Trim().Length > 0 ? protector.Unprotect(lines[1].Trim()) : null;
-        return ForPostgres(connection, key, "Configuration");
     }
 
     public override string ToString() => $"{Location} ({Source})";

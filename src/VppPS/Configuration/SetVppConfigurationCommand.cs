@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Management.Automation;
 using VppPS.Engine;
 using VppPS.Engine.Configuration;
-using VppPS.Engine.Store;
 using VppPS.Infrastructure;
 
 namespace VppPS.Configuration;
@@ -41,15 +40,6 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
     [ValidateNotNullOrEmpty]
     public string? DataFolder { get; set; }
 
-    /// <summary>A PostgreSQL store for this user (URI or connection string), saved with the password encrypted.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Store { get; set; }
-
-    /// <summary>The shared store's key, saved encrypted with -Store (else VPPPS_STORE_KEY is used).</summary>
-    [Parameter]
-    public System.Security.SecureString? StoreKey { get; set; }
-
     /// <summary>Settings to put back to their defaults (DataFolder included).</summary>
     [Parameter]
     [ValidateSet("ServiceUrl", "TokenCap", "SyncIntervalHours", "StatusPollIntervalSeconds", "MetadataServiceUrl", "LeaseMinutes", "DataFolder")]
@@ -57,21 +47,6 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
-
-    /// <summary>Saving which store to use changes no store: a login that may only read may do it.</summary>
-    protected override bool ChangesState => MyInvocation.BoundParameters.Keys.Any(k => k is not (nameof(Store) or nameof(StoreKey) or nameof(Reset) or nameof(PassThru))
-                                                                                      && !CommonParameters.Contains(k))
-                                            || (Reset ?? []).Any(r => !r.Equals("Store", StringComparison.OrdinalIgnoreCase));
-
-    private static readonly HashSet<string> CommonParameters = new(StringComparer.OrdinalIgnoreCase)
-        { "Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ProgressAction", "ErrorVariable", "WarningVariable",
-          "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable", "WhatIf", "Confirm" };
-
-    private static string Describe(string connection)
-    {
-        try { return StoreLocation.ForPostgres(connection).ToString(); }
-        catch (VppException) { return "given"; }
-    }
 
     protected override void EndProcessing()
     {
@@ -83,26 +58,10 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
         if (MyInvocation.BoundParameters.ContainsKey(nameof(StatusPollIntervalSeconds))) changes[SettingsCatalog.StatusPollIntervalSeconds.Name] = StatusPollIntervalSeconds.ToString(CultureInfo.InvariantCulture);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(LeaseMinutes))) changes[SettingsCatalog.LeaseMinutes.Name] = LeaseMinutes.ToString(CultureInfo.InvariantCulture);
         var resetFolder = false;
-        var resetStore = false;
         foreach (var name in Reset ?? [])
         {
             if (name.Equals("DataFolder", StringComparison.OrdinalIgnoreCase)) resetFolder = true;
-            else if (name.Equals("Store", StringComparison.OrdinalIgnoreCase)) resetStore = true;
             else changes[name] = null;
-        }
-        // Which store this user works on: saved outside any store (in the default data folder), so it goes first.
-        if (Store is not null || resetStore)
-        {
-            var what = resetStore ? "Use the local SQLite data folder again" : $"Use the PostgreSQL store {Describe(Store!)}";
-            if (ShouldProcess("VppPS store", what))
-                try
-                {
-                    StoreChoice.Save(resetStore ? null : Store, StoreKey is null ? null : VppPS.Store.ConnectVppStoreCommand.Plain(StoreKey));
-                }
-                catch (VppException e)
-                {
-                    ThrowTerminatingError(ErrorMapper.ToErrorRecord(e));
-                }
         }
 
         if (changes.Count > 0)
@@ -118,7 +77,7 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
                 if (TryRun(c => DataFolderMover.Move(c, target), out var folder))
                     WriteVerbose($"VppPS now keeps its state in {folder}.");
         }
-        if (PassThru && TryRun(c => VppSession.Current(SessionStore.Current).Configuration, out var configuration))
+        if (PassThru && TryRun(c => VppSession.Current().Configuration, out var configuration))
             WriteObject(configuration);
     }
 }

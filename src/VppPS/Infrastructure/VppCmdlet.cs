@@ -33,7 +33,7 @@ public abstract class VppCmdlet : PSCmdlet
     {
         return TryRunEngine(observer =>
         {
-            var session = VppSession.Current(SessionStore.Current);
+            var session = VppSession.Current();
             foreach (var warning in session.TakeWarnings()) observer.Warning(warning);
             // A login that may only read: refused before anything is read, written or sent to Apple.
             if (ChangesState) session.Store.EnsureWritable();

@@ -41,7 +41,7 @@ public sealed class GetVppLicenseCommand : VppCmdlet
         // Streamed on the pipeline thread: a location can hold millions of licenses.
         try
         {
-            var queries = new InventoryQueries(VppSession.Current(SessionStore.Current).Store);
+            var queries = new InventoryQueries(VppSession.Current().Store);
             foreach (var holder in queries.Licenses(filter))
             {
                 if (Stopping) break;
