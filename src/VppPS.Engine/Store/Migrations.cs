@@ -275,6 +275,13 @@ internal static class Migrations
         BEGIN UPDATE sync_state SET needs_full_plan = 1; END;
         CREATE INDEX ix_managed_licenses_target ON managed_licenses (token_key, target_kind, target);
         """,
+        // 7: VPP users adopted rather than created. A person whose e-mail address (or Managed Apple
+        // Account) an active VPP user of the location already has is linked to that user
+        // (managed_users, adopted_at set) instead of getting a second one; VppPS gives and takes
+        // back licenses for it, but never retires a VPP user it did not create.
+        """
+        ALTER TABLE managed_users ADD COLUMN adopted_at TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;
