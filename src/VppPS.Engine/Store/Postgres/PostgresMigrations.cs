@@ -266,6 +266,10 @@ internal static class PostgresMigrations
         CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices
             FOR EACH ROW WHEN (coalesce(OLD.owner_upn, '') <> coalesce(NEW.owner_upn, '')) EXECUTE FUNCTION request_full_plans();
         """,
+        // 2: SQLite's step 7: VPP users adopted rather than created (managed_users.adopted_at).
+        """
+        ALTER TABLE managed_users ADD COLUMN adopted_at text;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;
