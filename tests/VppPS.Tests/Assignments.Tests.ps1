@@ -190,6 +190,24 @@ try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch
         (Get-VppAuditLog -Target 'group:Cart' | Where-Object Summary -like 'removed the*').Summary | Should -Match 'its 1 assignment\(s\) \(licenses kept\)'
     }
 
+    It 'adopts the VPP user a member already has (same e-mail address): no second VPP user, invitation or license' {
+        # outside-1 (outside@example.org, Associated) was registered before VppPS, by hand or by another tool.
+        [pscustomobject]@{ UserPrincipalName = 'olive@district.example'; Mail = 'outside@example.org' } | Add-VppGroupMember -Group Teachers
+        $plan = Set-VppAssignment -App 'Reader Pro' -Group Teachers -Intent Required -WhatIf
+        ($plan | Where-Object Action -eq AdoptVppUser).ClientUserId | Should -Be 'outside-1'
+        @($plan | Where-Object Action -eq CreateVppUser).Target | Sort-Object | Should -Be @('ann@district.example', 'bob@district.example')
+        Set-VppAssignment -App 'Reader Pro' -Group Teachers -Intent Required | Out-Null
+        @(Get-VppUser -Email outside@example.org).ClientUserId | Should -Be @('outside-1')
+        $simUsers = Invoke-SimControl $Sim "locations/$Location/users" -Method Get
+        @($simUsers | Where-Object email -eq 'outside@example.org').Count | Should -Be 1
+        Get-SimHolders 100000002 | Should -Contain 'User|outside-1'
+        (Get-SimHolders 100000002).Count | Should -Be 3
+        # VppPS did not create it: it is not VppPS's to retire when Olive leaves.
+        (Get-VppUser -Email outside@example.org).ManagedByVppPS | Should -BeFalse
+        Remove-VppDirectoryUser -UserPrincipalName olive@district.example -Confirm:$false
+        Get-VppAssignmentPlan | Where-Object Action -eq RetireVppUser | Should -BeNullOrEmpty
+    }
+
     It 'retires the VPP user of a person removed from the directory, and only users VppPS created' {
         Set-VppAssignment -App 'Big App' -Group Teachers -Intent Required -LicenseType User | Out-Null
         $ann = Get-VppUser -Email ann@district.example

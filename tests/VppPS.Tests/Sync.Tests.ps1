@@ -63,8 +63,11 @@ Describe 'Sync-VppToken' {
     It 'skips custom B2B apps and records why' {
         $run = Sync-VppToken -Name 'Riverside High School'
         $run.SkippedCount | Should -Be 1
-        Get-VppLicensedApp -AdamId 1598346602 | Should -BeNullOrEmpty
-        Get-VppLicense -App 1598346602 | Should -BeNullOrEmpty
+        Get-VppLicensedApp -AdamId 1598346602 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Get-VppLicense -App 1598346602 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        # Asking for it by name or adamId says it is skipped by design, rather than printing nothing.
+        { Get-VppLicensedApp -AdamId 1598346602 -ErrorAction Stop } | Should -Throw -ErrorId 'VppAppSkipped*'
+        { Get-VppLicense -App 1598346602 -ErrorAction Stop } | Should -Throw -ErrorId 'VppAppSkipped*'
     }
 
     It 'keeps books apart from apps, with names from the metadata lookup' {

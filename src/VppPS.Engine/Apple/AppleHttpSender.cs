@@ -57,11 +57,11 @@ internal sealed class AppleHttpSender
         }
         catch (HttpRequestException ex)
         {
-            throw AppleErrors.Unreachable(label, ex);
+            throw AppleErrors.Unreachable(label, url, ex);
         }
         catch (IOException ex)
         {
-            throw AppleErrors.Unreachable(label, ex);
+            throw AppleErrors.Unreachable(label, url, ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -108,7 +108,7 @@ internal sealed class AppleHttpSender
         }
         catch (Exception ex)
         {
-            _observer.Verbose($"{label} -> {(ex is OperationCanceledException ? "cancelled" : "failed: " + ex.GetType().Name)} ({ElapsedMs(started)} ms)");
+            _observer.Verbose($"{label} -> {(ex is OperationCanceledException ? "cancelled" : "failed: " + AppleErrors.Describe(ex).Cause)} ({ElapsedMs(started)} ms)");
             throw;
         }
     }

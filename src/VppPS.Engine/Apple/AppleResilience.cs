@@ -52,7 +52,10 @@ internal static class AppleResilience
     private static bool ShouldRetry(Outcome<AppleHttpResult> outcome, ResilienceContext context, AppleClientOptions options)
     {
         if (outcome.Exception is { } exception)
-            return exception is HttpRequestException or TimeoutRejectedException or IOException
+            // A host that cannot be reached at all (no such name, refused, TLS refused) is not retried:
+            // it does not come back within the seconds the retries wait.
+            return ((exception is HttpRequestException or IOException) && !AppleErrors.Describe(exception).HostDown)
+                || exception is TimeoutRejectedException
                 || (exception is OperationCanceledException && !context.CancellationToken.IsCancellationRequested);
         var result = outcome.Result!;
         if (result.ReadFailure is not null)
@@ -78,7 +81,7 @@ internal static class AppleResilience
     private static string Describe(Outcome<AppleHttpResult> outcome) => outcome switch
     {
         { Exception: TimeoutRejectedException } => "no answer in time",
-        { Exception: { } e } => e.GetType().Name,
+        { Exception: { } e } => AppleErrors.Describe(e).Cause,
         { Result.Error: { } error } => $"Apple error {error.ErrorNumber}",
         { Result.ReadFailure: not null } => "an answer that could not be read",
         { Result: { } result } => $"HTTP {(int)result.Status}",

@@ -45,11 +45,11 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
         var counts = new Counts();
+        if (plan.UsersToAdopt.Count > 0) _context.Store.Write((c, t) => RecordAdopted(c, t, tokenKey, plan.UsersToAdopt, counts));
         if (plan.UsersToCreate.Count > 0)
-        {
             await CreateUsersAsync(client, tokenKey, plan.UsersToCreate, limits, counts, cancellationToken).ConfigureAwait(false);
+        if (plan.UsersToAdopt.Count > 0 || plan.UsersToCreate.Count > 0)
             plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: plan.Incremental));
-        }
 
         var requests = PackDisassociations(plan.Disassociations, limits);
         // Targets wanting the same set of assets share requests: 25 apps for 100,000 devices take 100 calls, not 2,500.
@@ -73,6 +73,7 @@ public sealed class AssignmentApplier
         {
             Token = token.Name,
             UsersCreated = counts.Created,
+            UsersAdopted = counts.Adopted,
             UsersRetired = counts.Retired,
             Associated = counts.Associated,
             Disassociated = counts.Disassociated,
@@ -82,7 +83,7 @@ public sealed class AssignmentApplier
         };
         if (result.Changed || result.Failed > 0)
             _context.Store.Write((c, t) => _context.Journal.Write(c, t, "token:" + token.Name, "Apply",
-                $"assignments applied: {result.Associated} licenses given, {result.Disassociated} taken back, {result.UsersCreated} VPP users created, " +
+                $"assignments applied: {result.Associated} licenses given, {result.Disassociated} taken back, {result.UsersCreated} VPP users created, {result.UsersAdopted} adopted, " +
                 $"{result.UsersRetired} retired, {result.Failed} failed, {result.Waiting} waiting for licenses, {result.Requests} requests"));
         return result;
     }
@@ -127,6 +128,7 @@ public sealed class AssignmentApplier
         public int Disassociated;
         public int Failed;
         public int Created;
+        public int Adopted;
         public int Retired;
     }
 
@@ -473,6 +475,23 @@ public sealed class AssignmentApplier
         foreach (var request in AppleRequestBatcher.PackUsers(users.Select(u => new RequestUser { ClientUserId = u.ClientUserId, Email = u.Email, ManagedAppleId = u.ManagedAppleId }), limits))
             await RunAsync(client, tokenKey, PendingOperations.CreateUsers, new UsersPayload(request.Users.Select(u => byId[u.ClientUserId]).ToList()).Write(), counts, cancellationToken).ConfigureAwait(false);
         await RefreshUsersAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// People linked to the VPP user the location already had for them (adopted_at set): VppPS
+    /// licenses it from now on, and never retires it, since it did not create it.
+    /// </summary>
+    private void RecordAdopted(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<VppUserToAdopt> users, Counts counts)
+    {
+        var now = _context.Clock.UtcNow.ToStored();
+        foreach (var user in users)
+            c.Execute(t, """
+                INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at, adopted_at) VALUES ($k, $c, $d, $at, $at)
+                ON CONFLICT (token_key, client_user_id) DO UPDATE SET directory_user_id = excluded.directory_user_id, retired_at = NULL, adopted_at = excluded.adopted_at
+                """, ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
+        counts.Adopted += users.Count;
+        _context.Journal.Write(c, t, "vpp-users", "Adopt",
+            $"{users.Count} existing VPP user(s) linked instead of created: {string.Join(", ", users.Select(u => $"{u.UserPrincipalName} ({u.Email}, {u.Status})").Take(20))}");
     }
 
     /// <summary>VPP users Apple created: VppPS's own from now on. <paramref name="fromApple"/> gives what Apple listed for them, if read.</summary>

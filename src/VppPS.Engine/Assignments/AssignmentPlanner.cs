@@ -262,20 +262,40 @@ public static class AssignmentPlanner
                 .Select(w => w with { Reason = w.Reason + $"; waiting for a license ({items.Count - available} short)" }));
         }
 
-        // VPP users to create: only for those who will get a license now.
+        // VPP users to create (or adopt): only for those who will get a license now.
         var creating = plan.Associations.Where(a => a.Target is null && a.UserKey is not null).Select(a => a.UserKey!.Value).ToHashSet();
         if (creating.Count > 0)
         {
+            var existing = AdoptableUsers(c, t, tokenKey);
+            var adopted = new HashSet<string>(StringComparer.Ordinal);
             using var command = c.Command(t, "SELECT user_key, id, user_principal_name, mail, managed_apple_id FROM directory_users WHERE removed_at IS NULL");
             using var reader = command.ExecuteReader();
             while (reader.Read())
-                if (creating.Contains(reader.GetInt64(0)))
-                    plan.UsersToCreate.Add(new VppUserToCreate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetStringOrNull(4)));
+            {
+                if (!creating.Contains(reader.GetInt64(0))) continue;
+                var person = new VppUserToCreate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetStringOrNull(4));
+                // The location may know the person already (invited by hand, by another tool, or by an earlier
+                // installation): that VPP user is adopted, so the person gets no second invitation or license.
+                (string ClientUserId, string Email, string Status)? match = null;
+                foreach (var address in new[] { person.Mail, person.UserPrincipalName, person.ManagedAppleId })
+                    if (!string.IsNullOrEmpty(address) && existing.TryGetValue(address.ToLowerInvariant(), out var found) && !adopted.Contains(found.ClientUserId))
+                    {
+                        match = found;
+                        break;
+                    }
+                if (match is { } user)
+                {
+                    adopted.Add(user.ClientUserId);
+                    plan.UsersToAdopt.Add(new VppUserToAdopt(person.UserKey, person.DirectoryUserId, person.UserPrincipalName, user.ClientUserId, user.Email, user.Status));
+                }
+                else
+                    plan.UsersToCreate.Add(person);
+            }
         }
 
         using (var command = c.Command(t, """
             SELECT mu.client_user_id, u.user_principal_name FROM managed_users mu JOIN directory_users u ON u.id = mu.directory_user_id
-            WHERE mu.token_key = $k AND mu.retired_at IS NULL AND u.removed_at IS NOT NULL ORDER BY u.user_principal_name
+            WHERE mu.token_key = $k AND mu.retired_at IS NULL AND mu.adopted_at IS NULL AND u.removed_at IS NOT NULL ORDER BY u.user_principal_name
             """, k))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
@@ -348,6 +368,25 @@ public static class AssignmentPlanner
         INSERT INTO changed_users SELECT u.user_key FROM changed_targets ct JOIN managed_users mu ON mu.token_key = $k AND mu.client_user_id = ct.target
             JOIN directory_users u ON u.id = mu.directory_user_id WHERE ct.target_kind = 0 ON CONFLICT DO NOTHING;
         """, ("$k", tokenKey));
+
+    /// <summary>
+    /// The location's active VPP users (Associated first, then Registered) that no person is linked
+    /// to yet, by lower-case e-mail address.
+    /// </summary>
+    private static Dictionary<string, (string ClientUserId, string Email, string Status)> AdoptableUsers(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    {
+        var users = new Dictionary<string, (string, string, string)>(StringComparer.Ordinal);
+        using var command = c.Command(t, """
+            SELECT vu.client_user_id, vu.email, vu.status FROM vpp_users vu
+            WHERE vu.token_key = $k AND vu.email IS NOT NULL AND vu.status IN ('Associated', 'Registered')
+              AND NOT EXISTS (SELECT 1 FROM managed_users mu WHERE mu.token_key = vu.token_key AND mu.client_user_id = vu.client_user_id AND mu.retired_at IS NULL)
+            ORDER BY CASE WHEN vu.status = 'Associated' THEN 0 ELSE 1 END, vu.client_user_id
+            """, ("$k", tokenKey));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            users.TryAdd(reader.GetString(1).ToLowerInvariant(), (reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        return users;
+    }
 
     private sealed record AssetRow(string AdamId, string PricingParam, string? Name, long Available, bool Unlimited);
 

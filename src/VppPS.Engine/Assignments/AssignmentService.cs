@@ -57,6 +57,7 @@ public sealed class AssignmentService
         Func<DbConnection, DbTransaction, VppAssignment> change = (c, t) =>
         {
             var existing = ReadExisting(c, t, asset, group);
+            if (request.Intent != AssignmentIntent.Uninstall) RefuseSecondSource(c, t, asset, group, token.Name);
             if (existing is { } old)
             {
                 if (old.LicenseType == LicenseType.Device && licenseType == LicenseType.User)
@@ -89,7 +90,7 @@ public sealed class AssignmentService
                     $"Not enough licenses for '{group.Name}': '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {granted + waiting} new license(s) and {granted} are available " +
                     $"({waiting} short). Buy more in Apple Business/School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
-            planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser).ToList();
+            planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser or PlanAction.AdoptVppUser).ToList();
             var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
             if (!whatIf)
                 _context.Journal.Write(c, t, $"assignment:{asset.Name ?? asset.AdamId} -> {group.Name}", existing is null ? "Add" : "Set",
@@ -250,6 +251,9 @@ public sealed class AssignmentService
                 list.Add(new LicenseChange(reader.GetInt64(0), asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2), reader.GetString(2), null, null, null, "reclaimed with Remove-VppAppLicense"));
             return list;
         });
+        if (changes.Count == 0)
+            _context.Observer.Warning($"Nothing to reclaim: no license of '{asset.Name ?? asset.AdamId}' under '{token.Name}' matches" +
+                (includeUnmanaged ? "." : " among those VppPS assigned (licenses assigned outside VppPS are reclaimed only with -IncludeUnmanaged)."));
         if (changes.Count == 0 || !_context.Observer.ShouldProcess($"{asset.Name ?? asset.AdamId} ({token.Name})", $"Reclaim {changes.Count} license(s) at Apple"))
             return new ApplyResult { Token = token.Name };
         // Whoever asked for it directly no longer does.
@@ -337,6 +341,10 @@ public sealed class AssignmentService
                     reader.GetStringOrNull(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetInt64(9)));
             return list;
         });
+        // Say what is wrong: the token is unknown, the app is a custom B2B app (skipped by design), or no synced app has the name.
+        if (rows.Count == 0 && _context.Store.Read(c => Inventory.AssetLookup.Missing(c, selector.AdamId ?? selector.Name ?? "", null,
+                selector.Token is null ? null : [selector.Token], selector.TokenId is { } tokenId ? [tokenId] : null)) is { } missing)
+            throw missing;
         if (rows.Count == 0)
             throw new VppException(VppErrorKind.NotFound, "VppAppNotFound",
                 $"No synced app or book matches '{selector}'{(selector.Token is null ? "" : $" under '{selector.Token}'")}. Check Get-VppLicensedApp / Get-VppLicensedBook, or run Sync-VppToken first.", selector.ToString());
@@ -352,6 +360,31 @@ public sealed class AssignmentService
         using var reader = command.ExecuteReader();
         return reader.Read() ? new GroupRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
     }) ?? throw new VppException(VppErrorKind.NotFound, "VppGroupNotFound", $"No group is named '{name}'. Create it with New-VppGroup, or see Get-VppGroup.", name);
+
+    /// <summary>
+    /// One license of an app per member: the same app (another token, or the other pricing) already
+    /// Required or Available for the group would give each member a second license, which nobody
+    /// wants and the planner cannot tell apart. Moving the group to another token goes through
+    /// Uninstall (or removal) of the first assignment.
+    /// </summary>
+    private static void RefuseSecondSource(SqliteConnection c, SqliteTransaction t, AssetRow asset, GroupRow group, string tokenName)
+    {
+        using var command = c.Command(t, """
+            SELECT tk.name, s.pricing_param, s.intent FROM assignments s JOIN tokens tk ON tk.key = s.token_key
+            WHERE s.adam_id = $a AND s.group_key = $g AND s.intent IN ('Required', 'Available') AND NOT (s.token_key = $k AND s.pricing_param = $p)
+            ORDER BY tk.name LIMIT 1
+            """, ("$a", asset.AdamId), ("$g", group.Key), ("$k", asset.TokenKey), ("$p", asset.PricingParam));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return;
+        var (otherToken, otherPricing, intent) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+        var name = asset.Name ?? asset.AdamId;
+        var other = string.Equals(otherToken, tokenName, StringComparison.OrdinalIgnoreCase) ? $"with the pricing {otherPricing}" : $"from the token '{otherToken}'";
+        throw new VppException(VppErrorKind.InvalidArgument, "VppAppAssignedFromAnotherToken",
+            $"'{name}' is already assigned to '{group.Name}' {other} ({intent}); assigning it from '{tokenName}' too would give every member a second license of the same app. " +
+            $"Keep one token per app and group. To move the group to '{tokenName}', first set the other assignment to Uninstall " +
+            $"(Set-VppAssignment -App '{name}' -Token '{otherToken}' -Group '{group.Name}' -Intent Uninstall) or remove it (Remove-VppAssignment), then assign again.",
+            $"{name} -> {group.Name}");
+    }
 
     private sealed record ExistingRow(Guid Id, LicenseType LicenseType);
 

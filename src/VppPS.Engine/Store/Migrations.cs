@@ -306,6 +306,13 @@ internal static class Migrations
         CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices WHEN coalesce(old.owner_upn, '') <> coalesce(new.owner_upn, '')
         BEGIN UPDATE sync_state SET needs_full_plan = needs_full_plan + 1; END;
         """,
+        // 9: VPP users adopted rather than created. A person whose e-mail address (or Managed Apple
+        // Account) an active VPP user of the location already has is linked to that user
+        // (managed_users, adopted_at set) instead of getting a second one; VppPS gives and takes
+        // back licenses for it, but never retires a VPP user it did not create.
+        """
+        ALTER TABLE managed_users ADD COLUMN adopted_at TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

@@ -78,6 +78,22 @@ public abstract class VppCmdlet : PSCmdlet
             foreach (var item in items) WriteObject(item);
     }
 
+    /// <summary>Writes each engine error as a per-item error (names that match nothing and the like); true when there was one.</summary>
+    protected bool WriteErrors(IEnumerable<VppException> errors)
+    {
+        var any = false;
+        foreach (var e in errors)
+        {
+            WriteError(ErrorMapper.ToErrorRecord(e));
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>The Ids of VppPS objects piped in (tokens, groups); null when none.</summary>
+    protected static Guid[]? IdsOf(object[]? items) =>
+        items is null || items.Length == 0 ? null : items.Select(i => PipelineObjectAttribute.IdOf(PSObject.AsPSObject(i))).OfType<Guid>().ToArray();
+
     /// <summary>A per-item error raised by the cmdlet itself (bad parameter combination and the like).</summary>
     protected void WriteVppError(VppErrorKind kind, string errorId, string message, object? target = null) =>
         WriteError(ErrorMapper.ToErrorRecord(new VppException(kind, errorId, message, target), target));

@@ -290,6 +290,10 @@ internal static class PostgresMigrations
         CREATE AGGREGATE group_concat(text) (SFUNC = group_concat_step, STYPE = text);
         CREATE AGGREGATE group_concat(text, text) (SFUNC = group_concat_step, STYPE = text);
         """,
+        // 2: SQLite's step 7: VPP users adopted rather than created (managed_users.adopted_at).
+        """
+        ALTER TABLE managed_users ADD COLUMN adopted_at text;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;
