@@ -481,7 +481,7 @@ public sealed class AssignmentApplier
     /// People linked to the VPP user the location already had for them (adopted_at set): VppPS
     /// licenses it from now on, and never retires it, since it did not create it.
     /// </summary>
-    private void RecordAdopted(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<VppUserToAdopt> users, Counts counts)
+    private void RecordAdopted(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<VppUserToAdopt> users, Counts counts)
     {
         var now = _context.Clock.UtcNow.ToStored();
         foreach (var user in users)

@@ -373,7 +373,7 @@ public static class AssignmentPlanner
     /// The location's active VPP users (Associated first, then Registered) that no person is linked
     /// to yet, by lower-case e-mail address.
     /// </summary>
-    private static Dictionary<string, (string ClientUserId, string Email, string Status)> AdoptableUsers(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    private static Dictionary<string, (string ClientUserId, string Email, string Status)> AdoptableUsers(DbConnection c, DbTransaction? t, long tokenKey)
     {
         var users = new Dictionary<string, (string, string, string)>(StringComparer.Ordinal);
         using var command = c.Command(t, """

@@ -367,7 +367,7 @@ public sealed class AssignmentService
     /// wants and the planner cannot tell apart. Moving the group to another token goes through
     /// Uninstall (or removal) of the first assignment.
     /// </summary>
-    private static void RefuseSecondSource(SqliteConnection c, SqliteTransaction t, AssetRow asset, GroupRow group, string tokenName)
+    private static void RefuseSecondSource(DbConnection c, DbTransaction t, AssetRow asset, GroupRow group, string tokenName)
     {
         using var command = c.Command(t, """
             SELECT tk.name, s.pricing_param, s.intent FROM assignments s JOIN tokens tk ON tk.key = s.token_key

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Inventory;
@@ -16,7 +16,7 @@ public static class AssetLookup
     /// <paramref name="nameOrAdamId"/> as its name or adamId under the tokens given (all when none);
     /// otherwise the error that says what is wrong.
     /// </summary>
-    public static VppException? Missing(SqliteConnection c, string nameOrAdamId, string? productType, string[]? tokenPatterns, Guid[]? tokenIds)
+    public static VppException? Missing(DbConnection c, string nameOrAdamId, string? productType, string[]? tokenPatterns, Guid[]? tokenIds)
     {
         var parameters = new List<(string, object?)> { ("$n", nameOrAdamId) };
         var tokens = TokenCondition(tokenPatterns, tokenIds, parameters);
@@ -43,7 +43,7 @@ public static class AssetLookup
     }
 
     /// <summary>The error for the first of <paramref name="tokenNames"/> (no wildcards) that names no token; null when each names one.</summary>
-    public static VppException? MissingToken(SqliteConnection c, IEnumerable<string> tokenNames)
+    public static VppException? MissingToken(DbConnection c, IEnumerable<string> tokenNames)
     {
         foreach (var name in tokenNames)
         {
@@ -61,7 +61,7 @@ public static class AssetLookup
     /// Null when a VPP user has <paramref name="emailOrClientUserId"/> as e-mail address or
     /// clientUserId under the tokens given; otherwise the error.
     /// </summary>
-    public static VppException? MissingVppUser(SqliteConnection c, string emailOrClientUserId, string[]? tokenPatterns, Guid[]? tokenIds)
+    public static VppException? MissingVppUser(DbConnection c, string emailOrClientUserId, string[]? tokenPatterns, Guid[]? tokenIds)
     {
         var parameters = new List<(string, object?)> { ("$n", emailOrClientUserId) };
         var tokens = TokenCondition(tokenPatterns, tokenIds, parameters);
@@ -77,7 +77,7 @@ public static class AssetLookup
     }
 
     /// <summary>Null when a license or a directory device has the serial number; otherwise the error.</summary>
-    public static VppException? MissingDevice(SqliteConnection c, string serialNumber) =>
+    public static VppException? MissingDevice(DbConnection c, string serialNumber) =>
         Convert.ToInt64(c.Scalar(null, """
             SELECT EXISTS (SELECT 1 FROM directory_devices WHERE serial_number = upper($s))
                 OR EXISTS (SELECT 1 FROM licenses WHERE target_kind = 1 AND target = upper($s))
@@ -97,7 +97,7 @@ public static class AssetLookup
             var any = new List<string>();
             for (var i = 0; i < tokenPatterns.Length; i++)
             {
-                any.Add($"(lower(t.name) = lower($t{i}) OR lower(t.name) GLOB lower($t{i}))");
+                any.Add($"(lower(t.name) = lower($t{i}) OR glob(lower($t{i}), lower(t.name)))");
                 parameters.Add(($"$t{i}", tokenPatterns[i]));
             }
             parts.Add("(" + string.Join(" OR ", any) + ")");
