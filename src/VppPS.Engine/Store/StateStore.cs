@@ -68,8 +68,8 @@ public sealed class StateStore
     public static StateStore Open(StoreLocation location) =>
         location.Kind == StoreKind.Sqlite ? Open(location.Folder!) : new StateStore(PostgresDatabase.Open(location));
 
-    /// <summary>An open connection (SQLite: with its pragmas). Dispose it.</summary>
-    internal DbConnection OpenConnection() => _sqlite is not null ? _sqlite.OpenConnection() : _postgres!.OpenConnection();
+    /// <summary>An open connection (SQLite: with its pragmas), outside any unit of work: streamed reads and tests. Dispose it.</summary>
+    public DbConnection OpenConnection() => _sqlite is not null ? _sqlite.OpenConnection() : _postgres!.OpenConnection();
 
     internal SqliteConnection OpenSqliteConnection() => Sqlite.OpenConnection();
 
