@@ -119,33 +119,14 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
         var c = _connection;
         var k = ("$k", (object?)tokenKey);
         c.Execute(transaction, "ANALYZE stage_licenses; ANALYZE stage_assets");
-        c.Execute(transaction, """
-            INSERT INTO assets (token_key, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count,
-                device_assignable, revocable, supported_platforms)
-            SELECT $k, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count, device_assignable, revocable, supported_platforms
-            FROM stage_assets WHERE skip_reason IS NULL
-            ON CONFLICT (token_key, adam_id, pricing_param) DO UPDATE SET
-                product_type = excluded.product_type, total_count = excluded.total_count, assigned_count = excluded.assigned_count,
-                available_count = excluded.available_count, retired_count = excluded.retired_count, device_assignable = excluded.device_assignable,
-                revocable = excluded.revocable, supported_platforms = excluded.supported_platforms
-            """, k);
-        c.Execute(transaction, """
-            DELETE FROM assets WHERE token_key = $k AND NOT EXISTS (
-                SELECT 1 FROM stage_assets s WHERE s.adam_id = assets.adam_id AND s.pricing_param = assets.pricing_param AND s.skip_reason IS NULL)
-            """, k);
-        c.Execute(transaction, "DELETE FROM skipped_assets WHERE token_key = $k", k);
-        c.Execute(transaction, "INSERT INTO skipped_assets SELECT $k, adam_id, pricing_param, skip_reason FROM stage_assets WHERE skip_reason IS NOT NULL ON CONFLICT DO NOTHING", k);
+        StagedInventory.ReplaceAssets(c, transaction, tokenKey);
         c.Execute(transaction, """
             CREATE TEMP TABLE IF NOT EXISTS asset_map (asset_index bigint PRIMARY KEY, asset_key bigint NOT NULL);
             TRUNCATE asset_map;
             INSERT INTO asset_map SELECT s.asset_index, a.asset_key FROM stage_assets s
             JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param;
             """, k);
-        if (full)
-        {
-            c.Execute(transaction, "DELETE FROM licenses WHERE asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k)", k);
-            c.Execute(transaction, "DELETE FROM vpp_users WHERE token_key = $k", k);
-        }
+        if (full) StagedInventory.ClearLicensesAndUsers(c, transaction, tokenKey);
         c.Execute(transaction, """
             INSERT INTO licenses (asset_key, target_kind, target)
             SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
@@ -159,12 +140,7 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
             ON CONFLICT (token_key, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status,
                 invite_code = excluded.invite_code, id_hash = excluded.id_hash
             """, k);
-        var counts = new SyncCounts(
-            Apps: (int)c.Long(transaction, "SELECT count(*) FROM assets WHERE token_key = $k AND product_type <> 'Book'", k),
-            Books: (int)c.Long(transaction, "SELECT count(*) FROM assets WHERE token_key = $k AND product_type = 'Book'", k),
-            Assignments: Assignments,
-            Users: Users,
-            Skipped: (int)c.Long(transaction, "SELECT count(*) FROM skipped_assets WHERE token_key = $k", k));
+        var counts = StagedInventory.Counts(c, transaction, tokenKey, Assignments, Users);
         alsoInTransaction(c, transaction, counts);
         transaction.Commit();
         return counts;
