@@ -133,61 +133,60 @@ public static class AssignmentPlanner
         var (assignmentIds, groups, reasons) = (new LastUtf8String(pool), new LastUtf8String(pool), new LastUtf8String(pool));
         long currentAsset = -1;
         var associations = new List<LicenseChange>();
+        var missingSql = $"""
+            SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
+            FROM ({WantedSql(restricted)}) w
+            WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
+            ORDER BY w.asset_key, w.rank, w.display
+            """;
+        // Whether a wanted row becomes a license to give: once per asset and target, and not while a
+        // request that may give it is still open at Apple.
+        bool Gives(long assetKey, int kind, string? target, string display, long? userKey)
+        {
+            if (assetKey != currentAsset) { seen.Clear(); currentAsset = assetKey; }
+            if (!seen.Add((kind, target ?? "upn:" + display))) return false;
+            var asset = assets[assetKey];
+            return inFlight is null || (target is null
+                ? userKey is not { } key || !inFlight.PeopleBeingCreated.Contains(key)
+                : !inFlight.Licenses.Contains((asset.AdamId, asset.PricingParam, kind, target)));
+        }
         if (c.IsPostgres())
         {
             // PostgreSQL: the same rows through the data reader, equal texts shared through a dictionary.
             var texts = new Dictionary<string, string>(StringComparer.Ordinal);
             string Share(string text) => texts.TryGetValue(text, out var shared) ? shared : texts[text] = text;
-            using var command = c.Command(t, $"""
-            SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
-            FROM ({WantedSql(restricted)}) w
-            WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
-            ORDER BY w.asset_key, w.rank, w.display
-            """, k, only);
+            using var command = c.Command(t, missingSql, k, only);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 var assetKey = reader.GetInt64(0);
-                if (assetKey != currentAsset) { seen.Clear(); currentAsset = assetKey; }
                 var kind = (int)reader.GetInt64(1);
                 var target = reader.IsDBNull(2) ? null : Share(reader.GetString(2));
                 var display = Share(reader.GetString(3));
-                if (!seen.Add((kind, target ?? "upn:" + display))) continue;
+                long? userKey = reader.IsDBNull(4) ? null : reader.GetInt64(4);
+                if (!Gives(assetKey, kind, target, display, userKey)) continue;
                 var asset = assets[assetKey];
-                if (inFlight is not null && (target is null
-                        ? !reader.IsDBNull(4) && inFlight.PeopleBeingCreated.Contains(reader.GetInt64(4))
-                        : inFlight.Licenses.Contains((asset.AdamId, asset.PricingParam, kind, target))))
-                    continue;
                 associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
-                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : Share(reader.GetString(5)),
+                    userKey, reader.IsDBNull(5) ? null : Share(reader.GetString(5)),
                     reader.IsDBNull(6) ? null : Share(reader.GetString(6)), Share(reader.GetString(7))));
             }
         }
         else
-        using (var rows = new RawStatement(c, $"""
-            SELECT w.asset_key, w.kind, w.target, w.display, w.user_key, w.assignment_id, w.grp, w.reason
-            FROM ({WantedSql(restricted)}) w
-            WHERE w.target IS NULL OR NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = w.asset_key AND l.target_kind = w.kind AND l.target = w.target)
-            ORDER BY w.asset_key, w.rank, w.display
-            """))
+        using (var rows = new RawStatement(c, missingSql))
         {
             rows.Bind("$k", tokenKey);
             rows.Bind("$only", onlyAsset);
             while (rows.Read())
             {
                 var assetKey = rows.Int64(0);
-                if (assetKey != currentAsset) { seen.Clear(); currentAsset = assetKey; }
                 var kind = (int)rows.Int64(1);
                 var target = rows.IsNull(2) ? null : pool.Get(rows.Utf8(2));
                 var display = target is not null && rows.Utf8(3).SequenceEqual(rows.Utf8(2)) ? target : pool.Get(rows.Utf8(3));
-                if (!seen.Add((kind, target ?? "upn:" + display))) continue;
+                long? userKey = rows.IsNull(4) ? null : rows.Int64(4);
+                if (!Gives(assetKey, kind, target, display, userKey)) continue;
                 var asset = assets[assetKey];
-                if (inFlight is not null && (target is null
-                        ? !rows.IsNull(4) && inFlight.PeopleBeingCreated.Contains(rows.Int64(4))
-                        : inFlight.Licenses.Contains((asset.AdamId, asset.PricingParam, kind, target))))
-                    continue;
                 associations.Add(new LicenseChange(assetKey, asset.AdamId, asset.PricingParam, asset.Name, kind, target, display,
-                    rows.IsNull(4) ? null : rows.Int64(4), rows.IsNull(5) ? null : assignmentIds.Get(rows.Utf8(5)),
+                    userKey, rows.IsNull(5) ? null : assignmentIds.Get(rows.Utf8(5)),
                     rows.IsNull(6) ? null : groups.Get(rows.Utf8(6)), reasons.Get(rows.Utf8(7))));
             }
         }
