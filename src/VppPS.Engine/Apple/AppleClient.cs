@@ -108,9 +108,37 @@ public sealed class AppleClient
     public IAsyncEnumerable<GetUsersResponse> ReadUserPagesAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
         ReadPagesAsync("Reading users", (page, ct) => GetUsersAsync(query, page, ct), cancellationToken);
 
-    /// <summary>Every asset, in one list (a location has thousands at most); restarts when the versionId changes midway.</summary>
-    public async Task<IReadOnlyList<ResponseAsset>> ReadAllAssetsAsync(CancellationToken cancellationToken = default) =>
-        (await ReadAllAsync<GetAssetsResponse, ResponseAsset>(ct => ReadAssetPagesAsync(null, ct), cancellationToken).ConfigureAwait(false)).Items;
+    /// <summary>
+    /// Every asset, in one list (a location has thousands at most); each read restarts when the
+    /// versionId changes midway. Apps and books with a license count are read with unlimited=false,
+    /// free ones with unlimited=true (Apple, 2026), and both lists are merged: a free asset comes
+    /// back with <see cref="ResponseAsset.UnlimitedCount"/> as its total and no other count. Both
+    /// arrays of every answer are read, and a free asset (totalCount 2147483647) in either is
+    /// recognised, so a service that ignores the parameter gives the same list.
+    /// </summary>
+    public async Task<IReadOnlyList<ResponseAsset>> ReadAllAssetsAsync(CancellationToken cancellationToken = default)
+    {
+        var byKey = new Dictionary<(string AdamId, string Pricing), ResponseAsset>();
+        foreach (var unlimited in new[] { false, true })
+        {
+            var query = new AssetQuery { Unlimited = unlimited };
+            var read = new List<ResponseAsset>();
+            await ApplePaging.ReadAllAsync(ct => ReadAssetPagesAsync(query, ct), (page, _) =>
+            {
+                read.AddRange(page.Items);
+                read.AddRange((page.UnlimitedAssets ?? []).Select(ResponseAsset.FromUnlimited));
+                return ValueTask.CompletedTask;
+            }, _ => { read.Clear(); return ValueTask.CompletedTask; }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var asset in read)
+            {
+                var key = (asset.AdamId, asset.PricingParam ?? "STDQ");
+                // A free asset's entry wins over a counted one of the same key (a service that ignored unlimited=false).
+                if (!byKey.TryGetValue(key, out var known) || (asset.IsUnlimited && !known.IsUnlimited))
+                    byKey[key] = asset.IsUnlimited ? asset with { TotalCount = ResponseAsset.UnlimitedCount, AvailableCount = ResponseAsset.UnlimitedCount - asset.AssignedCount, RetiredCount = 0 } : asset;
+            }
+        }
+        return byKey.Values.ToList();
+    }
 
     /// <summary>Every user the query selects, in one list, with page 0's versionId for the next incremental read.</summary>
     public Task<(IReadOnlyList<ResponseUser> Items, string? VersionId)> ReadAllUsersAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
@@ -151,14 +179,14 @@ public sealed class AppleClient
             AppleJsonContext.Default.StatusResponse, cancellationToken);
 
     /// <summary>
-    /// Polls status every EventPollInterval until the event is COMPLETE or FAILED and returns
+    /// Polls status every EffectiveEventPollInterval (30 s or more against Apple) until the event is COMPLETE or FAILED and returns
     /// that status (FAILED lists its failures). Throws VppAppleEventPending after EventMaxWait.
     /// </summary>
     public async Task<StatusResponse> WaitForEventAsync(string eventId, CancellationToken cancellationToken = default)
     {
         var time = _options.TimeProvider;
         var started = time.GetTimestamp();
-        var status = await PollEventAsync(eventId, () => time.GetElapsedTime(started) + _options.EventPollInterval > _options.EventMaxWait, cancellationToken).ConfigureAwait(false);
+        var status = await PollEventAsync(eventId, () => time.GetElapsedTime(started) + _options.EffectiveEventPollInterval > _options.EventMaxWait, cancellationToken).ConfigureAwait(false);
         if (status.IsPending)
             throw new VppException(VppErrorKind.ServiceUnavailable, "VppAppleEventPending",
                 $"Apple's event {eventId} is still pending after {_options.EventMaxWait.TotalMinutes:0.#} minutes " +
@@ -167,12 +195,12 @@ public sealed class AppleClient
     }
 
     /// <summary>
-    /// Polls status every EventPollInterval until the event is COMPLETE or FAILED, or until the
+    /// Polls status every EffectiveEventPollInterval (30 s or more against Apple) until the event is COMPLETE or FAILED, or until the
     /// next poll would come after <paramref name="giveUpAt"/> (by the client's clock), and returns
     /// the last status, PENDING then. A time already past gives one look at the event.
     /// </summary>
     public Task<StatusResponse> PollEventAsync(string eventId, DateTimeOffset giveUpAt, CancellationToken cancellationToken = default) =>
-        PollEventAsync(eventId, () => _clock.UtcNow + _options.EventPollInterval > giveUpAt, cancellationToken);
+        PollEventAsync(eventId, () => _clock.UtcNow + _options.EffectiveEventPollInterval > giveUpAt, cancellationToken);
 
     private async Task<StatusResponse> PollEventAsync(string eventId, Func<bool> stop, CancellationToken cancellationToken)
     {
@@ -181,7 +209,7 @@ public sealed class AppleClient
             var status = await GetEventStatusAsync(eventId, cancellationToken).ConfigureAwait(false);
             if (!status.IsPending || stop())
                 return status;
-            await Task.Delay(_options.EventPollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(_options.EffectiveEventPollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -80,7 +80,7 @@ public sealed class AssignmentService
             if (plan.Shortages.TryGetValue((asset.AdamId, asset.PricingParam), out var shortage) && !request.AllowShortage && !whatIf)
                 throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
                     $"Not enough licenses: '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {shortage.Needed} new license(s) and {shortage.Available} are available " +
-                    $"({shortage.Needed - shortage.Available} short). Buy more in Apple Business/School Manager and sync, assign a smaller group, " +
+                    $"({shortage.Needed - shortage.Available} short). Buy more in Apple Business / Apple School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
             planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser).ToList();
             var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");

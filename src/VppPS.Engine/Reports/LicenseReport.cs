@@ -13,8 +13,8 @@ public sealed record LicenseReportRow(LicensedAsset Asset, long GivenByVppPS)
 {
     /// <summary>Assigned as a share of what can be assigned (total less retired); null for free apps.</summary>
     public double? UsedPercent => Asset.Unlimited ? null
-        : Asset.TotalCount - Asset.RetiredCount <= 0 ? (Asset.AssignedCount > 0 ? 100 : 0)
-        : Math.Round(100.0 * Asset.AssignedCount / (Asset.TotalCount - Asset.RetiredCount), 1);
+        : Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount <= 0 ? (Asset.AssignedCount > 0 ? 100 : 0)
+        : Math.Round(100.0 * Asset.AssignedCount / (Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount), 1);
 }
 
 /// <summary>
@@ -101,7 +101,7 @@ public sealed class LicenseReport
         foreach (var row in Rows)
         {
             var a = row.Asset;
-            string Count(long value) => a.Unlimited ? "" : value.ToString(CultureInfo.InvariantCulture);
+            string Count(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
             writer.WriteLine(string.Join(",", new[]
             {
                 a.Token, a.ProductType, a.Name ?? "", a.AdamId, a.PricingParam, a.Unlimited ? "True" : "False",
@@ -146,7 +146,7 @@ public sealed class LicenseReport
             writer.WriteLine($"<h2>{E(token.Key)}</h2>");
             static string Some(int count, string what) => $"{count} {what}{(count == 1 ? "" : "s")}";
             writer.WriteLine($"<p>{Some(token.Count(r => r.Asset.ProductType != "Book"), "app")} and {Some(token.Count(r => r.Asset.ProductType == "Book"), "book")}; " +
-                             $"{N(counted.Sum(r => r.Asset.AssignedCount))} of {N(counted.Sum(r => r.Asset.TotalCount - r.Asset.RetiredCount))} paid licenses in use, " +
+                             $"{N(counted.Sum(r => r.Asset.AssignedCount))} of {N(counted.Sum(r => r.Asset.TotalCount.GetValueOrDefault() - r.Asset.RetiredCount))} paid licenses in use, " +
                              $"{N(token.Sum(r => r.GivenByVppPS))} given by VppPS.</p>");
             WriteChart(writer, counted);
             writer.WriteLine("<table><tr><th>Name</th><th>Type</th><th>Total</th><th>Assigned</th><th>Available</th><th>Retired</th><th>Used</th><th>Given by VppPS</th></tr>");
@@ -154,8 +154,8 @@ public sealed class LicenseReport
             {
                 var a = row.Asset;
                 var used = row.UsedPercent is { } percent ? percent.ToString("0.0", CultureInfo.InvariantCulture) + " %" : "";
-                writer.WriteLine($"<tr><td>{E(a.Name ?? a.AdamId)}</td><td>{E(a.ProductType)}</td><td>{(a.Unlimited ? "free" : N(a.TotalCount))}</td>" +
-                                 $"<td>{N(a.AssignedCount)}</td><td{(a.AvailableCount <= 0 && !a.Unlimited ? " class=\"full\"" : "")}>{(a.Unlimited ? "free" : N(a.AvailableCount))}</td>" +
+                writer.WriteLine($"<tr><td>{E(a.Name ?? a.AdamId)}</td><td>{E(a.ProductType)}</td><td>{(a.Unlimited ? "unlimited" : N(a.TotalCount.GetValueOrDefault()))}</td>" +
+                                 $"<td>{N(a.AssignedCount)}</td><td{(a.AvailableCount <= 0 && !a.Unlimited ? " class=\"full\"" : "")}>{(a.Unlimited ? "unlimited" : N(a.AvailableCount.GetValueOrDefault()))}</td>" +
                                  $"<td>{N(a.RetiredCount)}</td><td>{used}</td><td>{N(row.GivenByVppPS)}</td></tr>");
             }
             writer.WriteLine("</table>");
@@ -168,12 +168,12 @@ public sealed class LicenseReport
     {
         if (rows.Count == 0) return;
         const int label = 260, bar = 420, height = 20;
-        var largest = Math.Max(1, rows.Max(r => r.Asset.TotalCount - r.Asset.RetiredCount));
+        var largest = Math.Max(1, rows.Max(r => r.Asset.TotalCount.GetValueOrDefault() - r.Asset.RetiredCount));
         writer.WriteLine($"<svg role=\"img\" aria-label=\"Licenses in use per app and book\" width=\"{label + bar + 140}\" height=\"{rows.Count * height + 4}\" xmlns=\"http://www.w3.org/2000/svg\">");
         for (var i = 0; i < rows.Count; i++)
         {
             var a = rows[i].Asset;
-            var owned = Math.Max(0, a.TotalCount - a.RetiredCount);
+            var owned = Math.Max(0, a.TotalCount.GetValueOrDefault() - a.RetiredCount);
             var ownedWidth = Math.Max(1, (int)(bar * owned / largest));
             var usedWidth = owned == 0 ? 0 : (int)(ownedWidth * Math.Min(1.0, (double)a.AssignedCount / owned));
             var y = i * height + 2;

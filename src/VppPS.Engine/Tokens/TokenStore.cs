@@ -6,13 +6,13 @@ namespace VppPS.Engine.Tokens;
 /// <summary>The tokens table. Reads return <see cref="VppToken"/> (no secret); the secret is read apart.</summary>
 public sealed class TokenStore
 {
-    private const string Columns =
+    private static readonly string Columns =
         "t.id, t.name, t.organization_name, t.location_name, t.location_uid, t.apple_id, t.account_type, t.country_or_region, " +
         "t.expiration, t.state, t.state_reason, t.last_sync_at, t.last_sync_status, t.automatically_update_apps, t.created_at, t.updated_at, " +
         // Counts once synced; unlimited (free) assets do not count as licenses owned.
         "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type <> 'Book'), " +
         "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type = 'Book'), " +
-        "(SELECT sum(a.total_count) FROM assets a WHERE a.token_key = t.key AND a.total_count < 2147483647), " +
+        $"(SELECT sum(a.total_count) FROM assets a WHERE a.token_key = t.key AND a.total_count < {Apple.Wire.ResponseAsset.UnlimitedCount}), " +
         "(SELECT sum(a.assigned_count) FROM assets a WHERE a.token_key = t.key)";
 
     private readonly StateStore _store;

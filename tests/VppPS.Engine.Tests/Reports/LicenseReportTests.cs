@@ -5,10 +5,10 @@ namespace VppPS.Engine.Tests.Reports;
 
 public sealed class LicenseReportTests
 {
-    private static LicenseReportRow Row(string name, long total, long assigned, long retired = 0, string type = "App", long given = 0) => new(new LicensedAsset
+    private static LicenseReportRow Row(string name, long? total, long assigned, long retired = 0, string type = "App", long given = 0) => new(new LicensedAsset
     {
         Name = name, AdamId = "1", Token = "North School", PricingParam = "STDQ", ProductType = type, TotalCount = total, AssignedCount = assigned,
-        AvailableCount = total == LicensedAsset.UnlimitedCount ? total : total - assigned - retired, RetiredCount = retired,
+        AvailableCount = total - assigned - retired, RetiredCount = retired, Unlimited = total is null,
         DeviceAssignable = true, Revocable = type == "App", SupportedPlatforms = ["iOS"],
     }, given);
 
@@ -18,7 +18,7 @@ public sealed class LicenseReportTests
     public void Csv_quotes_what_needs_it_and_never_lets_a_spreadsheet_run_a_name_as_a_formula()
     {
         var writer = new StringWriter();
-        Report(Row("Maps, \"Pro\"", 10, 4, retired: 2, given: 3), Row("=HYPERLINK(\"x\")", 5, 0), Row("Free App", LicensedAsset.UnlimitedCount, 7)).WriteCsv(writer);
+        Report(Row("Maps, \"Pro\"", 10, 4, retired: 2, given: 3), Row("=HYPERLINK(\"x\")", 5, 0), Row("Free App", null, 7)).WriteCsv(writer);
         var lines = writer.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal("Token,Type,Name,AdamId,PricingParam,Unlimited,TotalCount,AssignedCount,AvailableCount,RetiredCount,UsedPercent,GivenByVppPS,LicensingType", lines[0]);
