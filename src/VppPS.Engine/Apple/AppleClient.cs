@@ -153,6 +153,87 @@ public sealed class AppleClient
         return (items, read.VersionId);
     }
 
+    // ---- subscriptions (2026): no service/config url keys, so paths under the base URL ----
+
+    /// <summary>
+    /// POST subscriptions/enable or subscriptions/disable (no body, no Content-Type): declares
+    /// whether the token's management service supports subscriptions, and returns what Apple
+    /// recorded. Disabling while the organizational unit owns subscriptions fails with 9818.
+    /// </summary>
+    public Task<SubscriptionManagementResponse> SetSubscriptionManagementAsync(bool enabled, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, null, enabled ? "subscriptions/enable" : "subscriptions/disable", "", null,
+            AppleJsonContext.Default.SubscriptionManagementResponse, cancellationToken);
+
+    public Task<GetSubscriptionsResponse> GetSubscriptionsAsync(SubscriptionQuery? query, string? cursor, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, null, "subscriptions", (query ?? new()).ToQuery().Add("cursor", cursor).ToString(), null,
+            AppleJsonContext.Default.GetSubscriptionsResponse, cancellationToken);
+
+    public Task<GetSubscriptionAssignmentsResponse> GetSubscriptionAssignmentsAsync(SubscriptionQuery? query, string? cursor, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, null, "subscriptions/assignments", (query ?? new()).ToQuery().Add("cursor", cursor).ToString(), null,
+            AppleJsonContext.Default.GetSubscriptionAssignmentsResponse, cancellationToken);
+
+    /// <summary>Every subscription the query selects (see <see cref="ReadAllByCursorAsync{TPage, TItem}"/>).</summary>
+    public Task<CursorReadResult<ResponseSubscription>> ReadAllSubscriptionsAsync(SubscriptionQuery? query, CancellationToken cancellationToken = default) =>
+        ReadAllByCursorAsync<GetSubscriptionsResponse, ResponseSubscription>("Reading subscriptions",
+            (cursor, ct) => GetSubscriptionsAsync(query, cursor, ct), null, cancellationToken);
+
+    /// <summary>
+    /// Every seat assignment the query selects (see <see cref="ReadAllByCursorAsync{TPage, TItem}"/>);
+    /// with <paramref name="unlessVersionId"/>, only the first page is read when its versionId is that one (nothing changed).
+    /// </summary>
+    public Task<CursorReadResult<SubscriptionAssignment>> ReadAllSubscriptionAssignmentsAsync(SubscriptionQuery? query, string? unlessVersionId = null,
+        CancellationToken cancellationToken = default) =>
+        ReadAllByCursorAsync<GetSubscriptionAssignmentsResponse, SubscriptionAssignment>("Reading subscription seats",
+            (cursor, ct) => GetSubscriptionAssignmentsAsync(query, cursor, ct), unlessVersionId, cancellationToken);
+
+    /// <summary>
+    /// Reads a cursor-paged list from the start: one page after the other (Apple: cursor reads are
+    /// sequential, never parallel), passing each nextCursor back as it came, until a page has none.
+    /// When a page's versionId differs from the first page's, the data changed under the read: it
+    /// starts again from the first page, at most <paramref name="maxRestarts"/> times. With
+    /// <paramref name="unlessVersionId"/> equal to the first page's versionId, the read stops there
+    /// and gives no items (Unchanged).
+    /// </summary>
+    private async Task<CursorReadResult<TItem>> ReadAllByCursorAsync<TPage, TItem>(string activity, Func<string?, CancellationToken, Task<TPage>> fetch,
+        string? unlessVersionId, CancellationToken cancellationToken, int maxRestarts = 3) where TPage : ICursorPage<TItem>
+    {
+        for (var restarts = 0; ; restarts++)
+        {
+            var items = new List<TItem>();
+            var cursors = new HashSet<string>(StringComparer.Ordinal);
+            string? cursor = null, versionId = null;
+            try
+            {
+                for (var page = 0; ; page++)
+                {
+                    var answer = await fetch(cursor, cancellationToken).ConfigureAwait(false);
+                    if (page == 0)
+                    {
+                        versionId = answer.VersionId;
+                        if (unlessVersionId is not null && string.Equals(versionId, unlessVersionId, StringComparison.Ordinal))
+                            return new CursorReadResult<TItem>([], versionId, Unchanged: true, page + 1, restarts);
+                    }
+                    else if (!string.Equals(answer.VersionId, versionId, StringComparison.Ordinal))
+                        throw new AppleVersionChangedException(activity, versionId, answer.VersionId, page);
+                    items.AddRange(answer.Items);
+                    _observer.Progress(_options.ProgressActivityId, activity, $"page {page + 1}, {items.Count:N0} read", -1);
+                    if (string.IsNullOrEmpty(answer.NextCursor))
+                    {
+                        _observer.Progress(_options.ProgressActivityId, activity, "done", 100, completed: true);
+                        return new CursorReadResult<TItem>(items, versionId, Unchanged: false, page + 1, restarts);
+                    }
+                    if (!cursors.Add(answer.NextCursor))
+                        throw AppleErrors.BadResponse(activity, new InvalidDataException("Apple gave the same nextCursor twice, which would never end"));
+                    cursor = answer.NextCursor;
+                }
+            }
+            catch (AppleVersionChangedException e) when (restarts < maxRestarts)
+            {
+                _observer.Verbose($"{e.Message} Reading again from the first page.");
+            }
+        }
+    }
+
     // ---- writes (events) ----
 
     public Task<EventResponse> AssociateAssetsAsync(ManageAssetsRequest request, CancellationToken cancellationToken = default) =>
@@ -234,7 +315,7 @@ public sealed class AppleClient
         return config;
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string urlKey, string fallbackPath, string query, byte[]? body,
+    private async Task<T> SendAsync<T>(HttpMethod method, string? urlKey, string fallbackPath, string query, byte[]? body,
         JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) where T : AppleResponse
     {
         var config = await GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
@@ -245,8 +326,8 @@ public sealed class AppleClient
     }
 
     /// <summary>service/config's urls are authoritative; the documented path under the base URL is the fallback.</summary>
-    private string ResolveEndpoint(ServiceConfigResponse config, string urlKey, string fallbackPath) =>
-        config.Urls is not null && config.Urls.TryGetValue(urlKey, out var url) && Uri.IsWellFormedUriString(url, UriKind.Absolute)
+    private string ResolveEndpoint(ServiceConfigResponse config, string? urlKey, string fallbackPath) =>
+        urlKey is not null && config.Urls is not null && config.Urls.TryGetValue(urlKey, out var url) && Uri.IsWellFormedUriString(url, UriKind.Absolute)
             ? url
             : BaseWithSlash() + fallbackPath;
 

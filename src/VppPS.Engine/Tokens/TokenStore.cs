@@ -13,7 +13,8 @@ public sealed class TokenStore
         "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type <> 'Book'), " +
         "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type = 'Book'), " +
         $"(SELECT sum(a.total_count) FROM assets a WHERE a.token_key = t.key AND a.total_count < {Apple.Wire.ResponseAsset.UnlimitedCount}), " +
-        "(SELECT sum(a.assigned_count) FROM assets a WHERE a.token_key = t.key)";
+        "(SELECT sum(a.assigned_count) FROM assets a WHERE a.token_key = t.key), " +
+        "(SELECT s.management FROM subscription_state s WHERE s.token_key = t.key)";
 
     private readonly StateStore _store;
 
@@ -95,6 +96,7 @@ public sealed class TokenStore
                 BookCount = reader.IsDBNull(11) ? null : reader.GetInt32(17),
                 TotalLicenseCount = reader.IsDBNull(11) ? null : reader.IsDBNull(18) ? 0 : reader.GetInt64(18),
                 AssignedLicenseCount = reader.IsDBNull(11) ? null : reader.IsDBNull(19) ? 0 : reader.GetInt64(19),
+                SubscriptionManagement = reader.GetStringOrNull(20) is { } declared ? Enum.Parse<Subscriptions.SubscriptionManagement>(declared) : null,
             });
         }
         return tokens;

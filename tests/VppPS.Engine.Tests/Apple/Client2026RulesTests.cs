@@ -116,4 +116,44 @@ public sealed class Client2026RulesTests
         Assert.Contains(said, e.Message);
         Assert.Equal(1, apple.Handler.Count("assets/associate"));
     }
+
+    [Fact]
+    public async Task Cursor_pages_are_read_one_after_the_other_passing_each_nextCursor_back_as_it_came()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("subscriptions/assignments", r => r.QueryValue("cursor") switch
+        {
+            null => ScriptedHandler.Json(200, """{"assignments":[{"adamId":12345,"clientUserId":"user-1","renewing":true}],"nextCursor":"a+b/c==","versionId":"v1"}"""),
+            "a+b/c==" => ScriptedHandler.Json(200, """{"assignments":[{"adamId":"12345","clientUserId":"user-2","renewing":false}],"versionId":"v1"}"""),
+            _ => ScriptedHandler.Error(400, 9812),
+        });
+        apple.Handler.On("subscriptions", _ => ScriptedHandler.Json(200, """
+            {"subscriptions":[{"parentAdamId":null,"adamId":12345,"counts":{"assigned":{"renewing":0,"expiring":0},"available":{"renewing":0,"expiring":0},"total":{"renewing":0,"expiring":0}}}],"versionId":"s1"}
+            """));
+
+        var seats = await apple.Client().ReadAllSubscriptionAssignmentsAsync(new SubscriptionQuery { AdamIds = ["12345", "678"] });
+        var subscriptions = await apple.Client().ReadAllSubscriptionsAsync(null);
+
+        Assert.Equal([("12345", "user-1", true), ("12345", "user-2", false)], seats.Items.Select(s => (s.AdamId!, s.ClientUserId!, s.Renewing)));
+        Assert.Equal(("v1", 2, false), (seats.VersionId, seats.Pages, seats.Unchanged));
+        Assert.Equal(1, apple.Handler.MaxInFlight);
+        Assert.Equal("?adamId=12345&adamId=678", apple.Handler.Requests.First(r => r.Path == "subscriptions/assignments").Query);
+        var subscription = Assert.Single(subscriptions.Items);
+        Assert.Equal(("12345", null, null), (subscription.AdamId, subscription.ParentAdamId, subscription.Status));
+
+        var unchanged = await apple.Client().ReadAllSubscriptionAssignmentsAsync(null, unlessVersionId: "v1");
+        Assert.True(unchanged.Unchanged);
+        Assert.Equal(3, apple.Handler.Count("subscriptions/assignments"));
+    }
+
+    [Fact]
+    public async Task The_declaration_is_posted_without_a_body()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("subscriptions/enable", _ => ScriptedHandler.Json(200, """{"mdmInfo":null,"subscriptionManagement":true,"tokenExpirationDate":"2030-11-08T22:33:22+0000","uId":"2049025000431439"}"""));
+        var answer = await apple.Client().SetSubscriptionManagementAsync(enabled: true);
+        Assert.True(answer.SubscriptionManagement);
+        var request = Assert.Single(apple.Handler.Requests, r => r.Path == "subscriptions/enable");
+        Assert.Equal(("POST", null), (request.Method, request.Body));
+    }
 }

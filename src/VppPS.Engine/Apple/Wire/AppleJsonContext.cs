@@ -19,4 +19,7 @@ namespace VppPS.Engine.Apple.Wire;
 [JsonSerializable(typeof(ManageUsersRequest))]
 [JsonSerializable(typeof(EventResponse))]
 [JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(SubscriptionManagementResponse))]
+[JsonSerializable(typeof(GetSubscriptionsResponse))]
+[JsonSerializable(typeof(GetSubscriptionAssignmentsResponse))]
 internal sealed partial class AppleJsonContext : JsonSerializerContext;
