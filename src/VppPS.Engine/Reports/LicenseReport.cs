@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using VppPS.Engine.Inventory;
 using VppPS.Engine.Store;
+using VppPS.Engine.Subscriptions;
 
 namespace VppPS.Engine.Reports;
 
@@ -24,14 +25,17 @@ public sealed record LicenseReportRow(LicensedAsset Asset, long GivenByVppPS)
 /// </summary>
 public sealed class LicenseReport
 {
-    internal LicenseReport(DateTimeOffset generatedAt, IReadOnlyList<LicenseReportRow> rows)
+    internal LicenseReport(DateTimeOffset generatedAt, IReadOnlyList<LicenseReportRow> rows, IReadOnlyList<VppSubscription>? subscriptions = null)
     {
         GeneratedAt = generatedAt;
         Rows = rows;
+        Subscriptions = subscriptions ?? [];
     }
 
     public DateTimeOffset GeneratedAt { get; }
     public IReadOnlyList<LicenseReportRow> Rows { get; }
+    /// <summary>Subscriptions of the same tokens, with their seats.</summary>
+    public IReadOnlyList<VppSubscription> Subscriptions { get; }
 
     /// <param name="tokenPatterns">Token names (wildcards); null: every token.</param>
     /// <param name="tokenIds">Only these tokens as well; null: no such limit.</param>
@@ -58,7 +62,12 @@ public sealed class LicenseReport
             .ThenBy(r => r.Asset.ProductType == "Book")
             .ThenBy(r => r.Asset.Name ?? r.Asset.AdamId, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        return new LicenseReport(context.Clock.UtcNow, rows);
+        var tokensShown = inventory.Assets(new AssetFilter("App", TokenPatterns: tokenPatterns), summary: false).Select(a => a.Token)
+            .Concat(inventory.Assets(new AssetFilter("Book", TokenPatterns: tokenPatterns), summary: false).Select(a => a.Token)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var subscriptions = new SubscriptionService(context).List(tokenIds?.ToList())
+            .Where(s => tokenPatterns is null || tokensShown.Contains(s.Token))
+            .OrderBy(s => s.Token, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.DisplayName, StringComparer.OrdinalIgnoreCase).ToList();
+        return new LicenseReport(context.Clock.UtcNow, rows, subscriptions);
     }
 
     /// <summary>Html for .htm and .html, Csv for .csv; null for anything else.</summary>
@@ -110,6 +119,24 @@ public sealed class LicenseReport
                 row.GivenByVppPS.ToString(CultureInfo.InvariantCulture), a.LicensingType,
             }.Select(CsvField)));
         }
+        // Subscriptions: seats of both renewal states added up; users only.
+        foreach (var s in Subscriptions)
+            writer.WriteLine(string.Join(",", new[]
+            {
+                s.Token, "Subscription", s.DisplayName, s.AdamId, "", "False", N(s.Total), N(s.Assigned), N(s.Available), "",
+                s.Total <= 0 ? "" : Math.Round(100.0 * s.Assigned / s.Total, 1).ToString("0.0", CultureInfo.InvariantCulture), "", "User",
+            }.Select(CsvField)));
+        static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The forecast line: seats lost and seats ending at the next period end of the given subscriptions.</summary>
+    public static string Forecast(IReadOnlyList<VppSubscription> subscriptions)
+    {
+        var next = subscriptions.Where(s => s.PeriodEndDate is not null).Min(s => s.PeriodEndDate);
+        var lapsing = subscriptions.Sum(s => s.SeatsLapsing);
+        var ending = subscriptions.Sum(s => s.AssignmentsEnding);
+        return $"Forecast: {lapsing} seat(s) lapse at the end of their billing period{(next is { } date ? $" (the next on {date:yyyy-MM-dd})" : "")}, " +
+               $"and {ending} user(s) lose the seat they hold then.";
     }
 
     /// <summary>RFC 4180: quoted when it holds a comma, quote or line break; a leading = + - @ is quoted too, so no spreadsheet runs it as a formula.</summary>
@@ -159,8 +186,34 @@ public sealed class LicenseReport
                                  $"<td>{N(a.RetiredCount)}</td><td>{used}</td><td>{N(row.GivenByVppPS)}</td></tr>");
             }
             writer.WriteLine("</table>");
+            WriteSubscriptions(writer, Subscriptions.Where(x => string.Equals(x.Token, token.Key, StringComparison.OrdinalIgnoreCase)).ToList());
         }
+        // Tokens with subscriptions and no app or book.
+        foreach (var token in Subscriptions.Where(x => !Rows.Any(r => string.Equals(r.Asset.Token, x.Token, StringComparison.OrdinalIgnoreCase)))
+                     .GroupBy(x => x.Token, StringComparer.OrdinalIgnoreCase))
+        {
+            writer.WriteLine($"<h2>{E(token.Key)}</h2>");
+            WriteSubscriptions(writer, token.ToList());
+        }
+        if (Subscriptions.Count > 0)
+            writer.WriteLine($"<p><strong>Subscriptions, all tokens:</strong> {N(Subscriptions.Sum(x => x.Assigned))} of {N(Subscriptions.Sum(x => x.Total))} seats assigned. " +
+                             $"{E(Forecast(Subscriptions))}</p>");
         writer.WriteLine("</body></html>");
+    }
+
+    /// <summary>A token's subscriptions: seats by renewal state and the forecast of the next period end.</summary>
+    private static void WriteSubscriptions(TextWriter writer, IReadOnlyList<VppSubscription> subscriptions)
+    {
+        if (subscriptions.Count == 0) return;
+        static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+        writer.WriteLine("<h3>Subscriptions</h3>");
+        writer.WriteLine($"<p>{subscriptions.Sum(s => s.Assigned)} of {subscriptions.Sum(s => s.Total)} seats assigned. {E(Forecast(subscriptions))}</p>");
+        writer.WriteLine("<table><tr><th>Subscription</th><th>Status</th><th>Period end</th><th>Assigned (renewing + expiring)</th><th>Available</th><th>Total</th><th>Lapse at period end</th></tr>");
+        foreach (var s in subscriptions)
+            writer.WriteLine($"<tr><td>{E(s.DisplayName)}</td><td>{E(s.Status)}</td><td>{s.PeriodEndDate:yyyy-MM-dd}</td>" +
+                             $"<td>{s.AssignedRenewing} + {s.AssignedExpiring}</td><td>{s.AvailableRenewing} + {s.AvailableExpiring}</td><td>{s.TotalRenewing} + {s.TotalExpiring}</td>" +
+                             $"<td>{s.SeatsLapsing}</td></tr>");
+        writer.WriteLine("</table>");
     }
 
     /// <summary>One bar per paid app or book: its length the licenses owned (to the token's largest), filled as far as they are in use.</summary>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Tokens;
+using SubscriptionManagementState = VppPS.Engine.Subscriptions.SubscriptionManagement;
 
 namespace VppPS.Tokens;
 
@@ -28,7 +29,8 @@ public sealed class SetVppTokenCommand : VppTokenCmdlet
 
     /// <summary>Declares to Apple whether VppPS manages subscriptions for the token's organizational unit (location).</summary>
     [Parameter]
-    public SubscriptionManagement SubscriptionManagement { get; set; }
+    [ValidateSet("Enabled", "Disabled")]
+    public string? SubscriptionManagement { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -44,10 +46,12 @@ public sealed class SetVppTokenCommand : VppTokenCmdlet
             var action = ClaimFromExternalMdm ? "Claim the organizational unit (location) back for VppPS at Apple and change settings" : "Change settings";
             if (declare)
                 action = (settings ? action + ", and declare" : "Declare") +
-                    $" to Apple that subscription management is {SubscriptionManagement.ToString().ToLowerInvariant()} (content managers see it in Apple Business / Apple School Manager)";
+                    $" to Apple that subscription management is {SubscriptionManagement!.ToLowerInvariant()} (content managers see it in Apple Business / Apple School Manager)";
             if (!ShouldProcess(token.Name, action)) continue;
             if (!TryRun(c => new TokenService(c).SetAsync(token.Id, change, CancelToken).GetAwaiter().GetResult(), out var updated, token.Name)) continue;
-            if (declare && !TryRun(c => new SubscriptionService(c).DeclareAsync(updated, SubscriptionManagement, CancelToken).GetAwaiter().GetResult(), out updated, token.Name)) continue;
+            // TryRun clears its out variable before the work runs: the work reads another one.
+            var settled = updated;
+            if (declare && !TryRun(c => new SubscriptionService(c).DeclareAsync(settled, Enum.Parse<SubscriptionManagementState>(SubscriptionManagement!, ignoreCase: true), CancelToken).GetAwaiter().GetResult(), out updated, token.Name)) continue;
             if (PassThru) WriteObject(updated);
         }
     }

@@ -64,4 +64,25 @@ public sealed class LicenseReportTests
         var error = Assert.Throws<VppException>(() => Report().Save(Path.Combine(folder.Path, "missing", "r.html"), LicenseReportFormat.Html));
         Assert.Equal("VppReportFolderMissing", error.ErrorId);
     }
+
+    [Fact]
+    public void Subscriptions_have_their_section_totals_and_a_forecast_of_the_next_period_end()
+    {
+        var reads = new VppPS.Engine.Subscriptions.VppSubscription
+        {
+            Token = "North School", AdamId = "1640000101", ParentApp = "Riverside Reads", Status = "ACTIVE", PeriodEndDate = new DateTime(2027, 1, 9),
+            AssignedRenewing = 3, AssignedExpiring = 3, AvailableRenewing = 22, AvailableExpiring = 7, TotalRenewing = 25, TotalExpiring = 10,
+        };
+        var report = new LicenseReport(new DateTimeOffset(2026, 11, 25, 8, 0, 0, TimeSpan.Zero), [Row("Maps", 10, 4)], [reads]);
+
+        var csv = new StringWriter();
+        report.WriteCsv(csv);
+        Assert.Contains("North School,Subscription,Riverside Reads (1640000101),1640000101,,False,35,6,29,,17.1,,User", csv.ToString());
+
+        var html = new StringWriter();
+        report.WriteHtml(html);
+        Assert.Contains("<h3>Subscriptions</h3>", html.ToString());
+        Assert.Contains("6 of 35 seats assigned.", html.ToString());
+        Assert.Contains("Forecast: 10 seat(s) lapse at the end of their billing period (the next on 2027-01-09), and 3 user(s) lose the seat they hold then.", html.ToString());
+    }
 }
