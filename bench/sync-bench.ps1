@@ -8,6 +8,8 @@
     - Sync-VppToken -Full in a fresh pwsh with the rate limit lifted (1000/s): seconds, ratio to
       the floor, peak working set of that pwsh;
     - Get-VppLicensedApp over the 2,000 assets (median of 5);
+    - Get-VppUser over the 200,000 users, with their license counts, and the first 200,000 rows of
+      Get-VppLicense (medians of 3);
     - an incremental sync after 1% of the assignments changed: seconds and requests;
     - with -RateLimited, the full sync again at Apple's default 15 requests per second: seconds
       against requests/15, and how many 429 answers were seen.
@@ -55,6 +57,15 @@ if ($env:BENCH_INCREMENTAL) {
     $times = foreach ($i in 1..5) { $w = [Diagnostics.Stopwatch]::StartNew(); $apps = Get-VppLicensedApp; $w.Elapsed.TotalMilliseconds }
     $result.licensed_apps = @($apps).Count
     $result.get_licensed_app_ms = ($times | Sort-Object)[2]
+    # Get-VppUser over the 200,000 users with their license counts (issue 12), and Get-VppLicense's first 200,000 rows.
+    $times = foreach ($i in 1..3) { $w = [Diagnostics.Stopwatch]::StartNew(); $users = Get-VppUser; $w.Elapsed.TotalMilliseconds }
+    $result.vpp_users = @($users).Count
+    $result.vpp_user_licenses = ($users | Measure-Object LicenseCount -Sum).Sum
+    $result.get_vpp_user_ms = ($times | Sort-Object)[1]
+    $users = $null
+    $times = foreach ($i in 1..3) { $w = [Diagnostics.Stopwatch]::StartNew(); $read = (Get-VppLicense | Select-Object -First 200000 | Measure-Object).Count; $w.Elapsed.TotalMilliseconds }
+    $result.licenses_read = $read
+    $result.get_license_ms = ($times | Sort-Object)[1]
     # Change 1% of the assignments at "Apple": buy 10,000 licenses of one app, give them to 10,000 new devices.
     $sim = $env:BENCH_SIM
     $headers = @{ Authorization = "Bearer $((Get-Content -Raw $env:BENCH_TOKEN).Trim())" }
@@ -108,6 +119,8 @@ try {
     "sync.full_vs_floor_keyed=$([math]::Round($keyedRatio, 2)) target<=1.5 $(if ($keyedRatio -le 1.5) { 'PASS' } else { 'FAIL' })"
     "sync.peak_working_set_mb max=$([math]::Round($r.peak_working_set_mb)) target<400 $(if ($r.peak_working_set_mb -lt 400) { 'PASS' } else { 'FAIL' })"
     "inventory.get_licensed_app_ms=$([math]::Round($r.get_licensed_app_ms, 1)) apps=$($r.licensed_apps) target<300 $(if ($r.get_licensed_app_ms -lt 300) { 'PASS' } else { 'FAIL' })"
+    "inventory.get_vpp_user_ms=$([math]::Round($r.get_vpp_user_ms, 1)) users=$($r.vpp_users) user_licenses=$($r.vpp_user_licenses) target<1000 $(if ($r.get_vpp_user_ms -lt 1000) { 'PASS' } else { 'FAIL' })"
+    "inventory.get_license_ms=$([math]::Round($r.get_license_ms, 1)) licenses=$($r.licenses_read) target<=850 $(if ($r.get_license_ms -le 850) { 'PASS' } else { 'FAIL' })"
     "sync.incremental_seconds=$([math]::Round($r.incremental_seconds, 3)) kind=$($r.incremental_kind) requests=$($r.incremental_requests) assignments_read=$($r.incremental_assignments) target<1 $(if ($r.incremental_seconds -lt 1) { 'PASS' } else { 'FAIL' })"
 
     if ($RateLimited) {

@@ -92,9 +92,9 @@ try {
     # Kept after the demo, beside the built module, to open in a browser.
     $reports = New-Item -ItemType Directory -Force (Join-Path (Split-Path (Split-Path $ModulePath)) 'demo-report')
     $report = Export-VppLicenseReport -Path (Join-Path $reports 'licenses.html') -PassThru
-    Write-Host "$($report.FullName) ($([math]::Round($report.Length / 1KB, 1)) KB): $(@(Select-String -Path $report.FullName -Pattern '<svg ').Count) charts, one per school; open it in a browser"
+    Write-Host "$($report.FullName) ($([math]::Round($report.Length / 1KB, 1)) KB): a summary per school (health, last sync, expiry), what runs out, who waits for a license, charts; open it in a browser"
     Export-VppLicenseReport -Path (Join-Path $reports 'licenses.csv')
-    Import-Csv (Join-Path $reports 'licenses.csv') | Sort-Object { [double] $_.UsedPercent } -Descending | Select-Object -First 5 Token, Name, TotalCount, AssignedCount, UsedPercent, GivenByVppPS | Format-Table | Show
+    Import-Csv (Join-Path $reports 'licenses.csv') | Sort-Object { [double] $_.UsedPercent } -Descending | Select-Object -First 5 Token, Name, TotalCount, AssignedCount, UsedPercent, GivenByVppPS, Waiting | Format-Table | Show
 
     Step 'The scheduled sync a runbook would register (shown with -WhatIf), and the audit journal'
     try { Register-VppSyncSchedule -WhatIf } catch { Write-Host "($($_.Exception.Message))" -ForegroundColor Yellow }

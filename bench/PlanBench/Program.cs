@@ -69,7 +69,7 @@ static (double Seconds, double AllocatedMb, int Changes) Measure(StateStore stor
 static string Line(string name, (double Seconds, double AllocatedMb, int Changes) m, string what) =>
     string.Create(CultureInfo.InvariantCulture, $"{name}.seconds={m.Seconds:0.00} changes={m.Changes:N0} allocated_mb={m.AllocatedMb:0} ({what})");
 
-static void Exec(SqliteConnection c, SqliteTransaction t, string sql)
+static void Exec(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, string sql)
 {
     using var command = c.CreateCommand();
     command.Transaction = t;

@@ -9,5 +9,5 @@ public sealed record NameSuggestion(string Name, string Detail)
     /// (a typed prefix such as "Lincoln [M" is taken literally; "*Cart" finds "RHS Cart A").
     /// </summary>
     public static string StartsWith(string column, string parameter) =>
-        $"(substr(lower({column}), 1, length({parameter})) = lower({parameter}) OR lower({column}) GLOB lower({parameter}) || '*')";
+        $"(substr(lower({column}), 1, length({parameter})) = lower({parameter}) OR glob(lower({parameter}) || '*', lower({column})))";
 }

@@ -22,6 +22,8 @@ public sealed class VppContext
     public IOperationObserver Observer { get; }
     public IClock Clock { get; }
     public AuditJournal Journal { get; }
+    /// <summary>The leases this command holds (a token's, while it syncs or applies its plan).</summary>
+    public HeldLeases Leases { get; } = new();
     public StateStore Store => Session.Store;
 
     /// <summary>For tests: the HttpClient the Apple clients of this context use instead of the process-wide one.</summary>

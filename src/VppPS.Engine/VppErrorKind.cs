@@ -26,12 +26,16 @@ public enum VppErrorKind
     AppleError,
     /// <summary>Apple could not be reached or kept failing after retries.</summary>
     ServiceUnavailable,
-    /// <summary>The state database cannot be used (written by a newer VppPS, corrupt, locked).</summary>
+    /// <summary>The state database cannot be used (written by a newer VppPS, not VppPS's own, cannot be opened).</summary>
     StateStore,
+    /// <summary>This account may not write the state (a read-only file or folder, a PostgreSQL login that may only read).</summary>
+    PermissionDenied,
+    /// <summary>The disk that holds the state database is full.</summary>
+    DiskFull,
+    /// <summary>The state database file is damaged.</summary>
+    Damaged,
     /// <summary>The operation was cancelled.</summary>
     Cancelled,
     /// <summary>A login or key was refused (the store's password, the store key).</summary>
     AuthenticationFailed,
-    /// <summary>The caller may not do this (a login that may only read, a folder it may not write).</summary>
-    PermissionDenied,
 }

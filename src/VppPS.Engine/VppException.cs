@@ -25,4 +25,11 @@ public class VppException : Exception
 
     /// <summary>Apple's errorNumber when the problem came from Apple.</summary>
     public int? AppleErrorNumber { get; init; }
+
+    /// <summary>
+    /// The host (and port) that could not be reached at all (no such name, connection refused,
+    /// TLS refused), when that is the problem: other calls to the same host in the same run
+    /// would fail the same way.
+    /// </summary>
+    public string? UnreachableHost { get; init; }
 }

@@ -6,26 +6,77 @@ using VppPS.Engine.Store;
 namespace VppPS.Engine;
 
 /// <summary>
-/// What one data folder gives a process: the state store, the secret protector, the
-/// installation's identity. Opened once per folder per process (opening migrates the schema).
+/// What one store gives a process: the state store (a SQLite data folder or a PostgreSQL
+/// database), the secret protector (the folder's key file, or a shared store's key), and the
+/// store's identity (the mdmInfo id every admin and job on this store shows Apple). Opened once
+/// per store and key per process (opening migrates the schema).
 /// </summary>
 public sealed class VppSession
 {
     private static readonly ConcurrentDictionary<string, Lazy<VppSession>> Sessions = new(StringComparer.Ordinal);
 
-    private VppSession(string folder, string folderSource)
+    private readonly ConcurrentQueue<string> _warnings = new();
+
+    private VppSession(StoreChoice choice)
     {
-        Store = StateStore.Open(folder);
-        FolderSource = folderSource;
-        Secrets = new SecretProtector(folder);
-        Settings = new SettingsStore(Store);
-        InstallationId = Store.Write((c, t) =>
+        Choice = choice;
+        Store = StateStore.Open(choice.Location);
+        foreach (var warning in Store.OpeningWarnings) _warnings.Enqueue(warning);
+        FolderSource = choice.Source;
+        if (Store.Kind == StoreKind.Sqlite)
+            Secrets = new SecretProtector(Store.Folder!, storedSecretsExist: () => Store.Read(c => Convert.ToInt64(c.Scalar(null, """
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM tokens WHERE token_secret LIKE 'aesgcm:%') OR EXISTS (SELECT 1 FROM settings WHERE value LIKE 'aesgcm:%') THEN 1 ELSE 0 END
+                """)) == 1));
+        else
         {
-            c.Execute(t, "INSERT OR IGNORE INTO installation (id, installation_id, created_at) VALUES (1, $id, $at)",
-                ("$id", Guid.NewGuid().ToString()), ("$at", DateTimeOffset.UtcNow.ToStored()));
-            return (string)c.Scalar(t, "SELECT installation_id FROM installation WHERE id = 1")!;
-        });
+            KeyMatches = CheckStoreKey(choice);
+            Secrets = new SecretProtector(choice.Key!);
+        }
+        Settings = new SettingsStore(Store);
+        InstallationId = Store.ReadOnly
+            ? Store.Read(c => (string?)c.Scalar(null, "SELECT installation_id FROM installation WHERE id = 1")) ?? "(none yet)"
+            : Store.Write((c, t) =>
+            {
+                c.Execute(t, "INSERT INTO installation (id, installation_id, created_at) VALUES (1, $id, $at) ON CONFLICT DO NOTHING",
+                    ("$id", Guid.NewGuid().ToString()), ("$at", DateTimeOffset.UtcNow.ToStored()));
+                return (string)c.Scalar(t, "SELECT installation_id FROM installation WHERE id = 1")!;
+            });
     }
+
+    /// <summary>
+    /// A PostgreSQL store needs the team's key before anything is read or written: the first key
+    /// given to a new store is recorded by its check value; a missing or different key is refused.
+    /// </summary>
+    private bool CheckStoreKey(StoreChoice choice)
+    {
+        if (choice.Key is null)
+            throw new VppException(VppErrorKind.AuthenticationFailed, "VppStoreKeyMissing",
+                $"The PostgreSQL store {choice.Location} needs the team's store key: set {StoreKey.Variable}, or pass -Key to Connect-VppStore. " +
+                "A new team makes one with New-VppStoreKey and keeps it in a vault.", choice.Location.ToString());
+        var check = StoreKey.CheckValue(choice.Key);
+        var stored = Store.ReadOnly
+            ? Store.Read(c => (string?)c.Scalar(null, "SELECT value FROM settings WHERE name = $n", ("$n", StoreKeyCheckSetting)))
+            : Store.Write((c, t) =>
+            {
+                c.Execute(t, "INSERT INTO settings (name, value) VALUES ($n, $v) ON CONFLICT DO NOTHING", ("$n", StoreKeyCheckSetting), ("$v", check));
+                return (string)c.Scalar(t, "SELECT value FROM settings WHERE name = $n", ("$n", StoreKeyCheckSetting))!;
+            });
+        if (stored is null) return true;
+        if (!StoreKey.Matches(choice.Key, stored))
+            throw new VppException(VppErrorKind.AuthenticationFailed, "VppStoreKeyWrong",
+                $"The store key given is not the key of the PostgreSQL store {choice.Location}: nothing was read or written. " +
+                $"Use the team's key (the one the store was first opened with) in {StoreKey.Variable} or Connect-VppStore -Key.", choice.Location.ToString());
+        return true;
+    }
+
+    /// <summary>The settings row that holds the store key's check value (never the key).</summary>
+    internal const string StoreKeyCheckSetting = "StoreKeyCheck";
+
+    /// <summary>The store this session is on, and why.</summary>
+    public StoreChoice Choice { get; }
+
+    /// <summary>PostgreSQL: the key given matches the store's (a session is never opened with a wrong one). SQLite: null.</summary>
+    public bool? KeyMatches { get; }
 
     public StateStore Store { get; }
     public SecretProtector Secrets { get; }
@@ -37,22 +88,50 @@ public sealed class VppSession
 
     public VppConfiguration Configuration => Settings.Current(FolderSource);
 
-    /// <summary>A session of its own on <paramref name="folder"/>, not shared (tests: no process-wide VPPPS_HOME).</summary>
-    internal static VppSession ForFolder(string folder) => new(folder, "Test");
-
-    /// <summary>The session for the data folder in effect now (VPPPS_HOME may change between calls).</summary>
-    public static VppSession Current()
+    /// <summary>What opening the data folder found and fixed, each told once: the first caller takes them.</summary>
+    public IReadOnlyList<string> TakeWarnings()
     {
-        var (folder, source) = StatePaths.Resolve();
-        var lazy = Sessions.GetOrAdd(folder, f => new Lazy<VppSession>(() => new VppSession(f, source)));
+        var taken = new List<string>();
+        while (_warnings.TryDequeue(out var warning)) taken.Add(warning);
+        return taken;
+    }
+
+    /// <summary>A session of its own on <paramref name="folder"/>, not shared (tests: no process-wide VPPPS_HOME).</summary>
+    internal static VppSession ForFolder(string folder) => new(StoreChoice.ForFolder(folder, "Test"));
+
+    /// <summary>A session of its own on <paramref name="choice"/>, not shared (tests).</summary>
+    internal static VppSession ForChoice(StoreChoice choice) => new(choice);
+
+    /// <summary>
+    /// Examines the database of the data folder in effect without opening a session on it (it may
+    /// be too damaged for that; see <see cref="StateStore.Check"/>). A folder without a database
+    /// gets one first, as any command would make it.
+    /// </summary>
+    public static DatabaseCheck CheckDatabase()
+    {
+        var (folder, _) = StatePaths.Resolve();
+        if (!File.Exists(Path.Combine(folder, StatePaths.DatabaseFileName)))
+            Current();
+        return StateStore.Check(folder);
+    }
+
+    /// <summary>
+    /// The session for the store in effect now: <paramref name="sessionChoice"/> (the PowerShell
+    /// session's own, Connect-VppStore) or what the environment and configuration say (they may
+    /// change between calls). One session per store and key per process (opening migrates).
+    /// </summary>
+    public static VppSession Current(StoreChoice? sessionChoice = null)
+    {
+        var choice = StoreChoice.Resolve(sessionChoice);
+        var lazy = Sessions.GetOrAdd(choice.CacheKey, _ => new Lazy<VppSession>(() => new VppSession(choice)));
         try
         {
             return lazy.Value;
         }
         catch
         {
-            // Do not cache a failure: the user may fix the folder and try again.
-            Sessions.TryRemove(new KeyValuePair<string, Lazy<VppSession>>(folder, lazy));
+            // Do not cache a failure: the user may fix the folder, server or key and try again.
+            Sessions.TryRemove(new KeyValuePair<string, Lazy<VppSession>>(choice.CacheKey, lazy));
             throw;
         }
     }

@@ -112,7 +112,7 @@ internal sealed partial class AppleApi
         if (!h.StartsWith("Bearer ", StringComparison.Ordinal) || h.Length <= 7 || string.IsNullOrWhiteSpace(h[7..]))
             throw new AppleError(9722);
         var token = h[7..].Trim();
-        if (!S.ByToken.TryGetValue(token, out var l))
+        if (!S.TryFindByToken(token, out var l))
             throw new AppleError(9622, null, S.Scenario.InvalidTokenStatus);
         lock (l.Sync)
         {

@@ -19,7 +19,7 @@ internal sealed class Metadata
     {
         var itvt = ctx.Request.Cookies["itvt"];
         if (string.IsNullOrEmpty(itvt)) return null;
-        if (!S.ByToken.TryGetValue(itvt, out var l)) return null;
+        if (!S.TryFindByToken(itvt, out var l)) return null;
         lock (l.Sync) return l.Revoked || S.Now >= l.TokenExpiresAt ? null : l;
     }
 

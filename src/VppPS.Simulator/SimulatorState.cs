@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -208,6 +209,37 @@ public sealed partial class SimulatorState
     }
 
     private static string JsonEncodedString(string s) => JsonSerializer.Serialize(s, new JsonSerializerOptions { Encoder = AppleApi.Encoder });
+
+    /// <summary>
+    /// The location a token (the whole Base64 file content) belongs to. A token is known by its
+    /// inner <c>token</c> value, which comes from the scenario's seed: a file written by an earlier
+    /// run of the same scenario carries another <c>expDate</c> when the expiry is relative to the
+    /// start, and still belongs to its location. The expiry that counts is the location's.
+    /// </summary>
+    internal bool TryFindByToken(string sToken, [NotNullWhen(true)] out SimLocation? location)
+    {
+        if (ByToken.TryGetValue(sToken, out location)) return true;
+        if (InnerTokenOf(sToken) is not { } inner) return false;
+        foreach (var l in Locs)
+            lock (l.Sync)
+                if (l.InnerToken == inner) { location = l; return true; }
+        return false;
+    }
+
+    /// <summary>The inner <c>token</c> of a token file's content; null when it is not Base64 of a JSON object with one.</summary>
+    private static string? InnerTokenOf(string sToken)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(Convert.FromBase64String(sToken));
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("token", out var inner) && inner.ValueKind == JsonValueKind.String
+                ? inner.GetString() : null;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
 
     private void WriteTokenFile(SimLocation l)
     {

@@ -23,6 +23,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     private const string RetryDelayVariable = "VPPPS_RETRY_BASE_DELAY_MS";
     private readonly TempFolder _folder;
     private string? _retryDelayBefore;
+    private IDisposable? _database;
 
     private EngineHarness(TempFolder folder, SimulatorHost host, VppContext context, string location)
     {
@@ -51,8 +52,8 @@ internal sealed class EngineHarness : IAsyncDisposable
         var retryDelayBefore = Environment.GetEnvironmentVariable(RetryDelayVariable);
         Environment.SetEnvironmentVariable(RetryDelayVariable, "0"); // retries at once, no backoff
         var folder = new TempFolder();
-        var context = new VppContext(VppSession.ForFolder(folder.Path), "xunit", NullObserver.Instance);
-        var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore };
+        var context = new VppContext(TestStores.Session(folder.Path, out var database), "xunit", NullObserver.Instance);
+        var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore, _database = database };
         var sToken = host.TokenFiles.Single(t => t.LocationName == location).SToken;
         harness.Token = await harness.Tokens.AddAsync(
             new AddTokenRequest(ContentTokenFile.Parse(sToken, "test"), "a@b.example", VppTokenAccountType.education), CancellationToken.None);
@@ -128,6 +129,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         }
         Environment.SetEnvironmentVariable(RetryDelayVariable, _retryDelayBefore);
         await Host.DisposeAsync();
+        _database?.Dispose();
         _folder.Dispose();
     }
 }

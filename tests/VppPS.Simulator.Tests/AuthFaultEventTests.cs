@@ -70,6 +70,41 @@ public class AuthFaultEventTests
     }
 
     [Fact]
+    public async Task Token_files_of_an_earlier_run_of_the_same_scenario_stay_valid_after_a_restart()
+    {
+        // Expiries relative to the start (the default year, tokenExpiresInDays) differ between runs,
+        // and so do the files' expDate; the token inside is the same and still names its location.
+        static SimulatorScenario Relative() => Scenarios.Small(s =>
+        {
+            s.Locations[0].TokenExpiresAt = null;
+            s.Locations[1].TokenExpiresAt = null;
+            s.Locations[1].TokenExpiresInDays = 12;
+        });
+        string school, other;
+        await using (var first = await Sim.StartAsync(Relative()))
+        {
+            school = first.Token("Test School");
+            other = first.Token("Other School");
+        }
+        var later = new ManualSimulatorClock(Sim.Start.AddDays(3).AddSeconds(17));
+        await using var second = await Sim.StartAsync(Relative(), clock: later);
+        Assert.NotEqual(school, second.Token("Test School")); // the new file carries the new expiry
+
+        var config = await second.Get("client/config", school);
+        Assert.Equal(HttpStatusCode.OK, config.Status);
+        Assert.Equal("2049025000431439", config["uId"].GetString());
+        Assert.Equal("2027-11-28T09:00:17+0000", config["tokenExpirationDate"].GetString()); // the location's expiry, not the old file's
+        Assert.Equal(HttpStatusCode.OK, (await second.Get("assets", school)).Status);
+        Assert.Equal("2026-12-10T09:00:17+0000", (await second.Get("client/config", other))["tokenExpirationDate"].GetString());
+
+        // Expiry, revocation and renewal still apply to the old file.
+        later.Advance(TimeSpan.FromDays(13));
+        Assert.Equal(9621, (await second.Get("assets", other)).ErrorNumber);
+        second.State.RenewToken("Test School");
+        Assert.Equal(9622, (await second.Get("assets", school)).ErrorNumber);
+    }
+
+    [Fact]
     public async Task TokenExpirationDate_only_within_15_days_when_configured()
     {
         await using var sim = await Sim.StartAsync(Scenarios.Small(s => s.TokenExpirationDateMode = "within15Days"));

@@ -102,6 +102,40 @@ Describe 'Set-VppAssignment' {
         (Get-VppLicensedApp -AdamId 100000001).AvailableCount | Should -Be 3
     }
 
+    It 'counts in the shortage message only the members of this assignment, not another group''s waiting ones' {
+        Set-VppAssignment -App 'Maps for Schools' -Group Cart -Intent Required -AllowShortage -WarningAction SilentlyContinue | Out-Null   # 10 licensed, 2 wait
+        New-VppGroup -Name Lab -Kind Device | Out-Null
+        1..3 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'LAB{0:D4}' -f $_ } } | Add-VppGroupMember -Group Lab
+        { Set-VppAssignment -App 'Maps for Schools' -Group Lab -Intent Required -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppLicenseShortage,*' -ExpectedMessage "Not enough licenses for 'Lab'*needs 3 new license(s) and 0 are available (3 short)*"
+        @(Get-VppAssignment -Group Lab) | Should -HaveCount 0
+    }
+
+    It 'with -AllowShortage while another pwsh applies the token''s plan, saves the assignment and says it is applied by that run or the next sync' {
+        Set-VppAssignment -App 'Big App' -Group Cart -Intent Required -Defer | Out-Null
+        Invoke-SimControl $Sim "locations/$Location/faults" -Body @{ kind = 'stayPending'; count = 1 } | Out-Null
+        $child = Start-TestPwsh -Environment @{ VPPPS_HOME = $env:VPPPS_HOME; VPPPS_SERVICE_URL = $Sim.ServiceUrl; VPPPS_RETRY_BASE_DELAY_MS = '5'; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0.2' } -Script @'
+Import-Module $env:VPPPS_TEST_MODULE
+try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch { "CHILD-ERROR $($_.FullyQualifiedErrorId)" }
+'@
+        try {
+            Wait-Until -Because 'the child to hold the token''s lease' -Condition { Get-VppSyncHistory -Status inProgress }
+            $assignment = Set-VppAssignment -App 'Maps for Schools' -Group Cart -Intent Required -AllowShortage -ErrorAction Stop -WarningVariable warned -WarningAction SilentlyContinue
+            $assignment.AllowShortage | Should -BeTrue
+            "$warned" | Should -BeLike "*is saved; it is applied by the run in progress (Sync-VppToken of '$Location' by * (process $($child.Id))*or the next sync*"
+        }
+        finally {
+            # The child's associate may not have been sent yet: release until its held event was released.
+            Wait-Until -Because 'the child''s event to be released' -Condition { (Invoke-SimControl $Sim "locations/$Location/events/release").released -gt 0 }
+        }
+        $child.WaitForExit(120000) | Should -BeTrue
+        $child.StandardOutput.ReadToEnd() | Should -Match 'CHILD-COMPLETED'
+        Sync-VppToken -All | Out-Null
+        (Get-SimHolders 100000001).Count | Should -Be 10
+        (Get-SimHolders 100000004).Count | Should -Be 13
+        Get-LocalHolders 100000001 | Should -Be (Get-SimHolders 100000001)
+    }
+
     It 'creates VPP users for user licensing: Registered with an invitation, Associated with a Managed Apple Account' {
         Set-VppAssignment -App Hamlet -Group Teachers -Intent Required | Out-Null
         $users = Get-VppUser | Where-Object ManagedByVppPS
@@ -154,6 +188,24 @@ Describe 'Set-VppAssignment' {
         Set-VppAssignment -App 'Big App' -Group 'Old Cart' -Intent Uninstall | Out-Null
         Get-SimHolders 100000004 | Should -Be @('Device|OUTSIDE00001')
         (Get-VppAuditLog -Target 'group:Cart' | Where-Object Summary -like 'removed the*').Summary | Should -Match 'its 1 assignment\(s\) \(licenses kept\)'
+    }
+
+    It 'adopts the VPP user a member already has (same e-mail address): no second VPP user, invitation or license' {
+        # outside-1 (outside@example.org, Associated) was registered before VppPS, by hand or by another tool.
+        [pscustomobject]@{ UserPrincipalName = 'olive@district.example'; Mail = 'outside@example.org' } | Add-VppGroupMember -Group Teachers
+        $plan = Set-VppAssignment -App 'Reader Pro' -Group Teachers -Intent Required -WhatIf
+        ($plan | Where-Object Action -eq AdoptVppUser).ClientUserId | Should -Be 'outside-1'
+        @($plan | Where-Object Action -eq CreateVppUser).Target | Sort-Object | Should -Be @('ann@district.example', 'bob@district.example')
+        Set-VppAssignment -App 'Reader Pro' -Group Teachers -Intent Required | Out-Null
+        @(Get-VppUser -Email outside@example.org).ClientUserId | Should -Be @('outside-1')
+        $simUsers = Invoke-SimControl $Sim "locations/$Location/users" -Method Get
+        @($simUsers | Where-Object email -eq 'outside@example.org').Count | Should -Be 1
+        Get-SimHolders 100000002 | Should -Contain 'User|outside-1'
+        (Get-SimHolders 100000002).Count | Should -Be 3
+        # VppPS did not create it: it is not VppPS's to retire when Olive leaves.
+        (Get-VppUser -Email outside@example.org).ManagedByVppPS | Should -BeFalse
+        Remove-VppDirectoryUser -UserPrincipalName olive@district.example -Confirm:$false
+        Get-VppAssignmentPlan | Where-Object Action -eq RetireVppUser | Should -BeNullOrEmpty
     }
 
     It 'retires the VPP user of a person removed from the directory, and only users VppPS created' {

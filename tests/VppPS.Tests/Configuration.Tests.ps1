@@ -65,6 +65,11 @@ $c = Set-VppConfiguration -DataFolder $target -Confirm:$false -PassThru
 '@
         $result.Errors | Should -BeNullOrEmpty
         $result.Output.Trim() | Should -Be "$(Join-Path $default 'elsewhere')|42|Configuration"
+        if (-not $IsWindows) {
+            # The copy is as private as the original, so opening it has nothing to tighten (no warning above).
+            (Get-Item (Join-Path $default 'elsewhere')).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+            (Get-Item (Join-Path $default 'elsewhere/vppps.db')).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+        }
     }
 }
 

@@ -32,6 +32,15 @@ Describe 'Groups' {
         @(Get-VppGroup) | Should -HaveCount 1
     }
 
+    It 'refuses a group name that is <Case>, saying why' -ForEach @(
+        @{ Case = 'too long'; Name = 'g' * 300; Says = '*300 characters long, and a group name has at most 128*' }
+        @{ Case = 'holding a line break'; Name = "Teachers`nAdmins"; Says = '*control character U+000A at position 9*' }
+        @{ Case = 'holding a left-to-right isolate'; Name = "Teach`u{2066}ers"; Says = '*bidirectional formatting character U+2066*' }
+    ) {
+        { New-VppGroup -Name $Name -Kind User -ErrorAction Stop } | Should -Throw -ErrorId 'VppGroupNameInvalid,*' -ExpectedMessage $Says
+        Get-VppGroup | Should -BeNullOrEmpty
+    }
+
     It 'reports a group that does not exist' {
         { Get-VppGroup -Name Nope -ErrorAction Stop } | Should -Throw -ErrorId 'VppGroupNotFound,*'
         { Add-VppGroupMember -Group Nope -UserPrincipalName a@x.example -ErrorAction Stop } | Should -Throw -ErrorId 'VppGroupNotFound,*' -ExpectedMessage '*New-VppGroup*'

@@ -53,21 +53,5 @@ Describe 'Every cmdlet' {
         $_.Parameters.Keys | Should -Contain 'WhatIf'
     }
 
-    It '<_.Name> has help with a synopsis, a description and examples' -ForEach @(Get-Command -Module VppPS) {
-        $help = Get-Help $_.Name -Full
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match '^\s*\w+-\w+ \['   # not the auto-generated syntax line
-        ($help.Description.Text -join '') | Should -Not -BeNullOrEmpty
-        @($help.Examples.Example).Count | Should -BeGreaterThan 0
-        foreach ($example in $help.Examples.Example) { $example.Code | Should -Not -BeNullOrEmpty }
-    }
-
-    It '<_.Name> documents every parameter' -ForEach @(Get-Command -Module VppPS) {
-        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters + 'First', 'Skip', 'IncludeTotalCount'
-        $help = Get-Help $_.Name -Full
-        foreach ($parameter in $_.Parameters.Keys | Where-Object { $_ -notin $common }) {
-            $documented = @($help.Parameters.Parameter) | Where-Object Name -eq $parameter
-            ($documented.Description.Text -join '') | Should -Not -BeNullOrEmpty -Because "-$parameter of $($_.Name) needs a description"
-        }
-    }
+    # Help (syntax, parameters, inputs, outputs, links, width, examples): Help.Tests.ps1.
 }

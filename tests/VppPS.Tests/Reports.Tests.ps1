@@ -37,17 +37,40 @@ Describe 'Export-VppLicenseReport' {
         }
     }
 
-    It 'writes an HTML page with a section and a chart per token, and the licenses VppPS gave' {
+    It 'writes an HTML page that opens with a summary of the tokens piped in, then what runs out, charts, and every app per token' {
         New-VppGroup -Name 'Report Cart' -Kind Device | Out-Null
         1..3 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'RPT{0:D5}' -f $_ } } | Add-VppGroupMember -Group 'Report Cart'
         Set-VppAssignment -App Keynote -Token 'Riverside High School' -Group 'Report Cart' -Intent Required | Out-Null
         Get-VppToken -Name 'Riverside*', 'Oak*' | Export-VppLicenseReport -Path (Join-Path $Out 'riverside.html')
         $html = Get-Content -Raw (Join-Path $Out 'riverside.html')
-        $html | Should -Match '<h2>Riverside High School</h2>'
-        $html | Should -Match '<h2>Oak Park Elementary</h2>'
+        $sections = 'summary', 'running-out', 'waiting', 'charts', 'all' | ForEach-Object { $html.IndexOf("<h2 id=""$_""") }
+        $sections | Should -Not -Contain -1
+        $sections | Should -Be ($sections | Sort-Object)
+        $summary = $html.Substring($sections[0], $sections[1] - $sections[0])
+        $summary | Should -Match '2 tokens \(<span class="error">1 needs attention</span>\)'
+        $summary | Should -Match '<a href="#t2">Riverside High School</a></td><td class="l"><span class="ok">Healthy</span>'
+        $summary | Should -Match '<a href="#t1">Oak Park Elementary</a></td><td class="l"><span class="warn">Expires in 1[12] days</span>'
         $html | Should -Not -Match 'Lincoln Middle School'
-        $html | Should -Match '<svg role="img"'
-        $html | Should -Match '<td>Keynote</td><td>App</td><td>120</td><td>7</td><td>113</td><td>0</td><td>5\.8 %</td><td>3</td>'
+        ([regex]::Matches($html, '<svg role="img"')).Count | Should -Be 2
+        $html | Should -Match '<details id="t2" open><summary><h3>Riverside High School</h3>'
+        $html | Should -Match '<tr><td class="l">Keynote</td><td class="l">App</td><td>120</td><td>7</td><td>113</td><td>0</td><td>5\.8 %</td><td>3</td><td></td></tr>'
+        $html | Should -Not -Match '<script|https?://(?!www\.w3\.org/2000/svg)'
+    }
+
+    It 'lists the members waiting for a license first among what runs out, and the CSV counts them' {
+        New-VppGroup -Name 'Report OPE Cart' -Kind Device | Out-Null
+        1..9 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'RPTOPE{0:D4}' -f $_ } } | Add-VppGroupMember -Group 'Report OPE Cart'
+        Set-VppAssignment -App Notability -Token 'Oak Park Elementary' -Group 'Report OPE Cart' -Intent Required -AllowShortage -WarningAction SilentlyContinue | Out-Null
+        Export-VppLicenseReport -Path (Join-Path $Out 'waiting.html')
+        Export-VppLicenseReport -Path (Join-Path $Out 'waiting.csv')
+        $row = Import-Csv (Join-Path $Out 'waiting.csv') | Where-Object { $_.Token -eq 'Oak Park Elementary' -and $_.Name -eq 'Notability' }
+        [int] $row.Waiting | Should -Be 2
+        [int] $row.AvailableCount | Should -Be 0
+        $html = Get-Content -Raw (Join-Path $Out 'waiting.html')
+        $html | Should -Match '2 members waiting for a license'
+        $running = $html.Substring($html.IndexOf('<h2 id="running-out"'))
+        $running | Should -Match '^(?s).*?<tr><th class="l">Name</th>.*?</tr>\s*<tr><td class="l">Notability</td><td class="l"><a href="#t\d">Oak Park Elementary</a></td><td class="l">App</td><td class="full">0</td>'
+        $running | Should -Match '<td class="l">Notability</td><td class="l"><a href="#t\d">Oak Park Elementary</a></td><td class="full">2</td><td>0</td><td class="l">Report OPE Cart</td>'
     }
 
     It 'never writes a token''s contents' {
@@ -95,5 +118,16 @@ Describe 'Export-VppLicenseReport' {
         Export-VppLicenseReport -Path (Join-Path $Out 'licenses.report') -Format Csv
         Get-Content (Join-Path $Out 'licenses.report') -TotalCount 1 | Should -Match '^\W?Token,Type,Name'
         @(Get-ChildItem -Force $Out -Filter '*.tmp').Count | Should -Be 0
+    }
+
+    It 'flags a token another MDM claimed, and says its numbers are from an older sync' {
+        Invoke-SimControl $Sim 'locations/Lincoln Middle School/claim' -Body @{ name = 'Jamf Pro'; id = 'jamf-42'; metadata = 'jamf.example' } | Out-Null
+        Sync-VppToken -Name 'Lincoln Middle School' -ErrorAction SilentlyContinue | Out-Null
+        Export-VppLicenseReport -Path (Join-Path $Out 'claimed.html')
+        $html = Get-Content -Raw (Join-Path $Out 'claimed.html')
+        $html | Should -Match '<a href="#t\d">Lincoln Middle School</a></td><td class="l"><span class="error">Claimed by another MDM; Stale: last sync failed</span>'
+        $html | Should -Match 'Set-VppToken -ClaimFromExternalMdm takes it back'
+        $html | Should -Match '<h3>Lincoln Middle School</h3>[^\n]*numbers as of \d{4}-\d\d-\d\d \d\d:\d\d UTC'
+        $html | Should -Match 'class="stale" title="numbers from an older sync">Lincoln Middle School</a>'
     }
 }

@@ -67,7 +67,7 @@ Describe 'Subscriptions' {
         $html = Join-Path $env:VPPPS_HOME 'report.html'
         Export-VppLicenseReport -Path $html | Out-Null
         $text = Get-Content -Raw $html
-        $text | Should -Match '<h3>Subscriptions</h3>'
+        $text | Should -Match '<h2 id="subscriptions">Subscriptions</h2>'
         $text | Should -Match 'Forecast: 14 seat\(s\) lapse at the end of their billing period'
     }
 

@@ -81,6 +81,11 @@ Describe 'Register-VppSyncSchedule, Get-VppSyncSchedule, Unregister-VppSyncSched
         $entry | Should -Match ("^\d{1,2} \*/12 \* \* \* (VPPPS_HOME='[^']*' )?" + [regex]::Escape("'$ScheduledPwsh' -NoProfile -NonInteractive -Command"))
         $entry | Should -BeLike "*>> '$(Join-Path $env:VPPPS_HOME 'logs/sync.log')' 2>&1*"
         Test-Path (Join-Path $env:VPPPS_HOME 'logs') -PathType Container | Should -BeTrue
+        if (-not $IsWindows) {
+            # Made private before the scheduler first appends to it.
+            (Get-Item (Join-Path $env:VPPPS_HOME 'logs')).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+            (Get-Item (Join-Path $env:VPPPS_HOME 'logs/sync.log')).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+        }
     }
 
     It 'replaces its line when registered again, never duplicating it' {

@@ -9,6 +9,8 @@ function New-TestHome {
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-test-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory $folder | Out-Null
     $script:Homes.Add($folder)
+    # As VppPS makes its data folder (0700): a looser one is tightened with a warning on first use.
+    if (-not $IsWindows) { [System.IO.File]::SetUnixFileMode($folder, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute') }
     $folder
 }
 

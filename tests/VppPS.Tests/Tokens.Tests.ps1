@@ -91,6 +91,23 @@ Describe 'Add-VppToken' {
         Get-VppToken | Should -BeNullOrEmpty
     }
 
+    It 'refuses a token name that is <Case>, saying why, and writes nothing' -ForEach @(
+        @{ Case = '5,000 characters long'; Name = 'x' * 5000; Says = '*5,000 characters long, and a token name has at most 128*' }
+        @{ Case = 'holding a control character'; Name = "Riverside`aHigh"; Says = '*control character U+0007 at position 10*' }
+        @{ Case = 'holding a right-to-left override'; Name = "Riverside`u{202E}loohcS"; Says = '*bidirectional formatting character U+202E*' }
+    ) {
+        $caught = $null
+        try { Add-Riverside -Name $Name -ErrorAction Stop } catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'VppTokenNameInvalid,*'
+        "$($caught.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+        $caught.Exception.Message | Should -BeLike $Says
+        (Invoke-SimControl $Sim 'locations/Riverside High School' -Method Get).mdmName | Should -BeNullOrEmpty   # refused before asking Apple
+        Get-VppToken | Should -BeNullOrEmpty
+        Add-Riverside | Out-Null
+        { Set-VppToken -Name 'Riverside High School' -NewName $Name -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenNameInvalid,*'
+    }
+
     It 'refuses the same location twice and says to use Update-VppToken' {
         Add-Riverside | Out-Null
         { Add-Riverside -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenDuplicateLocation,*' -ExpectedMessage '*Update-VppToken*'

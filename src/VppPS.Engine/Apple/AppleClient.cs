@@ -336,22 +336,17 @@ public sealed class AppleClient
     private async Task<T> ExecuteAsync<T>(HttpMethod method, Uri url, byte[]? body, bool authenticate, JsonTypeInfo<T> typeInfo,
         CancellationToken cancellationToken)
     {
-        var result = await _sender.SendAsync(method, url, body, authenticate ? AddBearer : null, cancellationToken).ConfigureAwait(false);
+        // Parsed inside the attempt: an answer that cannot be read is retried like a 5xx.
+        var result = await _sender.SendAsync(method, url, body, authenticate ? AddBearer : null, cancellationToken,
+            parse: bytes => JsonSerializer.Deserialize(bytes, typeInfo) ?? throw new JsonException("the body is empty or null")).ConfigureAwait(false);
         var label = AppleHttpSender.Label(method, url);
         if (result.Error is { } error)
-            throw Redacted(AppleErrors.FromAppleError(error, label, result.ConsecutiveInternalErrors));
+            throw Redacted(AppleErrors.FromAppleError(error, label, result.ConsecutiveInternalErrors, result.Status));
         if (!result.IsSuccess)
             throw AppleErrors.FromHttpStatus(result.Status, label);
-        T response;
-        try
-        {
-            response = JsonSerializer.Deserialize(result.Body, typeInfo)
-                       ?? throw new JsonException("the body is empty or null");
-        }
-        catch (JsonException ex)
-        {
-            throw AppleErrors.BadResponse(label, ex);
-        }
+        if (result.ReadFailure is { } unreadable)
+            throw AppleErrors.Unreadable(label, unreadable);
+        var response = (T)result.Value!;
         if (response is AppleResponse { ErrorNumber: { } number } envelope)
             throw Redacted(AppleErrors.FromAppleError(new AppleErrorBody { ErrorNumber = number, ErrorMessage = envelope.ErrorMessage }, label, 0));
         return response;

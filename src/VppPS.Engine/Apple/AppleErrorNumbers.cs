@@ -8,6 +8,8 @@ public static class AppleErrorNumbers
     public const int TokenExpired = 9621;
     public const int InvalidToken = 9622;
     public const int TokenRevoked = 9625;
+    /// <summary>The service is undergoing maintenance (503).</summary>
+    public const int Maintenance = 9644;
     public const int TooManyRequests = 9646;
     public const int InvalidPageIndex = 9650;
     public const int InvalidAuthorizationHeader = 9722;
@@ -17,6 +19,8 @@ public static class AppleErrorNumbers
     public const int UserAlreadyExists = 9716;
     /// <summary>users/retire (in the event): the user is already retired.</summary>
     public const int UserAlreadyRetired = 9618;
+    /// <summary>The service is temporarily unavailable (503).</summary>
+    public const int TemporarilyUnavailable = 9729;
     /// <summary>Identical requests sent too often: wait before sending the same request again.</summary>
     public const int RepeatedTooOften = 9632;
     /// <summary>The license is locked by a pending transfer between organizational units.</summary>

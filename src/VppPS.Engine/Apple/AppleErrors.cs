@@ -6,7 +6,8 @@ namespace VppPS.Engine.Apple;
 /// <summary>Turns what Apple answered into the engine's one exception type.</summary>
 internal static class AppleErrors
 {
-    public static VppException FromAppleError(AppleErrorBody error, string endpoint, int consecutiveInternalErrors)
+    /// <param name="status">The HTTP status it came with: an error number this client does not know, sent with a 5xx, means Apple is unavailable.</param>
+    public static VppException FromAppleError(AppleErrorBody error, string endpoint, int consecutiveInternalErrors, HttpStatusCode? status = null)
     {
         var number = error.ErrorNumber;
         var said = string.IsNullOrWhiteSpace(error.ErrorMessage) ? "" : $": {error.ErrorMessage}";
@@ -39,6 +40,10 @@ internal static class AppleErrors
                 $"Apple refused {endpoint}: a user is not an active VPP user of the organizational unit (location) (Apple error {number}{said}). Sync the token and try again."),
             AppleErrorNumbers.SubscriptionLimitExceeded or AppleErrorNumbers.SubscriptionLimitExceededOld => (VppErrorKind.AppleError, "VppSubscriptionLimitExceeded",
                 $"Apple refused {endpoint}: more subscriptions or users in one request than Apple's current limits allow (Apple error {number}{said}). Run the command again: VppPS reads the limits anew."),
+            AppleErrorNumbers.TemporarilyUnavailable or AppleErrorNumbers.Maintenance => (VppErrorKind.ServiceUnavailable, "VppAppleUnavailable",
+                $"Apple's service is unavailable (Apple error {number}{said}) and stayed so after every retry of {endpoint}. Try again later."),
+            _ when (int?)status >= 500 => (VppErrorKind.ServiceUnavailable, "VppAppleUnavailable",
+                $"Apple's service is unavailable: it answered {endpoint} with HTTP {(int)status!} (Apple error {number}{said}) after every retry. Try again later."),
             _ => (VppErrorKind.AppleError, $"VppAppleError{number}",
                 $"Apple refused {endpoint} with error {number}{said}."),
         };
@@ -58,13 +63,70 @@ internal static class AppleErrors
             $"Apple answered {endpoint} with HTTP {code} and no error details.", endpoint);
     }
 
-    public static VppException Unreachable(string endpoint, Exception inner) =>
-        new(VppErrorKind.ServiceUnavailable, "VppAppleUnreachable",
-            $"Apple could not be reached for {endpoint} after every retry ({inner.GetType().Name}). Check the network and run again.", endpoint, inner);
+    /// <summary>Apple's host could not be reached, or the connection broke, after the retries that make sense for the cause.</summary>
+    public static VppException Unreachable(string endpoint, Uri url, Exception inner)
+    {
+        var (cause, hostDown) = Describe(inner);
+        var host = url.IsDefaultPort ? url.Host : $"{url.Host}:{url.Port}";
+        return new VppException(VppErrorKind.ServiceUnavailable, "VppAppleUnreachable",
+            $"Apple could not be reached at {host} for {endpoint}: {cause}. " +
+            (hostDown ? "Check the network, the DNS and any proxy or firewall (and VPPPS_SERVICE_URL or Set-VppConfiguration -ServiceUrl when a simulator is meant), then run again."
+                      : "Check the network and run again."),
+            host, inner) { UnreachableHost = hostDown ? host : null };
+    }
+
+    /// <summary>
+    /// The cause of a transport failure in words, and whether the host cannot be reached at all
+    /// (its name does not resolve, it refuses the connection or TLS, no route to it): retrying
+    /// that within seconds does not help, and other calls to the same host fail alike.
+    /// </summary>
+    public static (string Cause, bool HostDown) Describe(Exception e)
+    {
+        var socket = Inner<System.Net.Sockets.SocketException>(e);
+        if (e is HttpRequestException http)
+            switch (http.HttpRequestError)
+            {
+                case HttpRequestError.NameResolutionError:
+                    return ("the host name could not be resolved (DNS failure" + (socket is null ? ")" : $": {socket.Message})"), true);
+                case HttpRequestError.SecureConnectionError:
+                    return ($"the TLS connection failed ({Innermost(e).Message})", true);
+                case HttpRequestError.ConnectionError when socket is not null:
+                    return socket.SocketErrorCode switch
+                    {
+                        System.Net.Sockets.SocketError.ConnectionRefused => ("the connection was refused (nothing listens there)", true),
+                        System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData => ($"the host name could not be resolved (DNS failure: {socket.Message})", true),
+                        System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable => ($"there is no route to the host ({socket.Message})", true),
+                        System.Net.Sockets.SocketError.TimedOut => ("connecting timed out", false),
+                        _ => ($"the connection failed ({socket.Message})", false),
+                    };
+            }
+        if (socket?.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused) return ("the connection was refused (nothing listens there)", true);
+        if (socket?.SocketErrorCode is System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData)
+            return ($"the host name could not be resolved (DNS failure: {socket.Message})", true);
+        if (Inner<System.Security.Authentication.AuthenticationException>(e) is { } tls) return ($"the TLS connection failed ({tls.Message})", true);
+        return e is IOException ? ($"the connection broke ({Innermost(e).Message})", false) : ($"{e.GetType().Name}: {Innermost(e).Message}", false);
+    }
+
+    private static T? Inner<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is T found) return found;
+        return null;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
 
     public static VppException TimedOut(string endpoint, Exception inner) =>
         new(VppErrorKind.ServiceUnavailable, "VppAppleTimeout",
-            $"Apple did not answer {endpoint} in time, after every retry. Run again later.", endpoint, inner);
+            $"Apple did not answer {endpoint} in time (no answer within the request timeout), after every retry. Run again later.", endpoint, inner);
+
+    public static VppException Unreadable(string endpoint, Exception inner) =>
+        new(VppErrorKind.ServiceUnavailable, "VppAppleBadResponse",
+            $"Apple's answer to {endpoint} could not be read ({inner.Message}), after every retry. Try again later.", endpoint, inner);
 
     public static VppException BadResponse(string endpoint, Exception inner) =>
         new(VppErrorKind.Unexpected, "VppAppleBadResponse",

@@ -14,6 +14,10 @@ internal sealed record AppleHttpResult
     public AppleErrorBody? Error { get; init; }
     /// <summary>How many 9603 answers in a row this call has had, this one included.</summary>
     public int ConsecutiveInternalErrors { get; init; }
+    /// <summary>A successful answer's body as read by the caller's parser (see AppleHttpSender.SendAsync).</summary>
+    public object? Value { get; init; }
+    /// <summary>Why a successful answer's body could not be read (not JSON, cut short, empty): retried like a 5xx.</summary>
+    public Exception? ReadFailure { get; init; }
 
     public bool IsSuccess => Error is null && (int)Status is >= 200 and < 300;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Polly;
 using Polly.Timeout;
 
@@ -9,7 +10,9 @@ namespace VppPS.Engine.Apple;
 /// Sends one logical request through the resilience pipeline: builds a fresh HttpRequestMessage
 /// per attempt, counts attempts, writes one Verbose line per attempt (method, path and query,
 /// status, elapsed ms; never headers) and turns transport failures that outlived the retries
-/// into VppException. Apple errors in the body are left to the caller.
+/// into VppException. Apple errors in the body are left to the caller. A successful answer is
+/// parsed inside the attempt when the caller gives a parser, so that an answer that cannot be
+/// read (not JSON, cut short, empty) is retried like a 5xx.
 /// </summary>
 internal sealed class AppleHttpSender
 {
@@ -32,8 +35,12 @@ internal sealed class AppleHttpSender
     public static string Label(HttpMethod method, Uri url) => $"{method.Method} {url.AbsolutePath}{url.Query}";
 
     /// <param name="addHeaders">Adds the secret headers (Authorization, Cookie) to each attempt.</param>
+    /// <param name="parse">
+    /// Reads a successful answer's body into <see cref="AppleHttpResult.Value"/>; a JsonException
+    /// it throws marks the attempt unreadable (<see cref="AppleHttpResult.ReadFailure"/>), which is retried.
+    /// </param>
     public async Task<AppleHttpResult> SendAsync(HttpMethod method, Uri url, byte[]? body, Action<HttpRequestHeaders>? addHeaders,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Func<byte[], object>? parse = null)
     {
         var label = Label(method, url);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -41,8 +48,8 @@ internal sealed class AppleHttpSender
         try
         {
             return await _pipeline.ExecuteAsync(
-                static (ctx, state) => state.Sender.AttemptAsync(state.Method, state.Url, state.Body, state.AddHeaders, state.Label, ctx),
-                context, (Sender: this, Method: method, Url: url, Body: body, AddHeaders: addHeaders, Label: label)).ConfigureAwait(false);
+                static (ctx, state) => state.Sender.AttemptAsync(state.Method, state.Url, state.Body, state.AddHeaders, state.Parse, state.Label, ctx),
+                context, (Sender: this, Method: method, Url: url, Body: body, AddHeaders: addHeaders, Parse: parse, Label: label)).ConfigureAwait(false);
         }
         catch (TimeoutRejectedException ex)
         {
@@ -50,11 +57,11 @@ internal sealed class AppleHttpSender
         }
         catch (HttpRequestException ex)
         {
-            throw AppleErrors.Unreachable(label, ex);
+            throw AppleErrors.Unreachable(label, url, ex);
         }
         catch (IOException ex)
         {
-            throw AppleErrors.Unreachable(label, ex);
+            throw AppleErrors.Unreachable(label, url, ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -67,7 +74,7 @@ internal sealed class AppleHttpSender
     }
 
     private async ValueTask<AppleHttpResult> AttemptAsync(HttpMethod method, Uri url, byte[]? body, Action<HttpRequestHeaders>? addHeaders,
-        string label, ResilienceContext context)
+        Func<byte[], object>? parse, string label, ResilienceContext context)
     {
         using var request = new HttpRequestMessage(method, url);
         addHeaders?.Invoke(request.Headers);
@@ -81,7 +88,18 @@ internal sealed class AppleHttpSender
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.CancellationToken).ConfigureAwait(false);
             var result = await AppleHttpResult.ReadAsync(response, _clock, context.CancellationToken).ConfigureAwait(false);
-            _observer.Verbose($"{label} -> {(int)result.Status}{(result.Error is { } e ? $" error {e.ErrorNumber}" : "")} ({ElapsedMs(started)} ms)");
+            if (parse is not null && result.IsSuccess)
+            {
+                try
+                {
+                    result = result with { Value = parse(result.Body) };
+                }
+                catch (JsonException ex)
+                {
+                    result = result with { ReadFailure = ex };
+                }
+            }
+            _observer.Verbose($"{label} -> {(int)result.Status}{(result.Error is { } e ? $" error {e.ErrorNumber}" : "")}{(result.ReadFailure is null ? "" : " unreadable")} ({ElapsedMs(started)} ms)");
             var internalErrors = result.Error?.ErrorNumber == AppleErrorNumbers.InternalError
                 ? context.Properties.GetValue(AppleResilience.ConsecutiveInternalErrors, 0) + 1
                 : 0;
@@ -90,7 +108,7 @@ internal sealed class AppleHttpSender
         }
         catch (Exception ex)
         {
-            _observer.Verbose($"{label} -> {(ex is OperationCanceledException ? "cancelled" : "failed: " + ex.GetType().Name)} ({ElapsedMs(started)} ms)");
+            _observer.Verbose($"{label} -> {(ex is OperationCanceledException ? "cancelled" : "failed: " + AppleErrors.Describe(ex).Cause)} ({ElapsedMs(started)} ms)");
             throw;
         }
     }

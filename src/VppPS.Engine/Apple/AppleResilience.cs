@@ -7,8 +7,9 @@ namespace VppPS.Engine.Apple;
 
 /// <summary>
 /// The one Polly pipeline every Apple call goes through: retry (outermost) -> the token's
-/// in-flight gate (at most 5 at once) -> rate limiter -> per-attempt timeout. Retries honour Retry-After on 429 and 5xx, back off exponentially with
-/// jitter on 9646 and 9603 otherwise, stop after the configured run of 9603, and never retry an
+/// in-flight gate (at most 5 at once) -> rate limiter -> per-attempt timeout. Retries honour
+/// Retry-After on 429 and 5xx, back off exponentially with jitter on 9646, 9603, 9644, 9729 and an
+/// answer that cannot be read otherwise, stop after the configured run of 9603, and never retry an
 /// application error (401, 400, 9700-series...).
 /// </summary>
 internal static class AppleResilience
@@ -55,12 +56,17 @@ internal static class AppleResilience
     private static bool ShouldRetry(Outcome<AppleHttpResult> outcome, ResilienceContext context, AppleClientOptions options)
     {
         if (outcome.Exception is { } exception)
-            return exception is HttpRequestException or TimeoutRejectedException or IOException
+            // A host that cannot be reached at all (no such name, refused, TLS refused) is not retried:
+            // it does not come back within the seconds the retries wait.
+            return ((exception is HttpRequestException or IOException) && !AppleErrors.Describe(exception).HostDown)
+                || exception is TimeoutRejectedException
                 || (exception is OperationCanceledException && !context.CancellationToken.IsCancellationRequested);
         var result = outcome.Result!;
+        if (result.ReadFailure is not null)
+            return true;
         if (result.Error?.ErrorNumber == AppleErrorNumbers.InternalError)
             return result.ConsecutiveInternalErrors < options.MaxConsecutiveInternalErrors;
-        return result.Error?.ErrorNumber == AppleErrorNumbers.TooManyRequests
+        return result.Error?.ErrorNumber is AppleErrorNumbers.TooManyRequests or AppleErrorNumbers.TemporarilyUnavailable or AppleErrorNumbers.Maintenance
             || result.Status == HttpStatusCode.TooManyRequests
             || (int)result.Status >= 500;
     }
@@ -79,8 +85,9 @@ internal static class AppleResilience
     private static string Describe(Outcome<AppleHttpResult> outcome) => outcome switch
     {
         { Exception: TimeoutRejectedException } => "no answer in time",
-        { Exception: { } e } => e.GetType().Name,
+        { Exception: { } e } => AppleErrors.Describe(e).Cause,
         { Result.Error: { } error } => $"Apple error {error.ErrorNumber}",
+        { Result.ReadFailure: not null } => "an answer that could not be read",
         { Result: { } result } => $"HTTP {(int)result.Status}",
         _ => "failure",
     };

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
@@ -45,11 +45,11 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
         var counts = new Counts();
+        if (plan.UsersToAdopt.Count > 0) _context.Store.Write((c, t) => RecordAdopted(c, t, tokenKey, plan.UsersToAdopt, counts));
         if (plan.UsersToCreate.Count > 0)
-        {
             await CreateUsersAsync(client, tokenKey, plan.UsersToCreate, limits, counts, cancellationToken).ConfigureAwait(false);
+        if (plan.UsersToAdopt.Count > 0 || plan.UsersToCreate.Count > 0)
             plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: plan.Incremental));
-        }
 
         var heldBack = HoldBack(plan, tokenKey, token.Name);
         var requests = PackDisassociations(plan.Disassociations, limits);
@@ -69,11 +69,12 @@ public sealed class AssignmentApplier
         // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
         var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey).Count);
         var complete = counts.Failed == 0 && open == 0 && plan.Waiting.Count == 0 && heldBack == 0 && plan.UsersToCreate.Count == counts.Created;
-        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete));
+        _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete, plan.FullPlanRequests));
         var result = new ApplyResult
         {
             Token = token.Name,
             UsersCreated = counts.Created,
+            UsersAdopted = counts.Adopted,
             UsersRetired = counts.Retired,
             Associated = counts.Associated,
             Disassociated = counts.Disassociated,
@@ -84,7 +85,7 @@ public sealed class AssignmentApplier
         };
         if (result.Changed || result.Failed > 0)
             _context.Store.Write((c, t) => _context.Journal.Write(c, t, "token:" + token.Name, "Apply",
-                $"assignments applied: {result.Associated} licenses given, {result.Disassociated} taken back, {result.UsersCreated} VPP users created, " +
+                $"assignments applied: {result.Associated} licenses given, {result.Disassociated} taken back, {result.UsersCreated} VPP users created, {result.UsersAdopted} adopted, " +
                 $"{result.UsersRetired} retired, {result.Failed} failed, {result.Waiting} waiting for licenses, {result.Requests} requests"));
         return result;
     }
@@ -170,6 +171,7 @@ public sealed class AssignmentApplier
         public int Disassociated;
         public int Failed;
         public int Created;
+        public int Adopted;
         public int Retired;
     }
 
@@ -193,7 +195,11 @@ public sealed class AssignmentApplier
     private async Task RunAsync(AppleClient client, long tokenKey, string kind, string payload, Counts counts, CancellationToken cancellationToken)
     {
         var now = _context.Clock.UtcNow;
-        var id = _context.Store.Write((c, t) => PendingOperations.Add(c, t, tokenKey, kind, payload, now));
+        var id = _context.Store.Write((c, t) =>
+        {
+            _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // nothing is sent once another run took the token over
+            return PendingOperations.Add(c, t, tokenKey, kind, payload, now);
+        });
         await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: true, counts, cancellationToken).ConfigureAwait(false);
     }
 
@@ -402,8 +408,9 @@ public sealed class AssignmentApplier
     // ---------------------------------------------------------------- recording outcomes
 
     /// <summary>Brings the state in line with an event's outcome: what succeeded is held (or freed), what failed is recorded to retry.</summary>
-    private void RecordLicenses(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
+    private void RecordLicenses(DbConnection c, DbTransaction t, long tokenKey, string kind, IReadOnlyList<PendingChange> changes, StatusResponse status, Counts? counts)
     {
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing; its journal row is followed up by the new holder
         var failed = new Dictionary<(string AdamId, int Kind, string Target), AppleErrorBody>();
         foreach (var failure in status.Failures ?? [])
         {
@@ -420,7 +427,7 @@ public sealed class AssignmentApplier
             var pricing = changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target).PricingParam;
             c.Execute(t, """
                 INSERT INTO license_failures VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
-                ON CONFLICT DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
                 """, k, ("$a", adamId), ("$p", pricing), ("$kind", targetKind), ("$x", target), ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now));
         }
         if (counts is not null) counts.Failed += failed.Count;
@@ -428,7 +435,7 @@ public sealed class AssignmentApplier
 
         // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
         c.Execute(t, """
-            CREATE TEMP TABLE IF NOT EXISTS event_changes (adam_id TEXT, pricing_param TEXT, target_kind INTEGER, target TEXT, reason TEXT, assignment_id TEXT);
+            CREATE TEMP TABLE IF NOT EXISTS event_changes (adam_id TEXT, pricing_param TEXT, target_kind BIGINT, target TEXT, reason TEXT, assignment_id TEXT);
             DELETE FROM event_changes;
             """);
         var succeeded = 0;
@@ -464,11 +471,11 @@ public sealed class AssignmentApplier
                       GROUP BY c.asset_key) x
                 WHERE assets.asset_key = x.asset_key
                 """, k);
-            c.Execute(t, $"INSERT OR IGNORE INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) ORDER BY 1, 2, 3", k);
+            c.Execute(t, $"INSERT INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) WHERE true ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", k);
             c.Execute(t, """
                 INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id)
                 SELECT $k, adam_id, pricing_param, target_kind, target, reason, $now, assignment_id FROM event_changes WHERE true
-                ON CONFLICT DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
                 """, k, ("$now", now));
             if (counts is not null) counts.Associated += succeeded;
         }
@@ -513,17 +520,35 @@ public sealed class AssignmentApplier
         await RefreshUsersAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// People linked to the VPP user the location already had for them (adopted_at set): VppPS
+    /// licenses it from now on, and never retires it, since it did not create it.
+    /// </summary>
+    private void RecordAdopted(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<VppUserToAdopt> users, Counts counts)
+    {
+        var now = _context.Clock.UtcNow.ToStored();
+        foreach (var user in users)
+            c.Execute(t, """
+                INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at, adopted_at) VALUES ($k, $c, $d, $at, $at)
+                ON CONFLICT (token_key, client_user_id) DO UPDATE SET directory_user_id = excluded.directory_user_id, retired_at = NULL, adopted_at = excluded.adopted_at
+                """, ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
+        counts.Adopted += users.Count;
+        _context.Journal.Write(c, t, "vpp-users", "Adopt",
+            $"{users.Count} existing VPP user(s) linked instead of created: {string.Join(", ", users.Select(u => $"{u.UserPrincipalName} ({u.Email}, {u.Status})").Take(20))}");
+    }
+
     /// <summary>VPP users Apple created: VppPS's own from now on. <paramref name="fromApple"/> gives what Apple listed for them, if read.</summary>
-    private void RecordCreated(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, IReadOnlyDictionary<string, ResponseUser>? fromApple, Counts? counts)
+    private void RecordCreated(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, IReadOnlyDictionary<string, ResponseUser>? fromApple, Counts? counts)
     {
         if (users.Count == 0) return;
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
         var now = _context.Clock.UtcNow.ToStored();
         foreach (var user in users)
         {
             var listed = fromApple?.GetValueOrDefault(user.ClientUserId);
             c.Execute(t, "INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at) VALUES ($k, $c, $d, $at) ON CONFLICT DO NOTHING",
                 ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
-            c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h)",
+            c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
                 ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", listed?.Email ?? user.Email),
                 ("$s", listed?.Status ?? (user.ManagedAppleId is null ? "Registered" : "Associated")), ("$i", listed?.InviteCode), ("$h", listed?.IdHash));
         }
@@ -539,7 +564,7 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) =>
         {
             foreach (var user in users.OrderBy(u => u.Status is "Retired" or "Deleted" ? 0 : 1))
-                c.Execute(t, "INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h)",
+                c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
                     ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", user.Email), ("$s", user.Status ?? "Registered"), ("$i", user.InviteCode), ("$h", user.IdHash));
             if (since is not null && versionId is not null)
                 c.Execute(t, "UPDATE sync_state SET users_version = $v WHERE token_key = $k", ("$v", versionId), ("$k", tokenKey));
@@ -556,9 +581,10 @@ public sealed class AssignmentApplier
     }
 
     /// <summary>VPP users Apple retired: their revocable licenses are free again; books stay (irrevocable).</summary>
-    private void RecordRetired(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, Counts? counts)
+    private void RecordRetired(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<PendingUser> users, Counts? counts)
     {
         if (users.Count == 0) return;
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
         foreach (var user in users)
         {
             var k = new (string, object?)[] { ("$k", tokenKey), ("$c", user.ClientUserId), ("$at", _context.Clock.UtcNow.ToStored()) };
@@ -574,7 +600,11 @@ public sealed class AssignmentApplier
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
     }
 
-    private static long TokenKey(SqliteConnection c, VppToken token) =>
+    /// <summary>A VPP user read or created replaces what the state held for that clientUserId.</summary>
+    private const string UpsertVppUser =
+        "ON CONFLICT (token_key, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status, invite_code = excluded.invite_code, id_hash = excluded.id_hash";
+
+    private static long TokenKey(DbConnection c, VppToken token) =>
         (long?)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))
         ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"The token '{token.Name}' no longer exists.", token.Name);
 }

@@ -4,7 +4,7 @@ public enum AssignmentIntent { Required, Available, Uninstall }
 
 public enum LicenseType { User, Device }
 
-public enum PlanAction { CreateVppUser, Associate, Disassociate, WaitForLicense, RetireVppUser }
+public enum PlanAction { CreateVppUser, Associate, Disassociate, WaitForLicense, RetireVppUser, AdoptVppUser }
 
 /// <summary>An app or book assigned to a group with an intent and a licensing type, under one token.</summary>
 public sealed record VppAssignment
@@ -50,6 +50,8 @@ public sealed record ApplyResult
 {
     public required string Token { get; init; }
     public int UsersCreated { get; init; }
+    /// <summary>People linked to the VPP user the location already had for them, instead of a new one.</summary>
+    public int UsersAdopted { get; init; }
     public int UsersRetired { get; init; }
     public int Associated { get; init; }
     public int Disassociated { get; init; }
@@ -59,5 +61,5 @@ public sealed record ApplyResult
     public int HeldBack { get; init; }
     public int Requests { get; init; }
 
-    public bool Changed => UsersCreated + UsersRetired + Associated + Disassociated > 0;
+    public bool Changed => UsersCreated + UsersAdopted + UsersRetired + Associated + Disassociated > 0;
 }

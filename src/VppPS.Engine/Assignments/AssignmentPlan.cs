@@ -20,6 +20,12 @@ public sealed record LicenseChange(
 /// <summary>A person who needs a VPP user before a user license can be given.</summary>
 public sealed record VppUserToCreate(long UserKey, string DirectoryUserId, string UserPrincipalName, string? Mail, string? ManagedAppleId);
 
+/// <summary>
+/// A person who needs a VPP user while the location already has an active one with the person's
+/// e-mail address, user principal name or Managed Apple Account: linked to it, not created again.
+/// </summary>
+public sealed record VppUserToAdopt(long UserKey, string DirectoryUserId, string UserPrincipalName, string ClientUserId, string Email, string Status);
+
 /// <summary>A VPP user VppPS created whose person left the directory.</summary>
 public sealed record VppUserToRetire(string ClientUserId, string UserPrincipalName);
 
@@ -35,7 +41,10 @@ public sealed class AssignmentPlan
     public long PlannedSeq { get; init; }
     /// <summary>Whether only members who changed since the last plan were looked at.</summary>
     public bool Incremental { get; init; }
+    /// <summary>The token's count of full-plan requests when this plan was read (needs_full_plan; 0: none).</summary>
+    public long FullPlanRequests { get; init; }
     public List<VppUserToCreate> UsersToCreate { get; } = [];
+    public List<VppUserToAdopt> UsersToAdopt { get; } = [];
     public List<LicenseChange> Associations { get; } = [];
     public List<LicenseChange> Disassociations { get; } = [];
     /// <summary>Wanted, but more than the available licenses: they get one when licenses are bought or freed.</summary>
@@ -44,7 +53,7 @@ public sealed class AssignmentPlan
     /// <summary>Per asset (adamId/pricing): how many licenses short the plan is.</summary>
     public Dictionary<(string AdamId, string PricingParam), (string? Name, int Needed, long Available)> Shortages { get; } = [];
 
-    public bool IsEmpty => UsersToCreate.Count == 0 && Associations.Count == 0 && Disassociations.Count == 0 && UsersToRetire.Count == 0;
+    public bool IsEmpty => UsersToCreate.Count == 0 && UsersToAdopt.Count == 0 && Associations.Count == 0 && Disassociations.Count == 0 && UsersToRetire.Count == 0;
 
     public IEnumerable<PlanItem> Items(IReadOnlyDictionary<(string AdamId, string PricingParam, int Kind, string Target), string>? lastErrors = null)
     {
@@ -53,6 +62,13 @@ public sealed class AssignmentPlan
             {
                 Token = TokenName, AdamId = "", PricingParam = "", Action = PlanAction.CreateVppUser, TargetType = LicenseType.User,
                 Target = user.UserPrincipalName, Reason = user.ManagedAppleId is null ? "needs a VPP user (invitation to accept)" : "needs a VPP user (Managed Apple Account)",
+            };
+        foreach (var user in UsersToAdopt)
+            yield return new PlanItem
+            {
+                Token = TokenName, AdamId = "", PricingParam = "", Action = PlanAction.AdoptVppUser, TargetType = LicenseType.User,
+                Target = user.UserPrincipalName, ClientUserId = user.ClientUserId,
+                Reason = $"has the {user.Status} VPP user {user.Email} already: linked to it, no second VPP user or invitation",
             };
         foreach (var change in Disassociations) yield return Item(change, PlanAction.Disassociate, lastErrors);
         foreach (var change in Associations) yield return Item(change, PlanAction.Associate, lastErrors);

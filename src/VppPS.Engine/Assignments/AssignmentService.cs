@@ -1,6 +1,5 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
-using VppPS.Engine.Sync;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Assignments;
@@ -13,14 +12,17 @@ public sealed record AssetSelector(string? AdamId, string? Name, string? Token, 
 
 public sealed record SetAssignmentRequest(AssetSelector App, string Group, AssignmentIntent Intent, LicenseType? LicenseType, bool AllowShortage);
 
-/// <summary>The outcome of Set-VppAssignment: the assignment, and what applying it did (or would do).</summary>
-public sealed record SetAssignmentResult(VppAssignment Assignment, ApplyResult? Applied, IReadOnlyList<PlanItem> Plan);
+/// <summary>
+/// The outcome of Set-VppAssignment: the assignment, and what applying it did (or would do).
+/// <see cref="AppliedLater"/> says why it was saved but not applied now (another run holds the token).
+/// </summary>
+public sealed record SetAssignmentResult(VppAssignment Assignment, ApplyResult? Applied, IReadOnlyList<PlanItem> Plan, string? AppliedLater = null);
 
 /// <summary>
 /// Assignments of apps and books to groups, the rules that keep them sound (books only to user
 /// groups as Required with user licensing; no Available for device groups; device licensing
 /// only where Apple allows it; user-to-device only for Required; device-to-user never), and
-/// never more licenses than owned. Changes are applied at Apple at once, under the token's sync lock.
+/// never more licenses than owned. Changes are applied at Apple at once, under the token's lease.
 /// </summary>
 public sealed class AssignmentService
 {
@@ -52,9 +54,10 @@ public sealed class AssignmentService
         var id = Guid.NewGuid();
         IReadOnlyList<PlanItem> planItems = [];
         VppAssignment assignment;
-        Func<SqliteConnection, SqliteTransaction, VppAssignment> change = (c, t) =>
+        Func<DbConnection, DbTransaction, VppAssignment> change = (c, t) =>
         {
             var existing = ReadExisting(c, t, asset, group);
+            if (request.Intent != AssignmentIntent.Uninstall) RefuseSecondSource(c, t, asset, group, token.Name);
             if (existing is { } old)
             {
                 if (old.LicenseType == LicenseType.Device && licenseType == LicenseType.User)
@@ -77,12 +80,17 @@ public sealed class AssignmentService
             var assetKey = (long)c.Scalar(t, "SELECT asset_key FROM assets WHERE token_key = $k AND adam_id = $a AND pricing_param = $p",
                 ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam))!;
             var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name, assetKey);
-            if (plan.Shortages.TryGetValue((asset.AdamId, asset.PricingParam), out var shortage) && !request.AllowShortage && !whatIf)
+            // This assignment's own need: its members the plan licenses now, and those left waiting
+            // (members of other assignments of the app, waiting before it, are not counted).
+            var mine = id.ToString();
+            var granted = plan.Associations.Count(a => a.AssignmentId == mine);
+            var waiting = plan.Waiting.Count(w => w.AssignmentId == mine);
+            if (waiting > 0 && !request.AllowShortage && !whatIf)
                 throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
-                    $"Not enough licenses: '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {shortage.Needed} new license(s) and {shortage.Available} are available " +
-                    $"({shortage.Needed - shortage.Available} short). Buy more in Apple Business / Apple School Manager and sync, assign a smaller group, " +
+                    $"Not enough licenses for '{group.Name}': '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {granted + waiting} new license(s) and {granted} are available " +
+                    $"({waiting} short). Buy more in Apple Business / Apple School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
-            planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser).ToList();
+            planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser or PlanAction.AdoptVppUser).ToList();
             var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
             if (!whatIf)
                 _context.Journal.Write(c, t, $"assignment:{asset.Name ?? asset.AdamId} -> {group.Name}", existing is null ? "Add" : "Set",
@@ -97,8 +105,19 @@ public sealed class AssignmentService
         }
         assignment = _context.Store.Write(change);
         if (defer) return new SetAssignmentResult(Get(assignment.Id), null, planItems);
-        var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
-        return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
+        try
+        {
+            var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+            return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
+        }
+        catch (VppException e) when (TokenLease.IsBusy(e))
+        {
+            // Saved: the run holding the token applies it when it plans after this (a sync plans after its pull); otherwise the next sync does.
+            var holder = new LeaseStore(_context.Store, _context.Clock).Read(Lease.ForToken(asset.TokenKey));
+            return new SetAssignmentResult(Get(assignment.Id), null, planItems,
+                $"The assignment of '{asset.Name ?? asset.AdamId}' to '{group.Name}' is saved; it is applied by the run in progress " +
+                $"({holder?.Holder.Description ?? "another run"}{(holder is null ? "" : $", since {holder.AcquiredAt.ToLocalTime():HH:mm:ss}")}) or the next sync. See Get-VppAssignmentPlan.");
+        }
     }
 
     public IReadOnlyList<VppAssignment> List() => _context.Store.Read(c => Query(c, null, "", []));
@@ -136,7 +155,7 @@ public sealed class AssignmentService
     /// Deletes an assignment and keeps the licenses it gave (as Intune does), marked as kept: a
     /// later assignment that wants them adopts them (see AssignmentPlanner.AdoptKeptLicenses).
     /// </summary>
-    internal static void Forget(SqliteConnection c, SqliteTransaction t, string assignmentId)
+    internal static void Forget(DbConnection c, DbTransaction t, string assignmentId)
     {
         if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", assignmentId)) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
         c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
@@ -173,7 +192,7 @@ public sealed class AssignmentService
                     $"No Required or Available assignment of '{asset.Name ?? asset.AdamId}' covers '{who}'. Assign the app to a group the member is in (Set-VppAssignment), or grant it directly with -Force.");
             c.Execute(t, """
                 INSERT INTO license_requests (token_key, adam_id, pricing_param, target_kind, member_key, forced, requested_at) VALUES ($k, $a, $p, $kind, $m, $f, $now)
-                ON CONFLICT DO UPDATE SET forced = max(forced, excluded.forced)
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, member_key) DO UPDATE SET forced = CASE WHEN license_requests.forced > excluded.forced THEN license_requests.forced ELSE excluded.forced END
                 """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$kind", kind), ("$m", memberKey), ("$f", !covered ? 1 : 0),
                 ("$now", _context.Clock.UtcNow.ToStored()));
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
@@ -232,6 +251,9 @@ public sealed class AssignmentService
                 list.Add(new LicenseChange(reader.GetInt64(0), asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2), reader.GetString(2), null, null, null, "reclaimed with Remove-VppAppLicense"));
             return list;
         });
+        if (changes.Count == 0)
+            _context.Observer.Warning($"Nothing to reclaim: no license of '{asset.Name ?? asset.AdamId}' under '{token.Name}' matches" +
+                (includeUnmanaged ? "." : " among those VppPS assigned (licenses assigned outside VppPS are reclaimed only with -IncludeUnmanaged)."));
         if (changes.Count == 0 || !_context.Observer.ShouldProcess($"{asset.Name ?? asset.AdamId} ({token.Name})", $"Reclaim {changes.Count} license(s) at Apple"))
             return new ApplyResult { Token = token.Name };
         // Whoever asked for it directly no longer does.
@@ -244,7 +266,7 @@ public sealed class AssignmentService
                     : "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 1 AND member_key IN (SELECT device_key FROM directory_devices WHERE serial_number = $x)",
                     ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$x", change.Target));
         });
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var lease = TokenLease.Acquire(_context, token);
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
         _context.Store.Write((c, t) => _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Reclaim",
             $"{result.Disassociated} license(s) of {asset.Name ?? asset.AdamId} ({token.Name}) reclaimed{(includeUnmanaged ? ", including licenses assigned outside VppPS" : "")}, {result.Failed} failed"));
@@ -269,10 +291,10 @@ public sealed class AssignmentService
         return (only is null ? _tokens.List() : [only]).SelectMany(t => applier.Plan(t).Items(errors)).ToList();
     }
 
-    /// <summary>Applies the token's plan now, holding the token's sync lock.</summary>
+    /// <summary>Applies the token's plan now, holding the token's lease.</summary>
     public async Task<ApplyResult> ApplyAsync(VppToken token, bool refreshCounts, CancellationToken cancellationToken)
     {
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var lease = TokenLease.Acquire(_context, token);
         return await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ApplyAsync(token, client, refreshCounts, cancellationToken)).ConfigureAwait(false);
     }
 
@@ -319,6 +341,10 @@ public sealed class AssignmentService
                     reader.GetStringOrNull(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetInt64(9)));
             return list;
         });
+        // Say what is wrong: the token is unknown, the app is a custom B2B app (skipped by design), or no synced app has the name.
+        if (rows.Count == 0 && _context.Store.Read(c => Inventory.AssetLookup.Missing(c, selector.AdamId ?? selector.Name ?? "", null,
+                selector.Token is null ? null : [selector.Token], selector.TokenId is { } tokenId ? [tokenId] : null)) is { } missing)
+            throw missing;
         if (rows.Count == 0)
             throw new VppException(VppErrorKind.NotFound, "VppAppNotFound",
                 $"No synced app or book matches '{selector}'{(selector.Token is null ? "" : $" under '{selector.Token}'")}. Check Get-VppLicensedApp / Get-VppLicensedBook, or run Sync-VppToken first.", selector.ToString());
@@ -335,9 +361,34 @@ public sealed class AssignmentService
         return reader.Read() ? new GroupRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
     }) ?? throw new VppException(VppErrorKind.NotFound, "VppGroupNotFound", $"No group is named '{name}'. Create it with New-VppGroup, or see Get-VppGroup.", name);
 
+    /// <summary>
+    /// One license of an app per member: the same app (another token, or the other pricing) already
+    /// Required or Available for the group would give each member a second license, which nobody
+    /// wants and the planner cannot tell apart. Moving the group to another token goes through
+    /// Uninstall (or removal) of the first assignment.
+    /// </summary>
+    private static void RefuseSecondSource(DbConnection c, DbTransaction t, AssetRow asset, GroupRow group, string tokenName)
+    {
+        using var command = c.Command(t, """
+            SELECT tk.name, s.pricing_param, s.intent FROM assignments s JOIN tokens tk ON tk.key = s.token_key
+            WHERE s.adam_id = $a AND s.group_key = $g AND s.intent IN ('Required', 'Available') AND NOT (s.token_key = $k AND s.pricing_param = $p)
+            ORDER BY tk.name LIMIT 1
+            """, ("$a", asset.AdamId), ("$g", group.Key), ("$k", asset.TokenKey), ("$p", asset.PricingParam));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return;
+        var (otherToken, otherPricing, intent) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+        var name = asset.Name ?? asset.AdamId;
+        var other = string.Equals(otherToken, tokenName, StringComparison.OrdinalIgnoreCase) ? $"with the pricing {otherPricing}" : $"from the token '{otherToken}'";
+        throw new VppException(VppErrorKind.InvalidArgument, "VppAppAssignedFromAnotherToken",
+            $"'{name}' is already assigned to '{group.Name}' {other} ({intent}); assigning it from '{tokenName}' too would give every member a second license of the same app. " +
+            $"Keep one token per app and group. To move the group to '{tokenName}', first set the other assignment to Uninstall " +
+            $"(Set-VppAssignment -App '{name}' -Token '{otherToken}' -Group '{group.Name}' -Intent Uninstall) or remove it (Remove-VppAssignment), then assign again.",
+            $"{name} -> {group.Name}");
+    }
+
     private sealed record ExistingRow(Guid Id, LicenseType LicenseType);
 
-    private static ExistingRow? ReadExisting(SqliteConnection c, SqliteTransaction t, AssetRow asset, GroupRow group)
+    private static ExistingRow? ReadExisting(DbConnection c, DbTransaction t, AssetRow asset, GroupRow group)
     {
         using var command = c.Command(t, "SELECT id, license_type FROM assignments WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND group_key = $g",
             ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$g", group.Key));
@@ -345,9 +396,9 @@ public sealed class AssignmentService
         return reader.Read() ? new ExistingRow(Guid.Parse(reader.GetString(0)), Enum.Parse<LicenseType>(reader.GetString(1))) : null;
     }
 
-    private static VppAssignment? Read(SqliteConnection c, SqliteTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
+    private static VppAssignment? Read(DbConnection c, DbTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
 
-    private static List<VppAssignment> Query(SqliteConnection c, SqliteTransaction? t, string where, (string, object?)[] parameters)
+    private static List<VppAssignment> Query(DbConnection c, DbTransaction? t, string where, (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"""
             SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Assignments;
@@ -10,7 +10,7 @@ namespace VppPS.Engine.Assignments;
 /// targets are read once, sorted, and walked side by side with each asset's held licenses,
 /// which SQLite keeps in the same order. What differs (wanted and not held; held, given by
 /// VppPS and not wanted by any Required assignment) and every target of a request (Available,
-/// direct) goes into temp.changed_targets; the plan then decides exactly for those only, as it
+/// direct) goes into changed_targets; the plan then decides exactly for those only, as it
 /// does for members who joined or left. The comparison errs only on the side of looking at
 /// more: a target it does not name needs no change.
 /// </summary>
@@ -22,8 +22,10 @@ internal static class DifferingTargets
     /// False, and the tables left incomplete, as soon as more than <paramref name="limit"/> targets
     /// differ (a first plan): then looking at every member is quicker than looking them up.
     /// </returns>
-    public static bool Collect(SqliteConnection c, SqliteTransaction? t, long tokenKey, long limit)
+    public static bool Collect(DbConnection c, DbTransaction? t, long tokenKey, long limit)
     {
+        // The walk relies on SQLite's raw API and byte order; on PostgreSQL a full plan looks at every member.
+        if (c.IsPostgres()) return false;
         var k = ("$k", (object?)tokenKey);
         // What each Required assignment wants, per (group, licensing): targets sorted as SQLite sorts text (bytes).
         var wantedByGroup = new Dictionary<(long Group, string Licensing), WantedTargets>();
@@ -51,8 +53,8 @@ internal static class DifferingTargets
                 (licensing == "Device" ? asset.Devices : asset.Users).Add(wanted);
             }
 
-        c.Execute(t, "INSERT OR IGNORE INTO changed_users SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 0", k);
-        c.Execute(t, "INSERT OR IGNORE INTO changed_devices SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 1", k);
+        c.Execute(t, "INSERT INTO changed_users SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 0 ON CONFLICT DO NOTHING", k);
+        c.Execute(t, "INSERT INTO changed_devices SELECT member_key FROM license_requests WHERE token_key = $k AND target_kind = 1 ON CONFLICT DO NOTHING", k);
         if (wantedByGroup.Values.Sum(w => (long)w.WithoutVppUser.Count) > limit) return false;
         using (var withoutVppUser = new RawStatement(c, "INSERT OR IGNORE INTO changed_users VALUES (?1)"))
             foreach (var userKey in wantedByGroup.Values.SelectMany(w => w.WithoutVppUser))
@@ -118,8 +120,8 @@ internal static class DifferingTargets
         while (next < wanted.Count) differs.Mark(kind, wanted[next++]);
     }
 
-    /// <summary>Writes the differing targets into temp.changed_targets, counting the new ones.</summary>
-    private sealed class Marker(SqliteConnection c, long limit) : IDisposable
+    /// <summary>Writes the differing targets into changed_targets, counting the new ones.</summary>
+    private sealed class Marker(DbConnection c, long limit) : IDisposable
     {
         private readonly RawStatement _insert = new(c, "INSERT OR IGNORE INTO changed_targets VALUES (?1, ?2)");
         private long _count;
@@ -150,7 +152,7 @@ internal static class DifferingTargets
     }
 
     /// <param name="wanting">DeviceDevice: the group's devices; UserDevice: the devices its members own; User: its members' VPP users.</param>
-    private static WantedTargets ReadWanted(SqliteConnection c, long tokenKey, long groupKey, string wanting)
+    private static WantedTargets ReadWanted(DbConnection c, long tokenKey, long groupKey, string wanting)
     {
         var sql = wanting switch
         {

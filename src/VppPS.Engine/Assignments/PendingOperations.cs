@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
 
@@ -22,31 +22,30 @@ internal static class PendingOperations
 
     private const string OpenStatuses = "('submitting', 'submitted', 'pending')";
 
-    public static long Add(SqliteConnection c, SqliteTransaction t, long tokenKey, string kind, string payload, DateTimeOffset now)
+    public static long Add(DbConnection c, DbTransaction t, long tokenKey, string kind, string payload, DateTimeOffset now)
     {
-        c.Execute(t, "INSERT INTO pending_operations (token_key, kind, payload, status, submitted_at) VALUES ($k, $kind, $p, 'submitting', $at)",
+        return c.Long(t, "INSERT INTO pending_operations (token_key, kind, payload, status, submitted_at) VALUES ($k, $kind, $p, 'submitting', $at) RETURNING id",
             ("$k", tokenKey), ("$kind", kind), ("$p", payload), ("$at", now.ToStored()));
-        return c.LastInsertRowId(t);
     }
 
     /// <summary>Apple accepted the request (again): its event, and when it was sent, for the 10-minute rule.</summary>
-    public static void Submitted(SqliteConnection c, SqliteTransaction t, long id, string eventId, DateTimeOffset now) =>
+    public static void Submitted(DbConnection c, DbTransaction t, long id, string eventId, DateTimeOffset now) =>
         c.Execute(t, "UPDATE pending_operations SET event_id = $e, submitted_at = $at, status = CASE WHEN status = 'pending' THEN 'pending' ELSE 'submitted' END WHERE id = $id",
             ("$e", eventId), ("$at", now.ToStored()), ("$id", id));
 
     /// <summary>Marks the row as reported still pending; true the first time (the one time to tell the user).</summary>
-    public static bool MarkPending(SqliteConnection c, SqliteTransaction t, long id) =>
+    public static bool MarkPending(DbConnection c, DbTransaction t, long id) =>
         c.Execute(t, "UPDATE pending_operations SET status = 'pending' WHERE id = $id AND status <> 'pending'", ("$id", id)) > 0;
 
     /// <summary>What is left to send: part of the request turned out to be done already.</summary>
-    public static void Narrow(SqliteConnection c, SqliteTransaction t, long id, string payload) =>
+    public static void Narrow(DbConnection c, DbTransaction t, long id, string payload) =>
         c.Execute(t, "UPDATE pending_operations SET payload = $p WHERE id = $id", ("$p", payload), ("$id", id));
 
-    public static void Close(SqliteConnection c, SqliteTransaction t, long id, string status, DateTimeOffset now) =>
+    public static void Close(DbConnection c, DbTransaction t, long id, string status, DateTimeOffset now) =>
         c.Execute(t, "UPDATE pending_operations SET status = $s, completed_at = $at WHERE id = $id", ("$s", status), ("$at", now.ToStored()), ("$id", id));
 
     /// <summary>The token's rows not closed yet, oldest first.</summary>
-    public static List<PendingOperation> Open(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    public static List<PendingOperation> Open(DbConnection c, DbTransaction? t, long tokenKey)
     {
         using var command = c.Command(t, $"SELECT id, kind, payload, event_id, status, submitted_at FROM pending_operations WHERE token_key = $k AND status IN {OpenStatuses} ORDER BY id",
             ("$k", tokenKey));
@@ -58,7 +57,7 @@ internal static class PendingOperations
     }
 
     /// <summary>What the token's open rows may still change at Apple; null when nothing is open.</summary>
-    public static InFlight? ReadInFlight(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    public static InFlight? ReadInFlight(DbConnection c, DbTransaction? t, long tokenKey)
     {
         var open = Open(c, t, tokenKey);
         if (open.Count == 0) return null;

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Store;
 
@@ -31,7 +31,7 @@ internal static class TargetBackoff
 
     /// <summary>The targets of a token that still wait, with when they may be sent again and the error that made them wait.</summary>
     public static Dictionary<(string AdamId, string PricingParam, int TargetKind, string Target), (DateTimeOffset Until, int ErrorNumber)> Waiting(
-        SqliteConnection c, SqliteTransaction? t, long tokenKey, DateTimeOffset now)
+        DbConnection c, DbTransaction? t, long tokenKey, DateTimeOffset now)
     {
         var waiting = new Dictionary<(string, string, int, string), (DateTimeOffset, int)>();
         using var command = c.Command(t, """
@@ -50,7 +50,7 @@ internal static class TargetBackoff
     }
 
     /// <summary>Records that Apple refused these changes with <paramref name="errorNumber"/> now (the whole request was refused).</summary>
-    public static void Record(SqliteConnection c, SqliteTransaction t, long tokenKey, IEnumerable<PendingChange> changes, int errorNumber, string? message, DateTimeOffset now)
+    public static void Record(DbConnection c, DbTransaction t, long tokenKey, IEnumerable<PendingChange> changes, int errorNumber, string? message, DateTimeOffset now)
     {
         foreach (var change in changes)
             c.Execute(t, """

@@ -19,12 +19,23 @@ public static class DataFolderMover
         if (string.Equals(destination, source.Folder, StringComparison.Ordinal)) return destination;
         try
         {
-            Directory.CreateDirectory(destination);
+            PrivateFiles.CreateFolder(destination);
             var newDatabase = Path.Combine(destination, StatePaths.DatabaseFileName);
             if (!File.Exists(newDatabase))
             {
                 source.Write((c, t) => context.Journal.Write(c, t, "setting:DataFolder", "Set", $"state moved to {destination}"));
-                source.Read(c => c.Execute(null, "VACUUM INTO $path", ("$path", newDatabase)));
+                // VACUUM INTO fills an empty file as it finds it: made private first (Unix), as the key file's copy is.
+                PrivateFiles.CreateFile(newDatabase);
+                try
+                {
+                    source.Read(c => c.Execute(null, "VACUUM INTO $path", ("$path", newDatabase)));
+                }
+                catch
+                {
+                    // A copy that failed must not be taken for the state by the next attempt.
+                    File.Delete(newDatabase);
+                    throw;
+                }
                 var oldKey = Path.Combine(source.Folder, StatePaths.KeyFileName);
                 var newKey = Path.Combine(destination, StatePaths.KeyFileName);
                 if (File.Exists(oldKey) && !File.Exists(newKey)) File.Copy(oldKey, newKey);

@@ -16,11 +16,15 @@ public static class SettingsCatalog
     public static readonly SettingDefinition StatusPollIntervalSeconds = new("StatusPollIntervalSeconds", "VPPPS_STATUS_POLL_INTERVAL_SECONDS", "30",
         "Seconds between polls of a pending Apple event. Apple asks for 30 or more, and VppPS never polls Apple faster; a lower value applies only to a simulator or test service.", v => ValidateDouble(v, 0, 3600));
 
+    public static readonly SettingDefinition LeaseMinutes = new("LeaseMinutes", "VPPPS_LEASE_MINUTES", "3",
+        "Minutes a token's lease (held by a sync, an assignment being applied, a token removal) lasts without a heartbeat; a run that stopped renewing it is taken over after this.",
+        v => ValidateInt(v, 1, 60));
+
     public static readonly SettingDefinition MetadataServiceUrl = new("MetadataServiceUrl", "VPPPS_METADATA_SERVICE_URL", "",
         "Base URL of Apple's Apps and Books metadata API, used with Set-VppMetadataCredential; empty: api.ent.apple.com/v1 for business tokens, api.edu.apple.com/v1 for education.",
         v => v.Length == 0 ? null : ValidateUrl(v));
 
-    public static readonly IReadOnlyList<SettingDefinition> All = [ServiceUrl, TokenCap, SyncIntervalHours, StatusPollIntervalSeconds, MetadataServiceUrl];
+    public static readonly IReadOnlyList<SettingDefinition> All = [ServiceUrl, TokenCap, SyncIntervalHours, StatusPollIntervalSeconds, MetadataServiceUrl, LeaseMinutes];
 
     public static SettingDefinition Find(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))

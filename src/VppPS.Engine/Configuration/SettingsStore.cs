@@ -53,6 +53,7 @@ public sealed class SettingsStore
             SyncIntervalHours = int.Parse(Value(SettingsCatalog.SyncIntervalHours), CultureInfo.InvariantCulture),
             StatusPollIntervalSeconds = double.Parse(Value(SettingsCatalog.StatusPollIntervalSeconds), CultureInfo.InvariantCulture),
             MetadataServiceUrl = Value(SettingsCatalog.MetadataServiceUrl).TrimEnd('/'),
+            LeaseMinutes = int.Parse(Value(SettingsCatalog.LeaseMinutes), CultureInfo.InvariantCulture),
             DataFolder = _store.Folder,
             DatabasePath = _store.DatabasePath,
             Sources = sources,

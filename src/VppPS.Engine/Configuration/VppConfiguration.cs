@@ -9,10 +9,13 @@ public sealed class VppConfiguration
     public required double StatusPollIntervalSeconds { get; init; }
     /// <summary>Empty: Apple's default for the token's account type.</summary>
     public required string MetadataServiceUrl { get; init; }
+    /// <summary>Minutes a token's lease lasts without a heartbeat.</summary>
+    public required int LeaseMinutes { get; init; }
     public required string DataFolder { get; init; }
     public required string DatabasePath { get; init; }
     public required IReadOnlyDictionary<string, string> Sources { get; init; }
 
     public TimeSpan StatusPollInterval => TimeSpan.FromSeconds(StatusPollIntervalSeconds);
     public TimeSpan SyncInterval => TimeSpan.FromHours(SyncIntervalHours);
+    public TimeSpan LeaseDuration => TimeSpan.FromMinutes(LeaseMinutes);
 }

@@ -1,5 +1,5 @@
 using VppPS.Engine.Assignments;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Directories;
@@ -8,8 +8,8 @@ namespace VppPS.Engine.Directories;
 /// The directory of the people and devices that assignments target: users, devices, user groups
 /// and device groups with their members. Every change is journaled in its own transaction;
 /// batches (pipelines, imports) go in one transaction. The assignment engine reads members with
-/// <see cref="MembersOf(SqliteConnection, SqliteTransaction?, string)"/> and the people who left
-/// with <see cref="RemovedUsers(SqliteConnection, SqliteTransaction?)"/>.
+/// <see cref="MembersOf(DbConnection, DbTransaction?, string)"/> and the people who left
+/// with <see cref="RemovedUsers(DbConnection, DbTransaction?)"/>.
 /// </summary>
 public sealed class DirectoryService
 {
@@ -168,10 +168,10 @@ public sealed class DirectoryService
         using var c = Store.OpenConnection();
         using var command = c.Command(null, $"""
             SELECT d.serial_number, d.device_name, d.owner_upn, d.platform, d.created_at, d.updated_at, d.removed_at,
-                (SELECT group_concat(g.name, char(31)) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'Device'
+                (SELECT group_concat(g.name, $unitSeparator) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'Device'
                  WHERE m.member_key = d.device_key)
             FROM directory_devices d {(includeRemoved ? "" : "WHERE d.removed_at IS NULL")} ORDER BY d.serial_number
-            """);
+            """, UnitSeparator);
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return new DirectoryDevice
@@ -225,7 +225,7 @@ public sealed class DirectoryService
     // ---- For the assignment engine ----
 
     /// <summary>The members of <paramref name="groupName"/> now, read in the caller's connection (and transaction, if any).</summary>
-    public static GroupMembers MembersOf(SqliteConnection c, SqliteTransaction? t, string groupName)
+    public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, string groupName)
     {
         using var find = c.Command(t, "SELECT group_key, name, kind FROM directory_groups WHERE name = $name", ("$name", groupName.Trim()));
         using var found = find.ExecuteReader();
@@ -235,7 +235,7 @@ public sealed class DirectoryService
     }
 
     /// <summary>The members of the group with <paramref name="groupKey"/> (directory_groups.group_key).</summary>
-    public static GroupMembers MembersOf(SqliteConnection c, SqliteTransaction? t, long groupKey)
+    public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, long groupKey)
     {
         using var find = c.Command(t, "SELECT name, kind FROM directory_groups WHERE group_key = $key", ("$key", groupKey));
         using var found = find.ExecuteReader();
@@ -246,13 +246,13 @@ public sealed class DirectoryService
     public GroupMembers MembersOf(string groupName) => Store.Read(c => MembersOf(c, null, groupName));
 
     /// <summary>Users removed from the directory (tombstones), whose VPP users the assignment engine may retire.</summary>
-    public static IReadOnlyList<DirectoryUser> RemovedUsers(SqliteConnection c, SqliteTransaction? t) =>
+    public static IReadOnlyList<DirectoryUser> RemovedUsers(DbConnection c, DbTransaction? t) =>
         QueryUsers(c, t, " WHERE u.removed_at IS NOT NULL").ToList();
 
     public IReadOnlyList<DirectoryUser> RemovedUsers() => Store.Read(c => RemovedUsers(c, null));
 
     /// <summary>One directory user by VppPS id (managed_users.directory_user_id), removed or not; null when unknown.</summary>
-    public static DirectoryUser? FindUser(SqliteConnection c, SqliteTransaction? t, string userId) =>
+    public static DirectoryUser? FindUser(DbConnection c, DbTransaction? t, string userId) =>
         QueryUsers(c, t, " WHERE u.id = $id", ("$id", userId)).FirstOrDefault();
 
     // ---- Import ----
@@ -268,7 +268,7 @@ public sealed class DirectoryService
     {
         var (rows, ignored) = DirectoryCsv.Read(path);
         foreach (var column in ignored) _context.Observer.Verbose($"Column '{column}' of '{path}' is not one VppPS reads; ignored.");
-        Func<SqliteConnection, SqliteTransaction, DirectoryImportResult> work = (c, t) =>
+        Func<DbConnection, DbTransaction, DirectoryImportResult> work = (c, t) =>
         {
             using var writer = new DirectoryWriter(_context, c, t);
             var result = new DirectoryImportResult { Path = path, Rows = rows.Count, Pruned = prune };
@@ -347,7 +347,7 @@ public sealed class DirectoryService
 
     // ---- Reading ----
 
-    private static GroupMembers MembersOf(SqliteConnection c, SqliteTransaction? t, long key, string name, DirectoryKind kind)
+    private static GroupMembers MembersOf(DbConnection c, DbTransaction? t, long key, string name, DirectoryKind kind)
     {
         var users = new List<MemberUser>();
         var serials = new List<string>();
@@ -374,7 +374,7 @@ public sealed class DirectoryService
         return new GroupMembers(key, name, kind, users, serials);
     }
 
-    private static List<VppGroup> QueryGroups(SqliteConnection c, SqliteTransaction? t, string where, params (string, object?)[] parameters)
+    private static List<VppGroup> QueryGroups(DbConnection c, DbTransaction? t, string where, params (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"""
             SELECT g.id, g.name, g.kind, g.description, g.created_at, (SELECT count(*) FROM group_members m WHERE m.group_key = g.group_key)
@@ -391,14 +391,17 @@ public sealed class DirectoryService
         return groups;
     }
 
-    private static IEnumerable<DirectoryUser> QueryUsers(SqliteConnection c, SqliteTransaction? t, string where, params (string, object?)[] parameters)
+    /// <summary>Group names are joined with the ASCII unit separator, which no name holds (see SplitGroups).</summary>
+    private static readonly (string, object?) UnitSeparator = ("$unitSeparator", "\u001f");
+
+    private static IEnumerable<DirectoryUser> QueryUsers(DbConnection c, DbTransaction? t, string where, params (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"""
             SELECT u.user_key, u.id, u.user_principal_name, u.mail, u.managed_apple_id, u.display_name, u.external_id, u.created_at, u.updated_at, u.removed_at,
-                (SELECT group_concat(g.name, char(31)) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'User'
+                (SELECT group_concat(g.name, $unitSeparator) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'User'
                  WHERE m.member_key = u.user_key)
             FROM directory_users u{where} ORDER BY u.user_principal_name
-            """, parameters);
+            """, [.. parameters, UnitSeparator]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return new DirectoryUser

@@ -18,8 +18,14 @@ internal static class DirectoryValues
             : null;
 
     public static VppException? CheckGroupName(string name) =>
-        string.IsNullOrWhiteSpace(name) || name.Length > 128 || name.Contains(';') || name != name.Trim()
+        NameRules.Check(name, "group name", "VppGroupNameInvalid") ??
+        (string.IsNullOrWhiteSpace(name) || name.Contains(';') || name != name.Trim()
             ? new VppException(VppErrorKind.InvalidArgument, "VppGroupNameInvalid",
-                $"'{name}' cannot be a group name: use 1 to 128 characters, no ';' (it separates groups in Import-VppDirectory files) and no spaces at either end.", name)
-            : null;
+                $"'{name}' cannot be a group name: use 1 to {NameRules.MaxLength} characters, no ';' (it separates groups in Import-VppDirectory files) and no spaces at either end.", name)
+            : null);
+
+    /// <summary>The free-text names a member comes with: a person's display name, a device's name.</summary>
+    public static VppException? CheckMemberNames(MemberInput input) =>
+        (MemberInput.Clean(input.DisplayName) is { } display ? NameRules.Check(display, "display name", "VppDisplayNameInvalid") : null) ??
+        (MemberInput.Clean(input.DeviceName) is { } device ? NameRules.Check(device, "device name", "VppDeviceNameInvalid") : null);
 }

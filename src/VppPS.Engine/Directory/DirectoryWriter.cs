@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Directories;
@@ -10,18 +10,18 @@ namespace VppPS.Engine.Directories;
 /// </summary>
 internal sealed class DirectoryWriter : IDisposable
 {
-    private readonly SqliteConnection _c;
-    private readonly SqliteTransaction _t;
+    private readonly DbConnection _c;
+    private readonly DbTransaction _t;
     private readonly AuditBatch _journal;
     private readonly string _now;
-    private readonly List<SqliteCommand> _commands = [];
+    private readonly List<DbCommand> _commands = [];
     private Dictionary<string, UserRow>? _users;
     private Dictionary<string, UserRow>? _usersByExternalId;
     private Dictionary<string, DeviceRow>? _devices;
     private Dictionary<string, GroupRow>? _groups;
-    private SqliteCommand? _insertUser, _updateUser, _insertDevice, _updateDevice, _insertMember, _deleteMember;
+    private DbCommand? _insertUser, _updateUser, _insertDevice, _updateDevice, _insertMember, _deleteMember;
 
-    public DirectoryWriter(VppContext context, SqliteConnection connection, SqliteTransaction transaction)
+    public DirectoryWriter(VppContext context, DbConnection connection, DbTransaction transaction)
     {
         _c = connection;
         _t = transaction;
@@ -41,6 +41,7 @@ internal sealed class DirectoryWriter : IDisposable
     public GroupRow CreateGroup(string name, DirectoryKind kind, string? description, string why)
     {
         if (DirectoryValues.CheckGroupName(name) is { } problem) throw problem;
+        if (MemberInput.Clean(description) is { } text) NameRules.Ensure(text, "group description", "VppGroupDescriptionInvalid");
         var id = Guid.NewGuid().ToString();
         var key = (long)_c.Scalar(_t,
             "INSERT INTO directory_groups (id, name, kind, description, created_at) VALUES ($id, $name, $kind, $description, $now) RETURNING group_key",
@@ -247,30 +248,26 @@ internal sealed class DirectoryWriter : IDisposable
         return groups;
     }
 
-    private SqliteCommand Prepare(string sql, params string[] names)
+    private DbCommand Prepare(string sql, params string[] names)
     {
-        var command = _c.CreateCommand();
-        command.Transaction = _t;
-        command.CommandText = sql;
-        foreach (var name in names) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        command.Prepare();
+        var (command, _) = _c.Prepared(_t, sql, names);
         _commands.Add(command);
         return command;
     }
 
-    private static int Exec(SqliteCommand command, params object?[] values)
+    private static int Exec(DbCommand command, params object?[] values)
     {
         Bind(command, values);
         return command.ExecuteNonQuery();
     }
 
-    private static long InsertReturningKey(SqliteCommand command, params object?[] values)
+    private static long InsertReturningKey(DbCommand command, params object?[] values)
     {
         Bind(command, values);
         return (long)command.ExecuteScalar()!;
     }
 
-    private static void Bind(SqliteCommand command, object?[] values)
+    private static void Bind(DbCommand command, object?[] values)
     {
         for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
     }

@@ -25,6 +25,7 @@ public sealed record MemberInput
     /// <summary>Why this cannot be a member of a group of <paramref name="kind"/>; null when it can.</summary>
     public VppException? Problem(DirectoryKind kind, string group)
     {
+        if (DirectoryValues.CheckMemberNames(this) is { } badName) return badName;
         var upn = Clean(UserPrincipalName);
         var serial = Clean(SerialNumber);
         if (kind == DirectoryKind.User)

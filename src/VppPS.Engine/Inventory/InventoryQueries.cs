@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
 
@@ -12,14 +12,18 @@ public sealed record AssetFilter(
     string[]? BundleIds = null,
     string[]? TokenPatterns = null,
     bool NoLicensesLeft = false,
-    bool OverAssigned = false);
+    bool OverAssigned = false,
+    Guid[]? TokenIds = null,
+    string[]? PricingParams = null);
 
 /// <summary>Filters of Get-VppLicense.</summary>
 public sealed record LicenseFilter(
     string[]? AppPatterns = null,
     string[]? Users = null,
     string[]? Devices = null,
-    string[]? TokenPatterns = null);
+    string[]? TokenPatterns = null,
+    Guid[]? TokenIds = null,
+    string[]? PricingParams = null);
 
 /// <summary>Reads the inventory that syncs keep: assets with counts, license holders, VPP users.</summary>
 public sealed class InventoryQueries
@@ -36,6 +40,8 @@ public sealed class InventoryQueries
         AddAny(where, parameters, "a.adam_id = {0}", "id", filter.AdamIds);
         AddAny(where, parameters, "lower(m.bundle_id) = lower({0})", "b", filter.BundleIds);
         AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
+        AddAny(where, parameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
+        AddAny(where, parameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
         if (filter.NoLicensesLeft) where.Add($"a.available_count <= 0 AND a.total_count < {ResponseAsset.UnlimitedCount}");
         if (filter.OverAssigned) where.Add($"a.total_count < {ResponseAsset.UnlimitedCount} AND (a.assigned_count > a.total_count - a.retired_count OR a.available_count < 0)");
         var sql = $"""
@@ -88,6 +94,8 @@ public sealed class InventoryQueries
         AddAny(where, parameters, "(l.target_kind = 0 AND (l.target = {0} OR lower(coalesce(u.email, '')) = lower({0})))", "user", filter.Users);
         AddAny(where, parameters, "(l.target_kind = 1 AND upper(l.target) = upper({0}))", "device", filter.Devices);
         AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
+        AddAny(where, parameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
+        AddAny(where, parameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
         var sql = $"""
             SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason
             FROM licenses l
@@ -121,45 +129,99 @@ public sealed class InventoryQueries
         }
     }
 
-    public IReadOnlyList<VppUser> Users(string[]? statuses, string[]? tokenPatterns, string[]? emailPatterns, string[]? clientUserIds) => _store.Read(c =>
+    /// <summary>
+    /// VPP users with their license counts. The users are read in key order, then the user
+    /// licenses of their tokens in one pass (asset by asset, along the licenses' key) and counted
+    /// here: a count per user row looked each user up under every asset of the token and took 39 s
+    /// for 50,000 users, and a grouped count in SQL sorted every user license. A few users are
+    /// still counted one by one (one lookup per asset of the token each).
+    /// </summary>
+    public IReadOnlyList<VppUser> Users(string[]? statuses, string[]? tokenPatterns, string[]? emailPatterns, string[]? clientUserIds, Guid[]? tokenIds = null) => _store.Read(c =>
     {
         var where = new List<string> { "1=1" };
         var parameters = new List<(string, object?)>();
         AddAny(where, parameters, "lower(u.status) = lower({0})", "s", statuses);
         AddAny(where, parameters, NameOrPattern("t.name"), "t", tokenPatterns);
+        AddAny(where, parameters, "t.id = {0}", "tid", tokenIds?.Select(id => id.ToString()).ToArray());
         AddAny(where, parameters, NameOrPattern("coalesce(u.email, '')"), "e", emailPatterns);
         AddAny(where, parameters, "u.client_user_id = {0}", "c", clientUserIds);
         var sql = $"""
             SELECT t.name, u.client_user_id, u.email, u.status, u.invite_code, u.id_hash, s.invitation_template,
-                   EXISTS (SELECT 1 FROM managed_users mu WHERE mu.token_key = u.token_key AND mu.client_user_id = u.client_user_id),
-                   (SELECT count(*) FROM licenses l JOIN assets a ON a.asset_key = l.asset_key
-                    WHERE a.token_key = u.token_key AND l.target_kind = 0 AND l.target = u.client_user_id)
+                   CASE WHEN mu.client_user_id IS NULL OR mu.adopted_at IS NOT NULL THEN 0 ELSE 1 END, u.token_key
             FROM vpp_users u JOIN tokens t ON t.key = u.token_key LEFT JOIN sync_state s ON s.token_key = u.token_key
+            LEFT JOIN managed_users mu ON mu.token_key = u.token_key AND mu.client_user_id = u.client_user_id
             WHERE {string.Join(" AND ", where)}
-            ORDER BY lower(t.name), u.client_user_id
+            ORDER BY u.token_key, u.client_user_id
             """;
-        using var command = c.Command(null, sql, parameters.ToArray());
-        using var reader = command.ExecuteReader();
-        var users = new List<VppUser>();
-        while (reader.Read())
+        var rows = new List<(long TokenKey, string Token, string ClientUserId, string? Email, string Status, string? InviteCode, string? IdHash, string? Template, bool Managed)>();
+        using (var command = c.Command(null, sql, parameters.ToArray()))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                rows.Add((reader.GetInt64(8), reader.GetString(0), reader.GetString(1), reader.GetStringOrNull(2), reader.GetString(3), reader.GetStringOrNull(4),
+                    reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetInt64(7) != 0));
+
+        var counts = new long[rows.Count];
+        if (rows.Count <= FewUsers)
         {
-            var status = reader.GetString(3);
-            var invite = reader.GetStringOrNull(4);
+            // A few users (one looked up by e-mail): each counted under its token's assets.
+            for (var i = 0; i < rows.Count; i++)
+                counts[i] = Convert.ToInt64(c.Scalar(null, """
+                    SELECT count(*) FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 AND l.target = $c WHERE a.token_key = $k
+                    """, ("$k", rows[i].TokenKey), ("$c", rows[i].ClientUserId)));
+        }
+        else
+        {
+            var position = new Dictionary<(long TokenKey, string ClientUserId), int>(rows.Count);
+            for (var i = 0; i < rows.Count; i++) position[(rows[i].TokenKey, rows[i].ClientUserId)] = i;
+            foreach (var tokenKey in rows.Select(r => r.TokenKey).Distinct())
+            {
+                using var command = c.Command(null, """
+                    SELECT l.target FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 WHERE a.token_key = $k
+                    """, ("$k", tokenKey));
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                    if (position.TryGetValue((tokenKey, reader.GetString(0)), out var i)) counts[i]++;
+            }
+        }
+        var users = new List<VppUser>(rows.Count);
+        // By token name, then by clientUserId within a token (the order they were read in).
+        foreach (var i in Enumerable.Range(0, rows.Count).OrderBy(i => rows[i].Token, StringComparer.OrdinalIgnoreCase))
+        {
+            var row = rows[i];
             users.Add(new VppUser
             {
-                Token = reader.GetString(0),
-                ClientUserId = reader.GetString(1),
-                Email = reader.GetStringOrNull(2),
-                Status = status,
-                InviteCode = invite,
-                InvitationUrl = status == "Registered" ? InvitationUrl(reader.GetStringOrNull(6), invite) : null,
-                IdHash = reader.GetStringOrNull(5),
-                ManagedByVppPS = reader.GetInt64(7) != 0,
-                LicenseCount = reader.GetInt64(8),
+                Token = row.Token,
+                ClientUserId = row.ClientUserId,
+                Email = row.Email,
+                Status = row.Status,
+                InviteCode = row.InviteCode,
+                InvitationUrl = row.Status == "Registered" ? InvitationUrl(row.Template, row.InviteCode) : null,
+                IdHash = row.IdHash,
+                ManagedByVppPS = row.Managed,
+                LicenseCount = counts[i],
             });
         }
         return users;
     });
+
+    /// <summary>Up to this many users, Users() counts each user's licenses by lookups rather than reading every user license of the token.</summary>
+    private const int FewUsers = 64;
+
+    /// <summary>The errors for token names (no wildcards) that name no token.</summary>
+    public IReadOnlyList<VppException> MissingTokens(IEnumerable<string>? names) => _store.Read(c =>
+        (names ?? []).Select(n => AssetLookup.MissingToken(c, [n])).OfType<VppException>().ToList());
+
+    /// <summary>The errors for names or adamIds (no wildcards) that match no app or book under the tokens given.</summary>
+    public IReadOnlyList<VppException> MissingAssets(string? productType, IEnumerable<string>? names, string[]? tokenPatterns, Guid[]? tokenIds = null) => _store.Read(c =>
+        (names ?? []).Where(n => !AssetLookup.HasWildcard(n)).Select(n => AssetLookup.Missing(c, n, productType, tokenPatterns, tokenIds)).OfType<VppException>().ToList());
+
+    /// <summary>The errors for e-mail addresses or clientUserIds (no wildcards) that match no VPP user under the tokens given.</summary>
+    public IReadOnlyList<VppException> MissingVppUsers(IEnumerable<string>? names, string[]? tokenPatterns, Guid[]? tokenIds = null) => _store.Read(c =>
+        (names ?? []).Where(n => !AssetLookup.HasWildcard(n)).Select(n => AssetLookup.MissingVppUser(c, n, tokenPatterns, tokenIds)).OfType<VppException>().ToList());
+
+    /// <summary>The errors for serial numbers that no license and no directory device has.</summary>
+    public IReadOnlyList<VppException> MissingDevices(IEnumerable<string>? serialNumbers) => _store.Read(c =>
+        (serialNumbers ?? []).Select(n => AssetLookup.MissingDevice(c, n)).OfType<VppException>().ToList());
 
     /// <summary>For tab completion: names of apps (or books) that start with <paramref name="prefix"/>, under the tokens matching <paramref name="tokenPattern"/> when given.</summary>
     public IReadOnlyList<NameSuggestion> AssetNames(string? productType, string prefix, string? tokenPattern, int limit) => _store.Read(c =>
@@ -222,7 +284,20 @@ public sealed class InventoryQueries
         }).ToList();
 
     /// <summary>A column equal to a name, or matching it as a wildcard pattern ("[Main]" in a name still matches itself), case aside.</summary>
-    private static string NameOrPattern(string column) => $"(lower({column}) = lower({{0}}) OR lower({column}) GLOB lower({{0}}))";
+    /// <summary>The ids of the tokens whose names match any of the patterns, read as the other token filters read them.</summary>
+    public IReadOnlySet<Guid> TokenIds(string[] tokenPatterns) => _store.Read(c =>
+    {
+        var where = new List<string>();
+        var parameters = new List<(string, object?)>();
+        AddAny(where, parameters, NameOrPattern("t.name"), "t", tokenPatterns);
+        using var command = c.Command(null, $"SELECT t.id FROM tokens t{(where.Count == 0 ? "" : " WHERE " + where[0])}", parameters.ToArray());
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<Guid>();
+        while (reader.Read()) ids.Add(Guid.Parse(reader.GetString(0)));
+        return (IReadOnlySet<Guid>)ids;
+    });
+
+    private static string NameOrPattern(string column) => $"(lower({column}) = lower({{0}}) OR glob(lower({{0}}), lower({column})))";
 
     /// <summary>Adds "(cond with value 1 OR cond with value 2 ...)" when values are given. PowerShell wildcards are close to GLOB.</summary>
     private static void AddAny(List<string> where, List<(string, object?)> parameters, string condition, string prefix, string[]? values)

@@ -1,47 +1,144 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
+using VppPS.Engine.Assignments;
 using VppPS.Engine.Inventory;
 using VppPS.Engine.Store;
 using VppPS.Engine.Subscriptions;
+using VppPS.Engine.Sync;
+using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Reports;
 
 public enum LicenseReportFormat { Html, Csv }
 
 /// <summary>One app or book under one token, as the report shows it.</summary>
-public sealed record LicenseReportRow(LicensedAsset Asset, long GivenByVppPS)
+/// <param name="Waiting">Members that assignments want licensed and that wait for a license of it (the plan's waiting items).</param>
+public sealed record LicenseReportRow(LicensedAsset Asset, long GivenByVppPS, int Waiting = 0)
 {
     /// <summary>Assigned as a share of what can be assigned (total less retired); null for free apps.</summary>
     public double? UsedPercent => Asset.Unlimited ? null
         : Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount <= 0 ? (Asset.AssignedCount > 0 ? 100 : 0)
         : Math.Round(100.0 * Asset.AssignedCount / (Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount), 1);
+
+    /// <summary>Licenses that can be assigned: total less retired (0 for free apps, which are not counted).</summary>
+    public long Owned => Asset.Unlimited ? 0 : Math.Max(0, Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount);
+
+    /// <summary>Licenses still to hand out, never below 0 (0 for free apps, which are not counted).</summary>
+    public long Available => Asset.Unlimited ? 0 : Math.Max(0, Asset.AvailableCount.GetValueOrDefault());
 }
+
+/// <summary>One token as the report's summary shows it: what Test-VppToken finds about it, and its last sync.</summary>
+/// <param name="Findings">Test-VppToken's findings (TokenService.Test).</param>
+/// <param name="LastCompletedSync">When the last sync that completed ended: the report's numbers are as of then; null when none has.</param>
+/// <param name="LastSyncError">The error of the last sync when it failed.</param>
+public sealed record LicenseReportToken(VppToken Token, IReadOnlyList<TokenHealth> Findings, DateTimeOffset? LastCompletedSync, string? LastSyncError = null)
+{
+    /// <summary>The worst finding: Information when the token is healthy (or only never synced).</summary>
+    public HealthSeverity Health => Findings.Count == 0 ? HealthSeverity.Information : Findings.Max(f => f.Severity);
+
+    /// <summary>The numbers are older than they should be: the last sync failed, or it is more than twice the sync interval old.</summary>
+    public bool Stale => LastCompletedSync is not null && Findings.Any(f => f.Check == "Sync" && f.Severity != HealthSeverity.Information);
+
+    /// <summary>Short labels of what is wrong ("Claimed by another MDM", "Expires in 12 days", "Stale"); empty when healthy.</summary>
+    public IReadOnlyList<string> Flags(DateTimeOffset now)
+    {
+        var flags = new List<string>();
+        if (Token.State == VppTokenState.assignedToExternalMDM) flags.Add("Claimed by another MDM");
+        else if (Token.State == VppTokenState.invalid) flags.Add("Invalid");
+        else if (Token.State == VppTokenState.duplicateLocationId) flags.Add("Duplicate location");
+        if (Findings.Any(f => f.Check == "Expiry"))
+        {
+            var days = Token.DaysUntilExpiration(now);
+            flags.Add(Token.State == VppTokenState.expired || days < 0 ? "Expired" : days == 1 ? "Expires in 1 day" : $"Expires in {days} days");
+        }
+        if (Stale) flags.Add(Token.LastSyncStatus == VppTokenSyncStatus.failed ? "Stale: last sync failed" : "Stale: not synced lately");
+        if (LastCompletedSync is null) flags.Add("Never synced");
+        return flags;
+    }
+}
+
+/// <summary>Members waiting for a license of one app or book under one token, from the token's assignment plan.</summary>
+public sealed record LicenseReportWaiting(string Token, Guid TokenId, string AdamId, string PricingParam, string? Name, int Count, IReadOnlyList<string> Groups);
 
 /// <summary>
 /// License use per app, book and token, as of the last sync: a CSV file for spreadsheets and a
-/// self-contained HTML page (bar charts drawn in SVG, no script, nothing fetched) for people.
-/// Only names and counts go in: never a token's contents.
+/// self-contained HTML page (charts drawn in SVG, no script, nothing fetched) for people. The page
+/// opens with a summary per token (health, last sync, expiry, totals), then what is running out
+/// and who waits for a license, charts of the most used apps only, and the full table per token.
+/// Only names and counts go in: never a token's contents, nor who the members are.
 /// </summary>
 public sealed class LicenseReport
 {
-    internal LicenseReport(DateTimeOffset generatedAt, IReadOnlyList<LicenseReportRow> rows, IReadOnlyList<VppSubscription>? subscriptions = null)
+    internal LicenseReport(DateTimeOffset generatedAt, IReadOnlyList<LicenseReportRow> rows,
+        IReadOnlyList<LicenseReportToken>? tokens = null, IReadOnlyList<LicenseReportWaiting>? waiting = null,
+        IReadOnlyList<VppSubscription>? subscriptions = null)
     {
         GeneratedAt = generatedAt;
         Rows = rows;
+        Tokens = tokens ?? [];
+        Waiting = waiting ?? [];
         Subscriptions = subscriptions ?? [];
     }
 
     public DateTimeOffset GeneratedAt { get; }
+    /// <summary>Per token (by name), apps then books, by name.</summary>
     public IReadOnlyList<LicenseReportRow> Rows { get; }
-    /// <summary>Subscriptions of the same tokens, with their seats.</summary>
+    /// <summary>The tokens in the report, by name, synced or not.</summary>
+    public IReadOnlyList<LicenseReportToken> Tokens { get; }
+    /// <summary>Per app or book and token, the members waiting for a license; most waiting first.</summary>
+    public IReadOnlyList<LicenseReportWaiting> Waiting { get; }
+
+    /// <summary>Subscriptions of the same tokens, with their seats; by token, then name.</summary>
     public IReadOnlyList<VppSubscription> Subscriptions { get; }
+
+    /// <summary>How many paid apps and books the "running out" list shows.</summary>
+    public const int RunningOutCount = 20;
+
+    /// <summary>
+    /// The paid apps and books with the fewest licenses left, fewest first (then most members
+    /// waiting, then the largest share in use); at most <paramref name="count"/>.
+    /// </summary>
+    public IReadOnlyList<LicenseReportRow> RunningOut(int count = RunningOutCount) => Rows
+        .Where(r => !r.Asset.Unlimited)
+        .OrderBy(r => r.Asset.AvailableCount)
+        .ThenByDescending(r => r.Waiting)
+        .ThenByDescending(r => r.UsedPercent)
+        .ThenBy(r => r.Asset.Name ?? r.Asset.AdamId, StringComparer.OrdinalIgnoreCase)
+        .ThenBy(r => r.Asset.Token, StringComparer.OrdinalIgnoreCase)
+        .Take(count)
+        .ToList();
 
     /// <param name="tokenPatterns">Token names (wildcards); null: every token.</param>
     /// <param name="tokenIds">Only these tokens as well; null: no such limit.</param>
     public static LicenseReport Build(VppContext context, string[]? tokenPatterns, IReadOnlySet<Guid>? tokenIds = null)
     {
         var inventory = new InventoryQueries(context.Store);
+        var tokenService = new TokenService(context);
+        var named = tokenPatterns is null ? null : inventory.TokenIds(tokenPatterns);
+        var tokens = tokenService.List()
+            .Where(t => (tokenIds is null || tokenIds.Contains(t.Id)) && (named is null || named.Contains(t.Id)))
+            .OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+
+        var runs = new SyncRunStore(context);
+        var applier = new AssignmentApplier(context);
+        var summaries = new List<LicenseReportToken>();
+        var waiting = new List<LicenseReportWaiting>();
+        foreach (var token in tokens)
+        {
+            var lastCompleted = token.LastSyncStatus == VppTokenSyncStatus.completed
+                ? token.LastSyncDateTime
+                : runs.History(token.Id, nameof(SyncStatus.completed), 1).FirstOrDefault()?.EndDateTime;
+            var lastError = token.LastSyncStatus == VppTokenSyncStatus.failed ? runs.History(token.Id, nameof(SyncStatus.failed), 1).FirstOrDefault()?.Error : null;
+            summaries.Add(new LicenseReportToken(token, tokenService.Test(token), lastCompleted, lastError));
+            waiting.AddRange(applier.Plan(token).Waiting
+                .GroupBy(w => (w.AdamId, w.PricingParam))
+                .Select(g => new LicenseReportWaiting(token.Name, token.Id, g.Key.AdamId, g.Key.PricingParam, g.First().AppName, g.Count(),
+                    g.Select(w => w.Group).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList())));
+        }
+        waiting = waiting.OrderByDescending(w => w.Count).ThenBy(w => w.Name ?? w.AdamId, StringComparer.OrdinalIgnoreCase).ThenBy(w => w.Token, StringComparer.OrdinalIgnoreCase).ToList();
+        var waitingCounts = waiting.ToDictionary(w => (w.TokenId, w.AdamId, w.PricingParam), w => w.Count);
+
         var assets = inventory.Assets(new AssetFilter("App", TokenPatterns: tokenPatterns), summary: false)
             .Concat(inventory.Assets(new AssetFilter("Book", TokenPatterns: tokenPatterns), summary: false));
         var given = context.Store.Read(c =>
@@ -57,17 +154,19 @@ public sealed class LicenseReport
         });
         var rows = assets
             .Where(a => tokenIds is null || (a.TokenId is { } id && tokenIds.Contains(id)))
-            .Select(a => new LicenseReportRow(a, given.GetValueOrDefault((a.TokenId ?? Guid.Empty, a.AdamId, a.PricingParam))))
+            .Select(a =>
+            {
+                var key = (a.TokenId ?? Guid.Empty, a.AdamId, a.PricingParam);
+                return new LicenseReportRow(a, given.GetValueOrDefault(key), waitingCounts.GetValueOrDefault(key));
+            })
             .OrderBy(r => r.Asset.Token, StringComparer.OrdinalIgnoreCase)
             .ThenBy(r => r.Asset.ProductType == "Book")
             .ThenBy(r => r.Asset.Name ?? r.Asset.AdamId, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        var tokensShown = inventory.Assets(new AssetFilter("App", TokenPatterns: tokenPatterns), summary: false).Select(a => a.Token)
-            .Concat(inventory.Assets(new AssetFilter("Book", TokenPatterns: tokenPatterns), summary: false).Select(a => a.Token)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var subscriptions = new SubscriptionService(context).List(tokenIds?.ToList())
-            .Where(s => tokenPatterns is null || tokensShown.Contains(s.Token))
+        var shown = tokens.Select(t => t.Id).ToHashSet();
+        var subscriptions = new SubscriptionService(context).List(shown.ToList())
             .OrderBy(s => s.Token, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.DisplayName, StringComparer.OrdinalIgnoreCase).ToList();
-        return new LicenseReport(context.Clock.UtcNow, rows, subscriptions);
+        return new LicenseReport(context.Clock.UtcNow, rows, summaries, waiting, subscriptions);
     }
 
     /// <summary>Html for .htm and .html, Csv for .csv; null for anything else.</summary>
@@ -102,7 +201,7 @@ public sealed class LicenseReport
     }
 
     private static readonly string[] CsvColumns =
-        ["Token", "Type", "Name", "AdamId", "PricingParam", "Unlimited", "TotalCount", "AssignedCount", "AvailableCount", "RetiredCount", "UsedPercent", "GivenByVppPS", "LicensingType"];
+        ["Token", "Type", "Name", "AdamId", "PricingParam", "Unlimited", "TotalCount", "AssignedCount", "AvailableCount", "RetiredCount", "UsedPercent", "GivenByVppPS", "LicensingType", "Waiting"];
 
     public void WriteCsv(TextWriter writer)
     {
@@ -116,7 +215,7 @@ public sealed class LicenseReport
                 a.Token, a.ProductType, a.Name ?? "", a.AdamId, a.PricingParam, a.Unlimited ? "True" : "False",
                 Count(a.TotalCount), a.AssignedCount.ToString(CultureInfo.InvariantCulture), Count(a.AvailableCount),
                 a.RetiredCount.ToString(CultureInfo.InvariantCulture), row.UsedPercent?.ToString("0.0", CultureInfo.InvariantCulture) ?? "",
-                row.GivenByVppPS.ToString(CultureInfo.InvariantCulture), a.LicensingType,
+                row.GivenByVppPS.ToString(CultureInfo.InvariantCulture), a.LicensingType, row.Waiting.ToString(CultureInfo.InvariantCulture),
             }.Select(CsvField)));
         }
         // Subscriptions: seats of both renewal states added up; users only.
@@ -124,7 +223,7 @@ public sealed class LicenseReport
             writer.WriteLine(string.Join(",", new[]
             {
                 s.Token, "Subscription", s.DisplayName, s.AdamId, "", "False", N(s.Total), N(s.Assigned), N(s.Available), "",
-                s.Total <= 0 ? "" : Math.Round(100.0 * s.Assigned / s.Total, 1).ToString("0.0", CultureInfo.InvariantCulture), "", "User",
+                s.Total <= 0 ? "" : Math.Round(100.0 * s.Assigned / s.Total, 1).ToString("0.0", CultureInfo.InvariantCulture), "", "User", "",
             }.Select(CsvField)));
         static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
     }
@@ -147,97 +246,6 @@ public sealed class LicenseReport
         return formula || value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 
-    public void WriteHtml(TextWriter writer)
-    {
-        static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
-        static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
-        var generated = GeneratedAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
-        writer.WriteLine($$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>VppPS license report</title>
-            <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em; color: #1d1d1f; }
-            h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d2d2d7; }
-            table { border-collapse: collapse; margin-top: .8em; } th, td { padding: .25em .7em; text-align: right; }
-            th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; } tr:nth-child(even) { background: #f5f5f7; }
-            .note { color: #6e6e73; } .full { color: #b00020; font-weight: 600; } svg text { font-size: 12px; }
-            </style></head><body>
-            <h1>VppPS license report</h1>
-            <p class="note">Generated {{E(generated)}} from the last sync of each token. Assigned = in use; available = still to hand out.</p>
-            """);
-        if (Rows.Count == 0)
-            writer.WriteLine("<p>No apps or books yet: add a token with Add-VppToken and run Sync-VppToken.</p>");
-        foreach (var token in Rows.GroupBy(r => r.Asset.Token, StringComparer.OrdinalIgnoreCase))
-        {
-            var counted = token.Where(r => !r.Asset.Unlimited).ToList();
-            writer.WriteLine($"<h2>{E(token.Key)}</h2>");
-            static string Some(int count, string what) => $"{count} {what}{(count == 1 ? "" : "s")}";
-            writer.WriteLine($"<p>{Some(token.Count(r => r.Asset.ProductType != "Book"), "app")} and {Some(token.Count(r => r.Asset.ProductType == "Book"), "book")}; " +
-                             $"{N(counted.Sum(r => r.Asset.AssignedCount))} of {N(counted.Sum(r => r.Asset.TotalCount.GetValueOrDefault() - r.Asset.RetiredCount))} paid licenses in use, " +
-                             $"{N(token.Sum(r => r.GivenByVppPS))} given by VppPS.</p>");
-            WriteChart(writer, counted);
-            writer.WriteLine("<table><tr><th>Name</th><th>Type</th><th>Total</th><th>Assigned</th><th>Available</th><th>Retired</th><th>Used</th><th>Given by VppPS</th></tr>");
-            foreach (var row in token)
-            {
-                var a = row.Asset;
-                var used = row.UsedPercent is { } percent ? percent.ToString("0.0", CultureInfo.InvariantCulture) + " %" : "";
-                writer.WriteLine($"<tr><td>{E(a.Name ?? a.AdamId)}</td><td>{E(a.ProductType)}</td><td>{(a.Unlimited ? "unlimited" : N(a.TotalCount.GetValueOrDefault()))}</td>" +
-                                 $"<td>{N(a.AssignedCount)}</td><td{(a.AvailableCount <= 0 && !a.Unlimited ? " class=\"full\"" : "")}>{(a.Unlimited ? "unlimited" : N(a.AvailableCount.GetValueOrDefault()))}</td>" +
-                                 $"<td>{N(a.RetiredCount)}</td><td>{used}</td><td>{N(row.GivenByVppPS)}</td></tr>");
-            }
-            writer.WriteLine("</table>");
-            WriteSubscriptions(writer, Subscriptions.Where(x => string.Equals(x.Token, token.Key, StringComparison.OrdinalIgnoreCase)).ToList());
-        }
-        // Tokens with subscriptions and no app or book.
-        foreach (var token in Subscriptions.Where(x => !Rows.Any(r => string.Equals(r.Asset.Token, x.Token, StringComparison.OrdinalIgnoreCase)))
-                     .GroupBy(x => x.Token, StringComparer.OrdinalIgnoreCase))
-        {
-            writer.WriteLine($"<h2>{E(token.Key)}</h2>");
-            WriteSubscriptions(writer, token.ToList());
-        }
-        if (Subscriptions.Count > 0)
-            writer.WriteLine($"<p><strong>Subscriptions, all tokens:</strong> {N(Subscriptions.Sum(x => x.Assigned))} of {N(Subscriptions.Sum(x => x.Total))} seats assigned. " +
-                             $"{E(Forecast(Subscriptions))}</p>");
-        writer.WriteLine("</body></html>");
-    }
-
-    /// <summary>A token's subscriptions: seats by renewal state and the forecast of the next period end.</summary>
-    private static void WriteSubscriptions(TextWriter writer, IReadOnlyList<VppSubscription> subscriptions)
-    {
-        if (subscriptions.Count == 0) return;
-        static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
-        writer.WriteLine("<h3>Subscriptions</h3>");
-        writer.WriteLine($"<p>{subscriptions.Sum(s => s.Assigned)} of {subscriptions.Sum(s => s.Total)} seats assigned. {E(Forecast(subscriptions))}</p>");
-        writer.WriteLine("<table><tr><th>Subscription</th><th>Status</th><th>Period end</th><th>Assigned (renewing + expiring)</th><th>Available</th><th>Total</th><th>Lapse at period end</th></tr>");
-        foreach (var s in subscriptions)
-            writer.WriteLine($"<tr><td>{E(s.DisplayName)}</td><td>{E(s.Status)}</td><td>{s.PeriodEndDate:yyyy-MM-dd}</td>" +
-                             $"<td>{s.AssignedRenewing} + {s.AssignedExpiring}</td><td>{s.AvailableRenewing} + {s.AvailableExpiring}</td><td>{s.TotalRenewing} + {s.TotalExpiring}</td>" +
-                             $"<td>{s.SeatsLapsing}</td></tr>");
-        writer.WriteLine("</table>");
-    }
-
-    /// <summary>One bar per paid app or book: its length the licenses owned (to the token's largest), filled as far as they are in use.</summary>
-    private static void WriteChart(TextWriter writer, IReadOnlyList<LicenseReportRow> rows)
-    {
-        if (rows.Count == 0) return;
-        const int label = 260, bar = 420, height = 20;
-        var largest = Math.Max(1, rows.Max(r => r.Asset.TotalCount.GetValueOrDefault() - r.Asset.RetiredCount));
-        writer.WriteLine($"<svg role=\"img\" aria-label=\"Licenses in use per app and book\" width=\"{label + bar + 140}\" height=\"{rows.Count * height + 4}\" xmlns=\"http://www.w3.org/2000/svg\">");
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var a = rows[i].Asset;
-            var owned = Math.Max(0, a.TotalCount.GetValueOrDefault() - a.RetiredCount);
-            var ownedWidth = Math.Max(1, (int)(bar * owned / largest));
-            var usedWidth = owned == 0 ? 0 : (int)(ownedWidth * Math.Min(1.0, (double)a.AssignedCount / owned));
-            var y = i * height + 2;
-            var name = a.Name ?? a.AdamId;
-            if (name.Length > 38) name = name[..37] + "…";
-            var color = a.AvailableCount <= 0 ? "#b00020" : "#0071e3";
-            writer.WriteLine($"<text x=\"0\" y=\"{y + 14}\">{WebUtility.HtmlEncode(name)}</text>" +
-                             $"<rect x=\"{label}\" y=\"{y + 3}\" width=\"{ownedWidth}\" height=\"{height - 6}\" fill=\"#e8e8ed\"/>" +
-                             $"<rect x=\"{label}\" y=\"{y + 3}\" width=\"{usedWidth}\" height=\"{height - 6}\" fill=\"{color}\"/>" +
-                             $"<text x=\"{label + ownedWidth + 6}\" y=\"{y + 14}\">{a.AssignedCount.ToString("N0", CultureInfo.InvariantCulture)} / {owned.ToString("N0", CultureInfo.InvariantCulture)}</text>");
-        }
-        writer.WriteLine("</svg>");
-    }
+    /// <summary>The HTML page: see LicenseReportHtml.</summary>
+    public void WriteHtml(TextWriter writer) => new LicenseReportHtml(this, writer).Write();
 }

@@ -6,7 +6,9 @@ namespace VppPS.Engine.Security;
 /// <summary>
 /// Encrypts secrets (content tokens, developer keys) before they reach the database.
 /// Windows: DPAPI for the current user. Elsewhere: AES-256-GCM with a random key kept in a
-/// file that only the user can read (mode 0600), beside the database but never inside it.
+/// file that only the user can read (mode 0600), beside the database but never inside it. A
+/// new key is made only while the database holds no secret encrypted with a key: when the key
+/// file is missing then, it is refused (every stored secret would become unreadable).
 /// Stored form: "dpapi:&lt;base64&gt;" or "aesgcm:&lt;base64 nonce|tag|ciphertext&gt;".
 /// </summary>
 public sealed class SecretProtector
@@ -16,12 +18,24 @@ public sealed class SecretProtector
     private static readonly byte[] Entropy = "VppPS secret v1"u8.ToArray();
     private readonly string _keyFile;
     private readonly bool _useDpapi;
+    private readonly Func<bool> _storedSecretsExist;
     private byte[]? _key;
 
-    public SecretProtector(string folder, bool? useDpapi = null)
+    /// <param name="storedSecretsExist">Whether the database holds secrets encrypted with the key file (aesgcm:).</param>
+    public SecretProtector(string folder, bool? useDpapi = null, Func<bool>? storedSecretsExist = null)
     {
         _keyFile = Path.Combine(folder, Store.StatePaths.KeyFileName);
         _useDpapi = useDpapi ?? OperatingSystem.IsWindows();
+        _storedSecretsExist = storedSecretsExist ?? (() => false);
+    }
+
+    /// <summary>A protector with a key given from outside (a shared PostgreSQL store's key, <see cref="StoreKey"/>).</summary>
+    internal SecretProtector(byte[] key)
+    {
+        _keyFile = "";
+        _useDpapi = false;
+        _storedSecretsExist = () => false;
+        _key = key;
     }
 
     public string Protect(string secret)
@@ -53,6 +67,8 @@ public sealed class SecretProtector
                 return Encoding.UTF8.GetString(UnprotectWithDpapi(Convert.FromBase64String(stored[6..])));
             if (!stored.StartsWith("aesgcm:", StringComparison.Ordinal))
                 throw new FormatException("unknown secret format");
+            if (_key is null && !File.Exists(_keyFile))
+                throw KeyMissing();
             var data = Convert.FromBase64String(stored[7..]);
             var plain = new byte[data.Length - NonceSize - TagSize];
             using (var aes = new AesGcm(Key(), TagSize))
@@ -62,7 +78,7 @@ public sealed class SecretProtector
         catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException)
         {
             throw new VppException(VppErrorKind.StateStore, "VppSecretUnreadable",
-                $"A stored secret cannot be decrypted (the key file '{_keyFile}' or the Windows user profile changed). " +
+                (_keyFile.Length == 0 ? "A stored secret cannot be decrypted with the store key. " : $"A stored secret cannot be decrypted (the key file '{_keyFile}' or the Windows user profile changed). ") +
                 "Upload the content token again with Update-VppToken, or restore the key file from a backup.", null, e);
         }
     }
@@ -73,23 +89,33 @@ public sealed class SecretProtector
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
     private static byte[] UnprotectWithDpapi(byte[] data) => ProtectedData.Unprotect(data, Entropy, DataProtectionScope.CurrentUser);
 
-    /// <summary>The AES key: read from the key file, or created there atomically on first use.</summary>
+    /// <summary>
+    /// The AES key: read from the key file, or created there (flushed to disk, then moved in
+    /// place) on first use, unless secrets encrypted with a key are stored already.
+    /// </summary>
     private byte[] Key()
     {
         if (_key is not null) return _key;
         if (!File.Exists(_keyFile))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(_keyFile)!);
+            if (_storedSecretsExist())
+                throw KeyMissing();
+            var folder = Path.GetDirectoryName(_keyFile)!;
+            Store.PrivateFiles.CreateFolder(folder);
             var temp = _keyFile + "." + Guid.NewGuid().ToString("N") + ".tmp";
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                options.UnixCreateMode = Store.PrivateFiles.FileMode;
             using (var stream = new FileStream(temp, options))
+            {
                 stream.Write(RandomNumberGenerator.GetBytes(32));
+                stream.Flush(flushToDisk: true);
+            }
             try
             {
                 // Two processes may race to create the key: the first move wins, the other reads it.
                 File.Move(temp, _keyFile, overwrite: false);
+                Store.PrivateFiles.SyncFolder(folder);
             }
             catch (IOException)
             {
@@ -102,4 +128,9 @@ public sealed class SecretProtector
                 $"The key file '{_keyFile}' is damaged (it must hold 32 bytes). Restore it from a backup; without it stored tokens cannot be read and must be uploaded again.", _keyFile);
         return _key = key;
     }
+
+    private VppException KeyMissing() => new(VppErrorKind.StateStore, "VppSecretKeyMissing",
+        $"The key file '{_keyFile}' is missing, but the state database holds secrets encrypted with it (content tokens, the Apple developer key). " +
+        $"VppPS does not make a new key, which could never decrypt them. Restore '{Path.GetFileName(_keyFile)}' from a backup of the data folder " +
+        $"'{Path.GetDirectoryName(_keyFile)}' (the backup the database came from) into that folder, readable by this account only, then run the command again.", _keyFile);
 }

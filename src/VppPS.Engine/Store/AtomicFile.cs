@@ -2,16 +2,29 @@ using System.Text;
 
 namespace VppPS.Engine.Store;
 
-/// <summary>Replaces a file whole: written to a temporary file beside it, then moved over it, so a failure never leaves it half-written.</summary>
+/// <summary>
+/// Replaces a file whole: written to a temporary file beside it and flushed to disk, then moved
+/// over it, then (on Unix) the folder flushed too, so that neither a failure nor a power cut
+/// leaves it half-written. On Unix a new file is readable by its user only (0600); a file
+/// replaced keeps the mode it had.
+/// </summary>
 internal static class AtomicFile
 {
     public static void Replace(string path, Encoding encoding, Action<TextWriter> write)
     {
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = File.Exists(path) ? File.GetUnixFileMode(path) : PrivateFiles.FileMode;
         try
         {
-            using (var writer = new StreamWriter(temporary, append: false, encoding))
-                write(writer);
+            using (var stream = new FileStream(temporary, options))
+            {
+                using (var writer = new StreamWriter(stream, encoding, bufferSize: -1, leaveOpen: true))
+                    write(writer);
+                stream.Flush(flushToDisk: true);
+            }
             File.Move(temporary, path, overwrite: true);
         }
         catch
@@ -19,5 +32,6 @@ internal static class AtomicFile
             File.Delete(temporary);
             throw;
         }
+        PrivateFiles.SyncFolder(folder);
     }
 }

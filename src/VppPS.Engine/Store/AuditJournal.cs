@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace VppPS.Engine.Store;
 
@@ -26,7 +26,7 @@ public sealed class AuditJournal
     public static string CurrentHost => Environment.MachineName;
 
     /// <summary>Writes an entry inside the caller's transaction.</summary>
-    public void Write(SqliteConnection connection, SqliteTransaction transaction, string target, string action, string summary)
+    public void Write(DbConnection connection, DbTransaction transaction, string target, string action, string summary)
     {
         connection.Execute(transaction,
             "INSERT INTO audit_log (at, user_name, host_name, command, target, action, summary) VALUES ($at, $user, $host, $command, $target, $action, $summary)",
@@ -38,7 +38,7 @@ public sealed class AuditJournal
     /// A writer of many entries inside the caller's transaction with one prepared statement, for
     /// changes that come by the thousand (a directory import, 100,000 devices added to a group).
     /// </summary>
-    public AuditBatch Batch(SqliteConnection connection, SqliteTransaction transaction) => new(connection, transaction, _clock, _command);
+    public AuditBatch Batch(DbConnection connection, DbTransaction transaction) => new(connection, transaction, _clock, _command);
 
     /// <summary>Newest first. Patterns are SQL GLOB patterns (* and ?), case-insensitive.</summary>
     public IReadOnlyList<AuditEntry> Read(AuditQuery query, long skip, long first) => _store.Read(c =>
@@ -68,8 +68,8 @@ public sealed class AuditJournal
         var where = " WHERE 1=1";
         var parameters = new List<(string, object?)>();
         if (query.Since is { } since) { where += " AND at >= $since"; parameters.Add(("$since", since.ToStored())); }
-        if (query.TargetPattern is { } target) { where += " AND (lower(target) = lower($target) OR lower(target) GLOB lower($target))"; parameters.Add(("$target", target)); }
-        if (query.CommandPattern is { } command) { where += " AND lower(command) GLOB lower($command)"; parameters.Add(("$command", command)); }
+        if (query.TargetPattern is { } target) { where += " AND (lower(target) = lower($target) OR glob(lower($target), lower(target)))"; parameters.Add(("$target", target)); }
+        if (query.CommandPattern is { } command) { where += " AND glob(lower($command), lower(command))"; parameters.Add(("$command", command)); }
         return (where, parameters);
     }
 }
@@ -80,24 +80,21 @@ public sealed record AuditQuery(DateTimeOffset? Since = null, string? TargetPatt
 /// <summary>Entries written with one prepared INSERT; dispose it before the transaction ends.</summary>
 public sealed class AuditBatch : IDisposable
 {
-    private readonly SqliteCommand _insert;
-    private readonly SqliteParameter _at, _target, _action, _summary;
+    private readonly DbCommand _insert;
+    private readonly DbParameter _at, _target, _action, _summary;
     private readonly IClock _clock;
 
-    internal AuditBatch(SqliteConnection connection, SqliteTransaction transaction, IClock clock, string command)
+    internal AuditBatch(DbConnection connection, DbTransaction transaction, IClock clock, string command)
     {
         _clock = clock;
-        _insert = connection.CreateCommand();
-        _insert.Transaction = transaction;
-        _insert.CommandText = "INSERT INTO audit_log (at, user_name, host_name, command, target, action, summary) VALUES ($at, $user, $host, $command, $target, $action, $summary)";
-        _at = _insert.Parameters.Add("$at", SqliteType.Text);
-        _insert.Parameters.AddWithValue("$user", AuditJournal.CurrentUser);
-        _insert.Parameters.AddWithValue("$host", AuditJournal.CurrentHost);
-        _insert.Parameters.AddWithValue("$command", command);
-        _target = _insert.Parameters.Add("$target", SqliteType.Text);
-        _action = _insert.Parameters.Add("$action", SqliteType.Text);
-        _summary = _insert.Parameters.Add("$summary", SqliteType.Text);
-        _insert.Prepare();
+        DbParameter[] p;
+        (_insert, p) = connection.Prepared(transaction,
+            "INSERT INTO audit_log (at, user_name, host_name, command, target, action, summary) VALUES ($at, $user, $host, $command, $target, $action, $summary)",
+            "$at", "$user", "$host", "$command", "$target", "$action", "$summary");
+        (_at, _target, _action, _summary) = (p[0], p[4], p[5], p[6]);
+        p[1].Value = AuditJournal.CurrentUser;
+        p[2].Value = AuditJournal.CurrentHost;
+        p[3].Value = command;
     }
 
     public void Write(string target, string action, string summary)

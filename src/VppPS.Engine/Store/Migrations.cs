@@ -275,7 +275,45 @@ internal static class Migrations
         BEGIN UPDATE sync_state SET needs_full_plan = 1; END;
         CREATE INDEX ix_managed_licenses_target ON managed_licenses (token_key, target_kind, target);
         """,
-        // 7: subscriptions (Apple, 2026): the seat counts of each subscription and who holds a seat,
+        // 7: the file says it is VppPS's (PRAGMA application_id 'VPPS', SqliteDatabase.ApplicationId),
+        // so that a SQLite file of another program given as the data folder's database is refused.
+        """
+        PRAGMA application_id = 1448104019;
+        """,
+        // 8: leases (Store/LeaseStore.cs owns the table): who holds a resource (a token's sync, plan
+        // application or removal) and until when, renewed by a heartbeat while held. fence grows by
+        // one on every acquisition and stays when the lease is released, so that a holder whose
+        // lease was taken over is told so before it writes. Plain SQL that PostgreSQL runs as well.
+        // sync_state's lock_owner, lock_host, lock_pid and lock_at (step 3) are no longer read or
+        // written: they stay in place, unused. sync_state.needs_full_plan now counts the requests
+        // for a full plan (see AssignmentPlanner.RequestFullPlan): the trigger adds one instead of
+        // setting 1.
+        """
+        CREATE TABLE leases (
+            resource           TEXT PRIMARY KEY,
+            holder             TEXT,
+            holder_description TEXT,
+            user_name          TEXT,
+            host_name          TEXT,
+            process_id         INTEGER,
+            process_start      TEXT,
+            acquired_at        TEXT,
+            renewed_at         TEXT,
+            expires_at         TEXT,
+            fence              BIGINT NOT NULL DEFAULT 0
+        );
+        DROP TRIGGER device_owner_changed;
+        CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices WHEN coalesce(old.owner_upn, '') <> coalesce(new.owner_upn, '')
+        BEGIN UPDATE sync_state SET needs_full_plan = needs_full_plan + 1; END;
+        """,
+        // 9: VPP users adopted rather than created. A person whose e-mail address (or Managed Apple
+        // Account) an active VPP user of the location already has is linked to that user
+        // (managed_users, adopted_at set) instead of getting a second one; VppPS gives and takes
+        // back licenses for it, but never retires a VPP user it did not create.
+        """
+        ALTER TABLE managed_users ADD COLUMN adopted_at TEXT;
+        """,
+        // 10: subscriptions (Apple, 2026): the seat counts of each subscription and who holds a seat,
         // as the last sync read them (replaced whole, like a full read of assignments), and per token
         // what VppPS declared to Apple, when a sync reminded the admin to declare, and the versionIds
         // of the last complete reads. Ids are Apple's digits as text, like assets' adam_id.

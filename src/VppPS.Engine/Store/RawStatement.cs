@@ -8,17 +8,19 @@ namespace VppPS.Engine.Store;
 /// millions of rows (a sync's staging, a full plan's comparison of wanted and held licenses):
 /// SqliteCommand boxes and re-encodes every parameter and every value, which costs a third of
 /// such a loop. It runs inside whatever transaction the connection has open. Parameters and
-/// columns are numbered as SQLite numbers them (parameters from 1, columns from 0).
+/// columns are numbered as SQLite numbers them (parameters from 1, columns from 0). A failure
+/// leaves as the same <see cref="VppException"/> as through SqliteCommand (see <see cref="DatabaseErrors"/>).
 /// </summary>
 internal sealed class RawStatement : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _statement;
 
-    public RawStatement(SqliteConnection connection, string sql)
+    public RawStatement(System.Data.Common.DbConnection connection, string sql)
     {
-        _connection = connection;
-        Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out _statement));
+        _connection = connection as SqliteConnection
+            ?? throw new InvalidOperationException("RawStatement drives SQLite's own API; the PostgreSQL store reads through its data reader instead.");
+        Check(raw.sqlite3_prepare_v2(_connection.Handle, sql, out _statement));
     }
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
@@ -69,7 +71,7 @@ internal sealed class RawStatement : IDisposable
     private void Check(int result)
     {
         if (result != raw.SQLITE_OK)
-            throw new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}'.", result);
+            throw DatabaseErrors.From(new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}'.", result), _connection.DataSource);
     }
 
     public void Dispose() => _statement.Dispose();

@@ -45,7 +45,7 @@ public static class StatePaths
     /// <summary>Records a new data folder (null resets to the default).</summary>
     internal static void WritePointer(string? folder)
     {
-        Directory.CreateDirectory(DefaultFolder);
+        PrivateFiles.CreateFolder(DefaultFolder);
         var pointer = Path.Combine(DefaultFolder, PointerFileName);
         if (folder is null) { File.Delete(pointer); return; }
         AtomicFile.Replace(pointer, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), w => w.Write(Path.GetFullPath(folder)));

@@ -1,174 +1,169 @@
+using System.Data.Common;
+using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
+using Npgsql;
+using VppPS.Engine.Store.Postgres;
 
 namespace VppPS.Engine.Store;
 
 /// <summary>
-/// The SQLite state database: one file per user, WAL mode (readers never block the writer),
-/// a busy timeout so that several pwsh processes can share it, foreign keys on, and the
-/// schema migrated in one transaction on first open. A database written by a newer VppPS is
-/// refused rather than misread.
+/// The store seam: where VppPS's state lives, behind one unit of work. <see cref="Read"/> runs
+/// on a connection without a transaction; <see cref="Write"/> runs in one transaction that commits
+/// only when the whole of it succeeds, with one writer at a time (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+/// a transaction-level advisory lock), so that a check and the change it guards (never more
+/// licenses than owned) cannot interleave with another writer's, on one machine or many;
+/// <see cref="Trial"/> runs the same and rolls it back (-WhatIf). Two backends: a SQLite file in a
+/// data folder (<see cref="SqliteDatabase"/>, the embedded default) and a PostgreSQL database a team
+/// shares (<see cref="PostgresDatabase"/>). SQL is written once, with $name parameters (see
+/// <see cref="CommandExtensions"/>); the few SQLite-only fast paths check <see cref="Kind"/>.
+/// Every database failure leaves as a VppException (<see cref="Translate"/>).
 /// </summary>
 public sealed class StateStore
 {
-    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
-    private readonly string _connectionString;
+    // Any fixed number: every writer of one PostgreSQL store queues on the same advisory lock.
+    private const long WriterLockId = 0x5650505053_575254; // "VPPPS" "WRT"
+    private readonly SqliteDatabase? _sqlite;
+    private readonly PostgresDatabase? _postgres;
 
-    private StateStore(string folder)
+    private StateStore(SqliteDatabase sqlite)
     {
-        Folder = folder;
-        DatabasePath = Path.Combine(folder, StatePaths.DatabaseFileName);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = DatabasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            ForeignKeys = true,
-            Pooling = true,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-        }.ToString();
+        _sqlite = sqlite;
+        Location = StoreLocation.ForFolder(sqlite.Folder);
     }
 
-    public string Folder { get; }
-    public string DatabasePath { get; }
-
-    /// <summary>Opens (creating and migrating as needed) the store in <paramref name="folder"/>.</summary>
-    public static StateStore Open(string folder)
+    private StateStore(PostgresDatabase postgres)
     {
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new VppException(VppErrorKind.StateStore, "VppStateFolderUnusable",
-                $"The VppPS data folder '{folder}' cannot be created: {e.Message} Set {StatePaths.HomeVariable} or run Set-VppConfiguration -DataFolder to use another folder.", folder, e);
-        }
-        var store = new StateStore(folder);
-        store.Migrate();
-        return store;
+        _postgres = postgres;
+        Location = postgres.Location;
     }
 
-    /// <summary>An open connection with the per-connection pragmas applied. Dispose it.</summary>
-    public SqliteConnection OpenConnection()
+    public StoreKind Kind => _sqlite is not null ? StoreKind.Sqlite : StoreKind.PostgreSql;
+    public StoreLocation Location { get; }
+    /// <summary>The data folder of a SQLite store; null for PostgreSQL.</summary>
+    public string? Folder => _sqlite?.Folder;
+    /// <summary>The SQLite file; null for PostgreSQL.</summary>
+    public string? DatabasePath => _sqlite?.DatabasePath;
+    /// <summary>What opening found and fixed (a folder other users could read), for the caller to show once.</summary>
+    public IReadOnlyList<string> OpeningWarnings => _sqlite?.OpeningWarnings ?? [];
+    /// <summary>True for a PostgreSQL login that may only read (vppps_reader): every change is refused before it starts.</summary>
+    public bool ReadOnly => _postgres?.ReadOnly ?? false;
+    public int SchemaVersion => _sqlite?.SchemaVersion ?? _postgres!.SchemaVersion;
+
+    /// <summary>For tests: runs on every SQLite connection after its pragmas.</summary>
+    internal Action<SqliteConnection>? OnOpen
     {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            using var pragma = connection.CreateCommand();
-            pragma.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
-            pragma.ExecuteNonQuery();
-            return connection;
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw Unusable(e);
-        }
+        get => _sqlite?.OnOpen;
+        set => Sqlite.OnOpen = value;
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE, so that two
-    /// writers queue on the busy timeout instead of failing on upgrade). Nothing is written
-    /// unless the whole of it succeeds.
-    /// </summary>
-    public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
-    {
-        using var connection = OpenConnection();
-        using var transaction = BeginImmediate(connection);
-        var result = work(connection, transaction);
-        transaction.Commit();
-        return result;
-    }
+    private SqliteDatabase Sqlite => _sqlite ?? throw new InvalidOperationException("This is a SQLite-only operation; the store is PostgreSQL.");
+
+    /// <summary>Opens (creating and migrating as needed) the SQLite store in <paramref name="folder"/>.</summary>
+    public static StateStore Open(string folder) => new(SqliteDatabase.Open(folder));
+
+    /// <summary>For tests: a read-only SQLite store, or one with a short busy timeout.</summary>
+    internal static StateStore Open(string folder, bool readOnly, TimeSpan? busyTimeout) => new(SqliteDatabase.Open(folder, readOnly, busyTimeout));
+
+    /// <summary>Opens the store at <paramref name="location"/>, creating and migrating its schema as needed.</summary>
+    public static StateStore Open(StoreLocation location) =>
+        location.Kind == StoreKind.Sqlite ? Open(location.Folder!) : new StateStore(PostgresDatabase.Open(location));
+
+    /// <summary>An open connection (SQLite: with its pragmas), outside any unit of work: streamed reads and tests. Dispose it.</summary>
+    public DbConnection OpenConnection() => _sqlite is not null ? _sqlite.OpenConnection() : _postgres!.OpenConnection();
+
+    internal SqliteConnection OpenSqliteConnection() => Sqlite.OpenConnection();
+
+    internal NpgsqlConnection OpenPostgresConnection() => (_postgres ?? throw new InvalidOperationException("not a PostgreSQL store")).OpenConnection();
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction; nothing is written unless the whole of it succeeds.</summary>
+    public T Write<T>(Func<DbConnection, DbTransaction, T> work) =>
+        _sqlite is not null ? _sqlite.Write((c, t) => work(c, t)) : RunPostgres(work, commit: true);
+
+    public void Write(Action<DbConnection, DbTransaction> work) => Write<bool>((c, t) => { work(c, t); return true; });
 
     /// <summary>
     /// Runs <paramref name="work"/> in a write transaction and rolls it back: what a change would
     /// do (-WhatIf), computed by the very code that would do it, with nothing written.
     /// </summary>
-    public T Trial<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    public T Trial<T>(Func<DbConnection, DbTransaction, T> work) =>
+        _sqlite is not null ? _sqlite.Trial((c, t) => work(c, t)) : RunPostgres(work, commit: false);
+
+    public T Read<T>(Func<DbConnection, T> work)
     {
-        using var connection = OpenConnection();
-        using var transaction = BeginImmediate(connection);
-        var result = work(connection, transaction);
-        transaction.Rollback();
-        return result;
-    }
-
-    public void Write(Action<SqliteConnection, SqliteTransaction> work) =>
-        Write<bool>((c, t) => { work(c, t); return true; });
-
-    public T Read<T>(Func<SqliteConnection, T> work)
-    {
-        using var connection = OpenConnection();
-        return work(connection);
-    }
-
-    /// <summary>PRAGMA integrity_check; "ok" when the file is sound.</summary>
-    public string CheckIntegrity() => Read(c =>
-    {
-        using var command = c.CreateCommand();
-        command.CommandText = "PRAGMA integrity_check;";
-        var lines = new List<string>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) lines.Add(reader.GetString(0));
-        return string.Join(Environment.NewLine, lines);
-    });
-
-    public int SchemaVersion => Read(c => ReadUserVersion(c, null));
-
-    public string JournalMode => Read(c => (string)c.Scalar(null, "PRAGMA journal_mode;")!);
-
-    private static SqliteTransaction BeginImmediate(SqliteConnection connection)
-    {
-        // Microsoft.Data.Sqlite's deferred=false gives BEGIN IMMEDIATE.
-        return connection.BeginTransaction(deferred: false);
-    }
-
-    private void Migrate()
-    {
-        using var connection = OpenConnection();
+        if (_sqlite is not null) return _sqlite.Read(c => work(c));
+        using var connection = _postgres!.OpenConnection();
         try
         {
-            using (var wal = connection.CreateCommand())
-            {
-                wal.CommandText = "PRAGMA journal_mode = WAL;";
-                wal.ExecuteNonQuery();
-            }
-            var version = ReadUserVersion(connection, null);
-            if (version > Migrations.LatestVersion) throw TooNew(version);
-            if (version == Migrations.LatestVersion) return;
-
-            using var transaction = BeginImmediate(connection);
-            // Read again under the write lock: another process may have migrated meanwhile.
-            version = ReadUserVersion(connection, transaction);
-            if (version > Migrations.LatestVersion) throw TooNew(version);
-            for (var step = version; step < Migrations.LatestVersion; step++)
-            {
-                using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = Migrations.Steps[step] + $"\nPRAGMA user_version = {step + 1};";
-                command.ExecuteNonQuery();
-            }
-            transaction.Commit();
+            return work(connection);
         }
-        catch (SqliteException e)
+        catch (Exception e) when (FindPostgres(e) is { } failure)
         {
-            throw Unusable(e);
+            throw PostgresDatabase.Translate(failure, Location);
         }
     }
 
-    private static int ReadUserVersion(SqliteConnection connection, SqliteTransaction? transaction)
+    /// <summary>A PostgreSQL write transaction, one writer at a time (the lock ends with the transaction).</summary>
+    internal NpgsqlTransaction BeginPostgresWrite(NpgsqlConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "PRAGMA user_version;";
-        return Convert.ToInt32(command.ExecuteScalar());
+        EnsureWritable();
+        var transaction = connection.BeginTransaction();
+        using var command = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({WriterLockId})", connection, transaction);
+        command.ExecuteNonQuery();
+        return transaction;
     }
 
-    private VppException TooNew(int version) => new(VppErrorKind.StateStore, "VppStateFromNewerVersion",
-        $"The state database '{DatabasePath}' has schema version {version}, written by a newer VppPS (this one knows up to {Migrations.LatestVersion}). " +
-        "Update the VppPS module, or point VppPS at another data folder with the VPPPS_HOME environment variable.", DatabasePath);
+    /// <summary>Refuses a change on a store this login may only read, before anything is read, written or sent.</summary>
+    public void EnsureWritable()
+    {
+        if (ReadOnly)
+            throw new VppException(VppErrorKind.PermissionDenied, "VppStoreReadOnly",
+                $"The login '{Location.Username}' can only read the PostgreSQL store {Location}: nothing was changed and nothing was sent to Apple. " +
+                "Use a login granted vppps_operator to make changes.", Location.ToString());
+    }
 
-    private VppException Unusable(SqliteException e) => new(VppErrorKind.StateStore, "VppStateUnusable",
-        $"The state database '{DatabasePath}' cannot be used: {e.Message} (SQLite error {e.SqliteErrorCode}). " +
-        "If another VppPS is busy with it, try again; if the file is damaged, restore it from a backup or move it aside and sync again.", DatabasePath, e);
+    private T RunPostgres<T>(Func<DbConnection, DbTransaction, T> work, bool commit)
+    {
+        using var connection = _postgres!.OpenConnection();
+        try
+        {
+            using var transaction = BeginPostgresWrite(connection);
+            var result = work(connection, transaction);
+            if (commit) transaction.Commit();
+            else transaction.Rollback();
+            return result;
+        }
+        catch (Exception e) when (FindPostgres(e) is { } failure)
+        {
+            throw PostgresDatabase.Translate(failure, Location);
+        }
+    }
+
+    /// <summary>The <see cref="VppException"/> for a failure that came from this store; null for anything else.</summary>
+    public VppException? Translate(Exception e) => _sqlite is not null
+        ? _sqlite.Translate(e)
+        : FindPostgres(e) is { } failure ? PostgresDatabase.Translate(failure, Location) : null;
+
+    /// <summary>
+    /// The <see cref="VppException"/> a failure is told as: itself, or a database failure as the store
+    /// tells it; null for anything else. For the cmdlets' one error path, which may have no store at hand.
+    /// </summary>
+    public static VppException? Explain(Exception e) => e as VppException ?? SqliteDatabase.Explain(e)
+        ?? (FindPostgres(e) is { } failure ? PostgresDatabase.Translate(failure, null) : null);
+
+    private static Exception? FindPostgres(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is NpgsqlException or SocketException) return inner;
+        return null;
+    }
+
+    // ---------------------------------------------------------------- SQLite only (Test-VppDatabase, tests)
+
+    /// <summary>PRAGMA integrity_check; "ok" when the file is sound.</summary>
+    public string CheckIntegrity() => Sqlite.CheckIntegrity();
+
+    public string JournalMode => Sqlite.JournalMode;
+
+    /// <summary>Examines the SQLite database in <paramref name="folder"/> without migrating or changing it.</summary>
+    public static DatabaseCheck Check(string folder) => SqliteDatabase.Check(folder);
 }

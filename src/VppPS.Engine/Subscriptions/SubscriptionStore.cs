@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
 
@@ -14,7 +14,7 @@ internal static class SubscriptionStore
     /// <summary>A token's row of subscription_state (all null before its first sync or declaration).</summary>
     public sealed record State(SubscriptionManagement? Management, DateTimeOffset? RemindedAt, string? SubscriptionsVersion, string? SeatsVersion);
 
-    public static State ReadState(SqliteConnection c, SqliteTransaction? t, long tokenKey)
+    public static State ReadState(DbConnection c, DbTransaction? t, long tokenKey)
     {
         using var command = c.Command(t, "SELECT management, reminded_at, subscriptions_version, seats_version FROM subscription_state WHERE token_key = $k", ("$k", tokenKey));
         using var reader = command.ExecuteReader();
@@ -24,17 +24,17 @@ internal static class SubscriptionStore
             : new State(null, null, null, null);
     }
 
-    private static void EnsureState(SqliteConnection c, SqliteTransaction t, long tokenKey) =>
+    private static void EnsureState(DbConnection c, DbTransaction t, long tokenKey) =>
         c.Execute(t, "INSERT INTO subscription_state (token_key) VALUES ($k) ON CONFLICT (token_key) DO NOTHING", ("$k", tokenKey));
 
-    public static void SetManagement(SqliteConnection c, SqliteTransaction t, long tokenKey, SubscriptionManagement management, DateTimeOffset now)
+    public static void SetManagement(DbConnection c, DbTransaction t, long tokenKey, SubscriptionManagement management, DateTimeOffset now)
     {
         EnsureState(c, t, tokenKey);
         c.Execute(t, "UPDATE subscription_state SET management = $m, declared_at = $now WHERE token_key = $k",
             ("$m", management.ToString()), ("$now", now.ToStored()), ("$k", tokenKey));
     }
 
-    public static void MarkReminded(SqliteConnection c, SqliteTransaction t, long tokenKey, DateTimeOffset now)
+    public static void MarkReminded(DbConnection c, DbTransaction t, long tokenKey, DateTimeOffset now)
     {
         EnsureState(c, t, tokenKey);
         c.Execute(t, "UPDATE subscription_state SET reminded_at = $now WHERE token_key = $k", ("$now", now.ToStored()), ("$k", tokenKey));
@@ -44,65 +44,71 @@ internal static class SubscriptionStore
     /// Replaces the token's subscriptions with <paramref name="subscriptions"/> and, unless
     /// <paramref name="seats"/> is null (Apple's seats unchanged since the last read), its seats.
     /// </summary>
-    public static void Replace(SqliteConnection c, SqliteTransaction t, long tokenKey, IReadOnlyList<ResponseSubscription> subscriptions, string? subscriptionsVersion,
+    public static void Replace(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<ResponseSubscription> subscriptions, string? subscriptionsVersion,
         IReadOnlyList<SubscriptionAssignment>? seats, string? seatsVersion, DateTimeOffset now)
     {
         var k = ("$k", (object?)tokenKey);
         c.Execute(t, "DELETE FROM subscriptions WHERE token_key = $k", k);
-        using (var insert = c.Command(t, """
+        var (insert, p) = c.Prepared(t, """
             INSERT INTO subscriptions (token_key, adam_id, parent_adam_id, status, period_end_date, assigned_renewing, assigned_expiring,
                 available_renewing, available_expiring, total_renewing, total_expiring)
             VALUES ($k, $a, $p, $s, $e, $ar, $ae, $vr, $ve, $tr, $te)
             ON CONFLICT (token_key, adam_id) DO NOTHING
-            """, k, ("$a", null), ("$p", null), ("$s", null), ("$e", null), ("$ar", null), ("$ae", null), ("$vr", null), ("$ve", null), ("$tr", null), ("$te", null)))
+            """, "$k", "$a", "$p", "$s", "$e", "$ar", "$ae", "$vr", "$ve", "$tr", "$te");
+        using (insert)
         {
             foreach (var s in subscriptions.Where(s => !string.IsNullOrEmpty(s.AdamId)))
             {
                 var counts = s.Counts;
-                insert.Parameters["$a"].Value = s.AdamId;
-                insert.Parameters["$p"].Value = (object?)s.ParentAdamId ?? DBNull.Value;
-                insert.Parameters["$s"].Value = (object?)s.Status ?? DBNull.Value;
-                insert.Parameters["$e"].Value = (object?)PeriodEnd(s.PeriodEndDate) ?? DBNull.Value;
-                insert.Parameters["$ar"].Value = counts?.Assigned?.Renewing ?? 0;
-                insert.Parameters["$ae"].Value = counts?.Assigned?.Expiring ?? 0;
-                insert.Parameters["$vr"].Value = counts?.Available?.Renewing ?? 0;
-                insert.Parameters["$ve"].Value = counts?.Available?.Expiring ?? 0;
-                insert.Parameters["$tr"].Value = counts?.Total?.Renewing ?? 0;
-                insert.Parameters["$te"].Value = counts?.Total?.Expiring ?? 0;
+                p[0].Value = tokenKey;
+                p[1].Value = s.AdamId;
+                p[2].Value = (object?)s.ParentAdamId ?? DBNull.Value;
+                p[3].Value = (object?)s.Status ?? DBNull.Value;
+                p[4].Value = (object?)PeriodEnd(s.PeriodEndDate) ?? DBNull.Value;
+                p[5].Value = (long)(counts?.Assigned?.Renewing ?? 0);
+                p[6].Value = (long)(counts?.Assigned?.Expiring ?? 0);
+                p[7].Value = (long)(counts?.Available?.Renewing ?? 0);
+                p[8].Value = (long)(counts?.Available?.Expiring ?? 0);
+                p[9].Value = (long)(counts?.Total?.Renewing ?? 0);
+                p[10].Value = (long)(counts?.Total?.Expiring ?? 0);
                 insert.ExecuteNonQuery();
             }
         }
         if (seats is not null)
         {
             c.Execute(t, "DELETE FROM subscription_seats WHERE token_key = $k", k);
-            using var insert = c.Command(t, """
+            var (seatInsert, sp) = c.Prepared(t, """
                 INSERT INTO subscription_seats (token_key, adam_id, client_user_id, renewing) VALUES ($k, $a, $u, $r)
                 ON CONFLICT (token_key, adam_id, client_user_id) DO UPDATE SET renewing = excluded.renewing
-                """, k, ("$a", null), ("$u", null), ("$r", null));
-            foreach (var seat in seats.Where(s => !string.IsNullOrEmpty(s.AdamId) && !string.IsNullOrEmpty(s.ClientUserId)))
+                """, "$k", "$a", "$u", "$r");
+            using (seatInsert)
             {
-                insert.Parameters["$a"].Value = seat.AdamId;
-                insert.Parameters["$u"].Value = seat.ClientUserId;
-                insert.Parameters["$r"].Value = seat.Renewing ? 1 : 0;
-                insert.ExecuteNonQuery();
+                foreach (var seat in seats.Where(s => !string.IsNullOrEmpty(s.AdamId) && !string.IsNullOrEmpty(s.ClientUserId)))
+                {
+                    sp[0].Value = tokenKey;
+                    sp[1].Value = seat.AdamId;
+                    sp[2].Value = seat.ClientUserId;
+                    sp[3].Value = seat.Renewing ? 1L : 0L;
+                    seatInsert.ExecuteNonQuery();
+                }
             }
         }
         EnsureState(c, t, tokenKey);
         c.Execute(t, """
             UPDATE subscription_state SET subscriptions_version = $sv, seats_version = CASE WHEN $seatsRead = 1 THEN $pv ELSE seats_version END, synced_at = $now
             WHERE token_key = $k
-            """, k, ("$sv", subscriptionsVersion), ("$seatsRead", seats is null ? 0 : 1), ("$pv", seatsVersion), ("$now", now.ToStored()));
+            """, k, ("$sv", subscriptionsVersion), ("$seatsRead", seats is null ? 0L : 1L), ("$pv", seatsVersion), ("$now", now.ToStored()));
     }
 
     /// <summary>Apple's YYYY-MM-DD, kept as is when it reads as a date; anything else is dropped.</summary>
     private static string? PeriodEnd(string? date) =>
         DateTime.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
 
-    private static DateTime? ReadDate(SqliteDataReader reader, int i) =>
+    private static DateTime? ReadDate(DbDataReader reader, int i) =>
         reader.GetStringOrNull(i) is { } text ? DateTime.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
 
     /// <summary>The subscriptions of the given tokens (every token when null), by token and subscription.</summary>
-    public static List<VppSubscription> Subscriptions(SqliteConnection c, IReadOnlyCollection<Guid>? tokenIds)
+    public static List<VppSubscription> Subscriptions(DbConnection c, IReadOnlyCollection<Guid>? tokenIds)
     {
         using var command = c.Command(null, """
             SELECT t.name, t.id, s.adam_id, s.parent_adam_id, pm.name, sm.name, s.status, s.period_end_date,
@@ -128,19 +134,19 @@ internal static class SubscriptionStore
                 Name = reader.GetStringOrNull(5),
                 Status = reader.GetStringOrNull(6),
                 PeriodEndDate = ReadDate(reader, 7),
-                AssignedRenewing = reader.GetInt32(8),
-                AssignedExpiring = reader.GetInt32(9),
-                AvailableRenewing = reader.GetInt32(10),
-                AvailableExpiring = reader.GetInt32(11),
-                TotalRenewing = reader.GetInt32(12),
-                TotalExpiring = reader.GetInt32(13),
+                AssignedRenewing = (int)reader.GetInt64(8),
+                AssignedExpiring = (int)reader.GetInt64(9),
+                AvailableRenewing = (int)reader.GetInt64(10),
+                AvailableExpiring = (int)reader.GetInt64(11),
+                TotalRenewing = (int)reader.GetInt64(12),
+                TotalExpiring = (int)reader.GetInt64(13),
             });
         }
         return list;
     }
 
     /// <summary>The seats of the given tokens (every token when null), by token, subscription and user.</summary>
-    public static List<(Guid TokenId, SubscriptionSeat Seat)> Seats(SqliteConnection c, IReadOnlyCollection<Guid>? tokenIds)
+    public static List<(Guid TokenId, SubscriptionSeat Seat)> Seats(DbConnection c, IReadOnlyCollection<Guid>? tokenIds)
     {
         using var command = c.Command(null, """
             SELECT t.name, t.id, p.adam_id, sm.name, pm.name, p.client_user_id, u.email, p.renewing, s.period_end_date

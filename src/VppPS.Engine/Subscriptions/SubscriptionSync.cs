@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Apple.Wire;
 
@@ -43,7 +43,7 @@ internal sealed class SubscriptionSync
     }
 
     /// <summary>Saves what was read in the caller's transaction; returns whether the admin is reminded (and records that).</summary>
-    public bool Save(SqliteConnection c, SqliteTransaction t, long tokenKey, DateTimeOffset now)
+    public bool Save(DbConnection c, DbTransaction t, long tokenKey, DateTimeOffset now)
     {
         SubscriptionStore.Replace(c, t, tokenKey, Subscriptions.Items, Subscriptions.VersionId, Seats.Unchanged ? null : Seats.Items, Seats.VersionId, now);
         if (RemindNow) SubscriptionStore.MarkReminded(c, t, tokenKey, now);

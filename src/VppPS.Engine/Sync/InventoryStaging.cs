@@ -10,7 +10,7 @@ namespace VppPS.Engine.Sync;
 /// during the download; <see cref="Apply"/> then makes it visible in one short transaction.
 /// A sync that fails or is killed leaves the previous state exactly as it was.
 /// </summary>
-internal sealed class InventoryStaging : IDisposable
+internal sealed class InventoryStaging : IInventoryStaging
 {
     public const string UnknownPricing = "STDQ";
     private readonly SqliteConnection _connection;
@@ -21,7 +21,7 @@ internal sealed class InventoryStaging : IDisposable
 
     public InventoryStaging(StateStore store)
     {
-        _connection = store.OpenConnection();
+        _connection = store.OpenSqliteConnection();
         _connection.Execute(null, """
             PRAGMA temp_store = MEMORY;
             PRAGMA cache_size = -131072; -- 128 MiB for this connection: a million licenses are copied in one go
@@ -44,10 +44,10 @@ internal sealed class InventoryStaging : IDisposable
     public void AddAssets(IEnumerable<ResponseAsset> assets, IReadOnlyDictionary<string, string> skipReasons)
     {
         using var transaction = _connection.BeginTransaction(deferred: true);
-        using var insert = _connection.Command(transaction, """
-            INSERT INTO stage_assets VALUES ($adam, $pricing, $type, $total, $assigned, $available, $retired, $device, $revocable, $platforms, $skip)
-            """);
-        var p = Parameters(insert, "$adam", "$pricing", "$type", "$total", "$assigned", "$available", "$retired", "$device", "$revocable", "$platforms", "$skip");
+        var (insert, p) = _connection.Prepared(transaction,
+            "INSERT INTO stage_assets VALUES ($adam, $pricing, $type, $total, $assigned, $available, $retired, $device, $revocable, $platforms, $skip) RETURNING rowid",
+            "$adam", "$pricing", "$type", "$total", "$assigned", "$available", "$retired", "$device", "$revocable", "$platforms", "$skip");
+        using var disposeInsert = insert;
         foreach (var asset in assets)
         {
             p[0].Value = asset.AdamId;
@@ -61,8 +61,8 @@ internal sealed class InventoryStaging : IDisposable
             p[8].Value = asset.Revocable ? 1 : 0;
             p[9].Value = asset.SupportedPlatforms is { Count: > 0 } platforms ? string.Join(",", platforms) : DBNull.Value;
             p[10].Value = skipReasons.TryGetValue(asset.AdamId, out var reason) ? reason : DBNull.Value;
-            insert.ExecuteNonQuery();
-            _assetIndex.TryAdd((asset.AdamId, asset.PricingParam ?? UnknownPricing), _connection.LastInsertRowId(transaction));
+            var rowId = Convert.ToInt64(insert.ExecuteScalar());
+            _assetIndex.TryAdd((asset.AdamId, asset.PricingParam ?? UnknownPricing), rowId);
         }
         transaction.Commit();
     }
@@ -119,30 +119,14 @@ internal sealed class InventoryStaging : IDisposable
     /// Full: replaces assets, licenses and users. Incremental: replaces assets (Apple has no
     /// delta for them), adds the licenses and upserts the users read since the last version.
     /// </summary>
-    public SyncCounts Apply(long tokenKey, bool full, Action<SqliteConnection, SqliteTransaction, SyncCounts> alsoInTransaction)
+    public SyncCounts Apply(long tokenKey, bool full, Action<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, SyncCounts> alsoInTransaction)
     {
         FinishBatch();
         using var transaction = _connection.BeginTransaction(deferred: false);
         var c = _connection;
         var k = ("$k", (object?)tokenKey);
 
-        c.Execute(transaction, """
-            INSERT INTO assets (token_key, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count,
-                device_assignable, revocable, supported_platforms)
-            SELECT $k, adam_id, pricing_param, product_type, total_count, assigned_count, available_count, retired_count, device_assignable, revocable, supported_platforms
-            FROM stage_assets WHERE skip_reason IS NULL
-            ON CONFLICT (token_key, adam_id, pricing_param) DO UPDATE SET
-                product_type = excluded.product_type, total_count = excluded.total_count, assigned_count = excluded.assigned_count,
-                available_count = excluded.available_count, retired_count = excluded.retired_count, device_assignable = excluded.device_assignable,
-                revocable = excluded.revocable, supported_platforms = excluded.supported_platforms
-            """, k);
-        // Assets Apple no longer lists, or that are now skipped, go (with their licenses, by cascade).
-        c.Execute(transaction, """
-            DELETE FROM assets WHERE token_key = $k AND NOT EXISTS (
-                SELECT 1 FROM stage_assets s WHERE s.adam_id = assets.adam_id AND s.pricing_param = assets.pricing_param AND s.skip_reason IS NULL)
-            """, k);
-        c.Execute(transaction, "DELETE FROM skipped_assets WHERE token_key = $k", k);
-        c.Execute(transaction, "INSERT OR IGNORE INTO skipped_assets SELECT $k, adam_id, pricing_param, skip_reason FROM stage_assets WHERE skip_reason IS NOT NULL", k);
+        StagedInventory.ReplaceAssets(c, transaction, tokenKey);
 
         c.Execute(transaction, """
             CREATE TEMP TABLE IF NOT EXISTS asset_map (asset_index INTEGER PRIMARY KEY, asset_key INTEGER NOT NULL);
@@ -150,11 +134,7 @@ internal sealed class InventoryStaging : IDisposable
             INSERT INTO asset_map SELECT s.rowid, a.asset_key FROM stage_assets s
             JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param;
             """, k);
-        if (full)
-        {
-            c.Execute(transaction, "DELETE FROM licenses WHERE asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k)", k);
-            c.Execute(transaction, "DELETE FROM vpp_users WHERE token_key = $k", k);
-        }
+        if (full) StagedInventory.ClearLicensesAndUsers(c, transaction, tokenKey);
         c.Execute(transaction, """
             INSERT OR IGNORE INTO licenses (asset_key, target_kind, target)
             SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
@@ -166,12 +146,7 @@ internal sealed class InventoryStaging : IDisposable
             ORDER BY client_user_id, CASE WHEN status IN ('Retired', 'Deleted') THEN 0 ELSE 1 END, rowid
             """, k);
 
-        var counts = new SyncCounts(
-            Apps: Convert.ToInt32(c.Scalar(transaction, "SELECT count(*) FROM assets WHERE token_key = $k AND product_type <> 'Book'", k)),
-            Books: Convert.ToInt32(c.Scalar(transaction, "SELECT count(*) FROM assets WHERE token_key = $k AND product_type = 'Book'", k)),
-            Assignments: Assignments,
-            Users: Users,
-            Skipped: Convert.ToInt32(c.Scalar(transaction, "SELECT count(*) FROM skipped_assets WHERE token_key = $k", k)));
+        var counts = StagedInventory.Counts(c, transaction, tokenKey, Assignments, Users);
         alsoInTransaction(c, transaction, counts);
         transaction.Commit();
         return counts;
@@ -187,9 +162,6 @@ internal sealed class InventoryStaging : IDisposable
         _batch?.Dispose();
         _batch = null;
     }
-
-    private static SqliteParameter[] Parameters(SqliteCommand command, params string[] names) =>
-        names.Select(n => command.Parameters.Add(new SqliteParameter(n, null))).ToArray();
 
     public void Dispose()
     {

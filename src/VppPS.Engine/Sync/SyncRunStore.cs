@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 using VppPS.Engine.Tokens;
 
@@ -17,15 +17,14 @@ public sealed class SyncRunStore
     {
         c.Execute(t, "UPDATE sync_runs SET status = 'failed', error = 'interrupted: the process ended during the sync', ended_at = coalesce(ended_at, started_at) WHERE token_id = $id AND status = 'inProgress'",
             ("$id", token.Id.ToString()));
-        c.Execute(t, "INSERT INTO sync_runs (token_id, token_name, started_at, status, kind) VALUES ($id, $name, $at, 'inProgress', $kind)",
+        var id = c.Long(t, "INSERT INTO sync_runs (token_id, token_name, started_at, status, kind) VALUES ($id, $name, $at, 'inProgress', $kind) RETURNING id",
             ("$id", token.Id.ToString()), ("$name", token.Name), ("$at", _context.Clock.UtcNow.ToStored()), ("$kind", kind.ToString()));
-        var id = (long)c.Scalar(t, "SELECT last_insert_rowid()")!;
         c.Execute(t, "UPDATE tokens SET last_sync_status = 'inProgress' WHERE id = $id", ("$id", token.Id.ToString()));
         return id;
     });
 
     /// <summary>Records the end of a successful run, inside the transaction that makes its data visible.</summary>
-    public void Complete(SqliteConnection c, SqliteTransaction t, long runId, SyncKind kind, SyncCounts counts, long requests, Guid tokenId)
+    public void Complete(DbConnection c, DbTransaction t, long runId, SyncKind kind, SyncCounts counts, long requests, Guid tokenId)
     {
         var now = _context.Clock.UtcNow.ToStored();
         c.Execute(t, """
@@ -37,13 +36,29 @@ public sealed class SyncRunStore
         c.Execute(t, "UPDATE tokens SET last_sync_status = 'completed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
     }
 
-    public void Fail(long runId, Guid tokenId, string error, long requests) => _context.Store.Write((c, t) =>
+    /// <summary>
+    /// Records the end of a failed run. When even that cannot be written (a full disk, a database
+    /// another process holds), it says so as a warning and does not throw, so that the caller
+    /// reports the failure itself; the run stays "inProgress" until the token's next run starts,
+    /// which marks it failed.
+    /// </summary>
+    public void Fail(long runId, Guid tokenId, string error, long requests)
     {
-        var now = _context.Clock.UtcNow.ToStored();
-        c.Execute(t, "UPDATE sync_runs SET status = 'failed', ended_at = $now, error = $error, requests = $requests WHERE id = $run",
-            ("$now", now), ("$error", error), ("$requests", requests), ("$run", runId));
-        c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
-    });
+        try
+        {
+            _context.Store.Write((c, t) =>
+            {
+                var now = _context.Clock.UtcNow.ToStored();
+                c.Execute(t, "UPDATE sync_runs SET status = 'failed', ended_at = $now, error = $error, requests = $requests WHERE id = $run",
+                    ("$now", now), ("$error", error), ("$requests", requests), ("$run", runId));
+                c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
+            });
+        }
+        catch (VppException e)
+        {
+            _context.Observer.Warning($"The failure of sync run {runId} could not be recorded ({e.ErrorId}); the next sync of the token records it as interrupted.");
+        }
+    }
 
     /// <summary>Newest first.</summary>
     public IReadOnlyList<SyncRun> History(Guid? tokenId, string? status, long first) => _context.Store.Read(c =>

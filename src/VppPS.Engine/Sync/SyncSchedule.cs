@@ -25,7 +25,7 @@ public sealed class SyncSchedule
     public SyncSchedulePlatform Platform { get; }
 
     /// <summary>The default log file: logs/sync.log in the data folder.</summary>
-    public static string DefaultLogPath(string dataFolder) => Path.Combine(dataFolder, "logs", "sync.log");
+    public static string DefaultLogPath(string dataFolder) => Path.Combine(dataFolder, PrivateFiles.LogsFolderName, "sync.log");
 
     /// <summary>Where the entry lives, for messages: "the crontab of alice" or "the scheduled task 'VppPS Sync'".</summary>
     public string Location => Platform == SyncSchedulePlatform.Cron
@@ -112,8 +112,10 @@ public sealed class SyncSchedule
                 tasks.Create(xml);
             };
         }
+        // Made here, readable by this account only (Unix), so that the scheduler appends to a private file.
         if (Path.GetDirectoryName(request.LogPath) is { Length: > 0 } logFolder)
-            Directory.CreateDirectory(logFolder);
+            PrivateFiles.CreateFolder(logFolder);
+        PrivateFiles.CreateFile(request.LogPath);
         // The journal entry and the scheduler change go together: if writing the entry fails,
         // the transaction is not committed and nothing is journaled.
         _context.Store.Write((c, t) =>

@@ -33,10 +33,11 @@ public sealed class SyncService
         _tokens = new TokenService(context);
     }
 
-    public async Task<SyncRun> SyncAsync(VppToken token, bool forceFull, CancellationToken cancellationToken)
+    /// <param name="breakLease">Break the token's lease when another run holds it (Sync-VppToken -Force).</param>
+    public async Task<SyncRun> SyncAsync(VppToken token, bool forceFull, CancellationToken cancellationToken, bool breakLease = false)
     {
         TokenService.EnsureUsable(token, "Cannot sync");
-        using var syncLock = SyncLock.Acquire(_context, token);
+        using var syncLock = TokenLease.Acquire(_context, token, breakLease);
         var state = ReadState(syncLock.TokenKey);
         var full = forceFull || state.AssignmentsVersion is null || state.UsersVersion is null || state.FullSyncAt is null
                    || _context.Clock.UtcNow - state.FullSyncAt.Value > FullSyncEvery;
@@ -57,10 +58,13 @@ public sealed class SyncService
             return runs.Get(runId) with { Applied = applied };
         }
         // The pull's run was recorded as completed with its data: a failure of the apply that follows is the caller's to see, not the pull's.
-        catch (Exception e) when (!pulled && (e is VppException or OperationCanceledException))
+        catch (Exception e) when (!pulled)
         {
-            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : e.Message, used?.RequestCount ?? 0);
-            throw;
+            // Whatever ended the run, it is recorded as failed; a database failure as VppPS tells it.
+            var failure = e as VppException ?? _context.Store.Translate(e);
+            runs.Fail(runId, token.Id, e is OperationCanceledException ? "cancelled" : (failure ?? e).Message, used?.RequestCount ?? 0);
+            if (failure is null || ReferenceEquals(failure, e)) throw;
+            throw failure;
         }
     }
 
@@ -76,7 +80,9 @@ public sealed class SyncService
         var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
 
         var phase = System.Diagnostics.Stopwatch.StartNew();
-        using var staging = new InventoryStaging(_context.Store);
+        using IInventoryStaging staging = _context.Store.Kind == StoreKind.Sqlite
+            ? new InventoryStaging(_context.Store)
+            : new PostgresInventoryStaging(_context.Store.OpenPostgresConnection(), _context.Store.BeginPostgresWrite);
         staging.AddAssets(assets, skipped);
         PagedReadResult assignments, users;
         try
@@ -102,6 +108,8 @@ public sealed class SyncService
         var invitation = service.Urls is not null && service.Urls.TryGetValue("invitationEmail", out var template) ? template : null;
         staging.Apply(tokenKey, full, (c, t, counts) =>
         {
+            // Nothing of this sync becomes visible if another run took the token's lease over meanwhile.
+            _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey));
             c.Execute(t, """
                 UPDATE sync_state SET assignments_version = $av, users_version = $uv, invitation_template = coalesce($inv, invitation_template),
                     full_sync_at = CASE WHEN $full THEN $now ELSE full_sync_at END
@@ -127,7 +135,7 @@ public sealed class SyncService
 
     /// <summary>Reads assignments then users, everything (<paramref name="since"/> null) or what changed since the recorded versions.</summary>
     private static async Task<(PagedReadResult Assignments, PagedReadResult Users)> ReadLicensesAndUsersAsync(
-        AppleClient client, InventoryStaging staging, SyncStateRow? since, CancellationToken cancellationToken)
+        AppleClient client, IInventoryStaging staging, SyncStateRow? since, CancellationToken cancellationToken)
     {
         var assignmentQuery = new AssignmentQuery { SinceVersionId = since?.AssignmentsVersion };
         var assignments = await ApplePaging.ReadAllAsync(

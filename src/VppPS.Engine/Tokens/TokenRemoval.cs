@@ -47,6 +47,8 @@ public sealed class TokenRemoval
     public async Task<string> RemoveAsync(Guid id, LicensePolicy policy, CancellationToken cancellationToken)
     {
         var token = _tokens.Get(id);
+        // Under the token's lease: no sync or plan of the token runs while its licenses are counted, reclaimed and the token removed.
+        using var lease = TokenLease.Acquire(_context, token);
         var managed = ManagedLicenses(id);
         string summary;
         if (managed.Count == 0)
@@ -72,7 +74,7 @@ public sealed class TokenRemoval
                 _context.Observer.Warning($"{irrevocable.Count} book license(s) under '{token.Name}' cannot be reclaimed: Apple marks book licenses irrevocable.");
             }
         }
-        _tokens.Remove(id, summary);
+        _tokens.Remove(id, summary, lease);
         return summary;
     }
 
@@ -91,7 +93,6 @@ public sealed class TokenRemoval
         });
         var changes = licenses.Select(l => new LicenseChange(assetKeys.GetValueOrDefault((l.AdamId, l.PricingParam), -1), l.AdamId, l.PricingParam, null,
             l.TargetKind, l.Target, l.Target, null, null, null, "reclaimed before removing the token")).ToList();
-        using var syncLock = Sync.SyncLock.Acquire(_context, token);
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
         if (result.Failed > 0)
             throw new VppException(VppErrorKind.AppleError, "VppReclaimFailed",

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Apple.Wire;
@@ -43,6 +44,7 @@ public sealed partial class TokenService
             throw new VppException(VppErrorKind.TokenExpired, "VppTokenExpired",
                 $"The content token of {file.OrganizationName} expired on {file.ExpiresAt:yyyy-MM-dd}. Download a new one from Apple Business / Apple School Manager.", file.OrganizationName);
         ValidateAppleId(request.AppleId);
+        if (request.Name is not null) NameRules.Ensure(request.Name, "token name", "VppTokenNameInvalid");
         var cap = _context.Session.Configuration.TokenCap;
         EnsureUnderCap(_context.Store.Read(c => TokenStore.Count(c, null)), cap);
 
@@ -123,6 +125,7 @@ public sealed partial class TokenService
     {
         var token = Get(id);
         if (change.AppleId is not null) ValidateAppleId(change.AppleId);
+        if (change.Name is not null) NameRules.Ensure(change.Name, "token name", "VppTokenNameInvalid");
         if (change.ClaimFromExternalMdm)
         {
             var client = OpenClient(token, guard: false);
@@ -152,11 +155,12 @@ public sealed partial class TokenService
     }
 
     /// <summary>Forgets a token. Licenses VppPS assigned under it are counted by the caller's policy (see Remove-VppToken).</summary>
-    public void Remove(Guid id, string summary)
+    public void Remove(Guid id, string summary, TokenLease lease)
     {
         var token = Get(id);
         _context.Store.Write((c, t) =>
         {
+            lease.Lease.EnsureHeld(c, t);
             TokenStore.Delete(c, t, id);
             _context.Journal.Write(c, t, "token:" + token.Name, "Remove", summary);
         });
@@ -333,7 +337,7 @@ public sealed partial class TokenService
                 $"'{appleId}' is not an Apple ID: give the e-mail address of the Managed Apple Account that downloaded the token, such as admin@school.example.", appleId);
     }
 
-    private static string UniqueName(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction t, string wanted, bool explicitName)
+    private static string UniqueName(DbConnection c, DbTransaction t, string wanted, bool explicitName)
     {
         if (!TokenStore.NameTaken(c, t, wanted)) return wanted;
         if (explicitName)

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Tokens;
@@ -26,12 +26,12 @@ public sealed class TokenStore
 
     public VppToken? FindByName(string name) => _store.Read(c => Query(c, null, " WHERE t.name = $name", [("$name", name)]).FirstOrDefault());
 
-    public VppToken? FindByLocation(SqliteConnection c, SqliteTransaction? t, string locationId) =>
+    public VppToken? FindByLocation(DbConnection c, DbTransaction? t, string locationId) =>
         Query(c, t, " WHERE t.location_uid = $uid", [("$uid", locationId)]).FirstOrDefault();
 
-    public static long Count(SqliteConnection c, SqliteTransaction? t) => (long)c.Scalar(t, "SELECT count(*) FROM tokens")!;
+    public static long Count(DbConnection c, DbTransaction? t) => (long)c.Scalar(t, "SELECT count(*) FROM tokens")!;
 
-    public static bool NameTaken(SqliteConnection c, SqliteTransaction? t, string name, Guid? except = null) =>
+    public static bool NameTaken(DbConnection c, DbTransaction? t, string name, Guid? except = null) =>
         (long)c.Scalar(t, "SELECT count(*) FROM tokens WHERE name = $name AND id <> $id", ("$name", name), ("$id", (except ?? Guid.Empty).ToString()))! > 0;
 
     public string? ReadDefaultPlatform(Guid id) => _store.Read(c =>
@@ -42,7 +42,7 @@ public sealed class TokenStore
         (string?)c.Scalar(null, "SELECT token_secret FROM tokens WHERE id = $id", ("$id", id.ToString())))
         ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"No token with id {id}. Run Get-VppToken to list them.", id);
 
-    public static void Insert(SqliteConnection c, SqliteTransaction t, VppToken token, string protectedSecret, string? defaultPlatform) =>
+    public static void Insert(DbConnection c, DbTransaction t, VppToken token, string protectedSecret, string? defaultPlatform) =>
         c.Execute(t, """
             INSERT INTO tokens (id, name, organization_name, location_name, location_uid, apple_id, account_type, country_or_region,
                 default_platform, expiration, state, state_reason, automatically_update_apps, token_secret, last_sync_status, created_at, updated_at)
@@ -57,17 +57,17 @@ public sealed class TokenStore
             ("$updated", token.LastModifiedDateTime.ToStored()));
 
     /// <summary>Updates the columns named in <paramref name="values"/> (column name to value) and the modification time.</summary>
-    public static void Update(SqliteConnection c, SqliteTransaction t, Guid id, DateTimeOffset now, IReadOnlyDictionary<string, object?> values)
+    public static void Update(DbConnection c, DbTransaction t, Guid id, DateTimeOffset now, IReadOnlyDictionary<string, object?> values)
     {
         var assignments = string.Join(", ", values.Keys.Select(k => $"{k} = ${k}"));
         var parameters = values.Select(kv => ("$" + kv.Key, kv.Value)).Append(("$id", id.ToString())).Append(("$now", now.ToStored())).ToArray();
         c.Execute(t, $"UPDATE tokens SET {assignments}, updated_at = $now WHERE id = $id", parameters);
     }
 
-    public static void Delete(SqliteConnection c, SqliteTransaction t, Guid id) =>
+    public static void Delete(DbConnection c, DbTransaction t, Guid id) =>
         c.Execute(t, "DELETE FROM tokens WHERE id = $id", ("$id", id.ToString()));
 
-    private static List<VppToken> Query(SqliteConnection c, SqliteTransaction? t, string where, (string, object?)[] parameters)
+    private static List<VppToken> Query(DbConnection c, DbTransaction? t, string where, (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"SELECT {Columns} FROM tokens t{where} ORDER BY t.name", parameters);
         using var reader = command.ExecuteReader();

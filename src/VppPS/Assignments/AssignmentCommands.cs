@@ -8,6 +8,11 @@ using VppPS.Tokens;
 
 namespace VppPS.Assignments;
 
+/// <summary>
+/// Lists assignments. Objects piped in narrow them: tokens (Get-VppToken) and groups
+/// (Get-VppGroup) bind -TokenObject and -GroupObject; apps, licenses and plan items bind their
+/// AdamId, Token and PricingParam, so an app from one token lists that token's assignments only.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "VppAssignment")]
 [OutputType(typeof(VppAssignment))]
 public sealed class GetVppAssignmentCommand : VppCmdlet
@@ -24,17 +29,50 @@ public sealed class GetVppAssignmentCommand : VppCmdlet
     [SupportsWildcards]
     public string[]? Group { get; set; }
 
-    [Parameter]
+    /// <summary>Token names (wildcards); binds the Token of apps, licenses and plan items piped in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [SupportsWildcards]
     public string[]? Token { get; set; }
 
+    /// <summary>STDQ or PLUS; binds the PricingParam of objects piped in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("STDQ", "PLUS")]
+    public string[]? PricingParam { get; set; }
+
+    /// <summary>Tokens from Get-VppToken: the assignments under them.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    [PipelineObject(PipelineTypes.Token)]
+    public object[]? TokenObject { get; set; }
+
+    /// <summary>Groups from Get-VppGroup: the assignments to them.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    [PipelineObject(PipelineTypes.Group)]
+    public object[]? GroupObject { get; set; }
+
     protected override void ProcessRecord()
     {
-        if (!TryRun(c => new AssignmentService(c).List(), out var all)) return;
+        var tokenIds = IdsOf(TokenObject);
+        var groupNames = GroupObject?.Select(g => PSObject.AsPSObject(g).Properties["Name"]?.Value?.ToString()).OfType<string>().ToArray();
+        if (!TryRun(c =>
+        {
+            var queries = new Engine.Inventory.InventoryQueries(c.Store);
+            // Names that match nothing are errors; an app or group with no assignment lists nothing.
+            var missing = queries.MissingTokens(Token).ToList();
+            if (missing.Count == 0) missing.AddRange(queries.MissingAssets(null, App, Token, tokenIds));
+            var groups = new Engine.Directories.DirectoryService(c).ListGroups();
+            foreach (var name in (Group ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !groups.Any(g => string.Equals(g.Name, n, StringComparison.OrdinalIgnoreCase))))
+                missing.Add(Engine.Directories.DirectoryService.GroupNotFound(name));
+            var tokenNames = tokenIds is null ? null : new TokenService(c).List().Where(t => tokenIds.Contains(t.Id)).Select(t => t.Name).ToList();
+            return (Missing: missing, All: new AssignmentService(c).List(), TokenNames: tokenNames);
+        }, out var found)) return;
+        WriteErrors(found.Missing);
         static bool Any(string[]? patterns, params string?[] values) => patterns is null ||
             patterns.Any(p => values.Any(new NamePattern(p).IsMatch));
-        foreach (var assignment in all.Where(a => Any(App, a.App, a.AdamId) && Any(Group, a.Group) && Any(Token, a.Token)))
+        foreach (var assignment in found.All.Where(a => Any(App, a.App, a.AdamId) && Any(Group, a.Group) && Any(Token, a.Token)
+                     && (PricingParam is null || PricingParam.Contains(a.PricingParam, StringComparer.OrdinalIgnoreCase))
+                     && (found.TokenNames is null || found.TokenNames.Contains(a.Token, StringComparer.OrdinalIgnoreCase))
+                     && (groupNames is null || groupNames.Contains(a.Group, StringComparer.OrdinalIgnoreCase))))
             WriteObject(assignment);
     }
 }
@@ -70,6 +108,13 @@ public sealed class RemoveVppAssignmentCommand : VppCmdlet
         List<VppAssignment> targets;
         if (InputObject is not null)
         {
+            // Only assignments carry an assignment's Id: anything else piped in is refused, not matched.
+            if (!PipelineObjectAttribute.IsOf(InputObject, typeof(VppAssignment).FullName!))
+            {
+                WriteVppError(VppErrorKind.InvalidArgument, "VppNotAnAssignment",
+                    $"'{InputObject}' is not an assignment: pipe the objects of Get-VppAssignment, or name one with -App and -Group.", InputObject);
+                return;
+            }
             var id = InputObject.Properties["Id"]?.Value?.ToString();
             targets = all.Where(a => a.Id.ToString() == id).ToList();
         }
@@ -171,12 +216,14 @@ public sealed class AddVppAppLicenseCommand : AppSelectionCmdlet
 [OutputType(typeof(ApplyResult))]
 public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
 {
-    [Parameter]
+    /// <summary>User principal names, e-mail addresses or clientUserIds; binds them from directory users, group members and VPP users piped in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("UserPrincipalName", "ClientUserId")]
     [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? User { get; set; }
 
-    [Parameter]
+    /// <summary>Serial numbers; binds them from devices and group members piped in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("SerialNumber")]
     [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? Device { get; set; }
@@ -195,7 +242,15 @@ public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
     protected override void ProcessRecord()
     {
         var app = Selection();
-        if (TryRun(c => new AssignmentService(c).RemoveLicensesAsync(app, User, Device, Group, All, IncludeUnmanaged, CancelToken).GetAwaiter().GetResult(),
+        var (users, devices) = (User, Device);
+        // A license piped in (Get-VppLicense) names its holder too: that one license is reclaimed.
+        if (InputObject is not null && PipelineObjectAttribute.IsOf(InputObject, PipelineTypes.LicenseHolder) && users is null && devices is null && Group is null && !All
+            && InputObject.Properties["Target"]?.Value?.ToString() is { } target)
+        {
+            if (InputObject.Properties["TargetType"]?.Value?.ToString() == "Device") devices = [target];
+            else users = [target];
+        }
+        if (TryRun(c => new AssignmentService(c).RemoveLicensesAsync(app, users, devices, Group, All, IncludeUnmanaged, CancelToken).GetAwaiter().GetResult(),
                 out var result, app.ToString()))
             WriteObject(result);
     }

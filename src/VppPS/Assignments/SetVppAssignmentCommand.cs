@@ -33,6 +33,21 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
     [Parameter]
     public SwitchParameter Defer { get; set; }
 
+    private readonly Dictionary<string, string> _piped = new(StringComparer.Ordinal);
+
+    /// <summary>With -WhatIf: false (after the error) when this app came in this pipeline already, from another token or pricing.</summary>
+    private bool SameAppOnce(SetAssignmentRequest request)
+    {
+        if (InputObject is null || request.App.AdamId is not { } adamId || Intent.Equals("Uninstall", StringComparison.OrdinalIgnoreCase)) return true;
+        var source = $"{InputObject.Properties["Token"]?.Value} {request.App.PricingParam}";
+        if (!_piped.TryGetValue(adamId, out var first)) { _piped[adamId] = source; return true; }
+        if (first == source) return true;
+        WriteVppError(Engine.VppErrorKind.InvalidArgument, "VppAppAssignedFromAnotherToken",
+            $"'{request.App}' came from several tokens in this pipeline ({first.Trim()}, then {source.Trim()}): assigning it to '{Group}' from both would give every member " +
+            "a second license of the same app. Keep one token per app and group: narrow the apps with -Token (Get-VppLicensedApp -Name ... -Token ...).", request.App.ToString());
+        return false;
+    }
+
     protected override void ProcessRecord()
     {
         var request = new SetAssignmentRequest(Selection(), Group, Enum.Parse<AssignmentIntent>(Intent, true),
@@ -40,14 +55,19 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
         var target = $"{request.App} -> group '{Group}'";
         if (!ShouldProcess(target, $"Assign as {Intent}{(LicenseType is null ? "" : $" with {LicenseType} licensing")} and give or take back the licenses that follow"))
         {
+            // -WhatIf records nothing, so the engine cannot see that an earlier item of this pipeline
+            // assigned the same app from another token: the plan would show a second license per member.
+            if (MyInvocation.BoundParameters.ContainsKey("WhatIf") && !SameAppOnce(request)) return;
             // -WhatIf: the plan, computed by the code that would apply it, as objects.
             if (MyInvocation.BoundParameters.ContainsKey("WhatIf") && TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: true, CancelToken).GetAwaiter().GetResult(), out var trial, target))
                 WriteObject(trial.Plan, enumerateCollection: true);
             return;
         }
         if (!TryRun(c => new AssignmentService(c).SetAsync(request, whatIf: false, CancelToken, Defer).GetAwaiter().GetResult(), out var result, target)) return;
+        if (result.AppliedLater is { } later)
+            WriteWarning(later);
         if (result.Applied is { } applied)
-            WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, {applied.UsersCreated} VPP users created, " +
+            WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, {applied.UsersCreated} VPP users created, {applied.UsersAdopted} existing VPP users adopted, " +
                          $"{applied.Failed} failed, {applied.Waiting} waiting for licenses ({applied.Requests} requests).");
         if (result.Applied is { Waiting: > 0 } waiting)
             WriteWarning($"{waiting.Waiting} member(s) wait for a license of {result.Assignment.App ?? result.Assignment.AdamId}: they get one when licenses are bought or freed (next sync). See Get-VppAssignmentPlan.");

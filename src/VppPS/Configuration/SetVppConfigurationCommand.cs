@@ -26,6 +26,11 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
     [ValidateRange(0.0, 3600.0)]
     public double StatusPollIntervalSeconds { get; set; }
 
+    /// <summary>Minutes a token's lease lasts without a heartbeat; a run that stopped renewing it is taken over after this.</summary>
+    [Parameter]
+    [ValidateRange(1, 60)]
+    public int LeaseMinutes { get; set; }
+
     /// <summary>Base URL of the metadata API; empty for Apple's default per account type.</summary>
     [Parameter]
     [AllowEmptyString]
@@ -37,7 +42,7 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
 
     /// <summary>Settings to put back to their defaults (DataFolder included).</summary>
     [Parameter]
-    [ValidateSet("ServiceUrl", "TokenCap", "SyncIntervalHours", "StatusPollIntervalSeconds", "MetadataServiceUrl", "DataFolder")]
+    [ValidateSet("ServiceUrl", "TokenCap", "SyncIntervalHours", "StatusPollIntervalSeconds", "MetadataServiceUrl", "LeaseMinutes", "DataFolder")]
     public string[]? Reset { get; set; }
 
     [Parameter]
@@ -51,6 +56,7 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
         if (MyInvocation.BoundParameters.ContainsKey(nameof(TokenCap))) changes[SettingsCatalog.TokenCap.Name] = TokenCap.ToString(CultureInfo.InvariantCulture);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(SyncIntervalHours))) changes[SettingsCatalog.SyncIntervalHours.Name] = SyncIntervalHours.ToString(CultureInfo.InvariantCulture);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(StatusPollIntervalSeconds))) changes[SettingsCatalog.StatusPollIntervalSeconds.Name] = StatusPollIntervalSeconds.ToString(CultureInfo.InvariantCulture);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(LeaseMinutes))) changes[SettingsCatalog.LeaseMinutes.Name] = LeaseMinutes.ToString(CultureInfo.InvariantCulture);
         var resetFolder = false;
         foreach (var name in Reset ?? [])
         {

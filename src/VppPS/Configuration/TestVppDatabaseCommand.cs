@@ -1,21 +1,26 @@
 using System.Management.Automation;
+using VppPS.Engine;
 using VppPS.Infrastructure;
 
 namespace VppPS.Configuration;
 
-/// <summary>Checks the state database: where it is, its schema version, SQLite's integrity check.</summary>
+/// <summary>
+/// Checks the state database: where it is, its schema version, SQLite's integrity check. Damage
+/// is reported in the result (IsHealthy false, Problem says why), not thrown: the database is
+/// examined without opening a session on it.
+/// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "VppDatabase")]
 [OutputType(typeof(DatabaseHealth))]
 public sealed class TestVppDatabaseCommand : VppCmdlet
 {
     protected override void EndProcessing()
     {
-        if (TryRun(c => new DatabaseHealth(c.Store.DatabasePath, c.Store.SchemaVersion, c.Store.JournalMode, c.Store.CheckIntegrity()), out var health))
-            WriteObject(health);
+        if (TryRunEngine(_ => VppSession.CheckDatabase(), out var check))
+            WriteObject(new DatabaseHealth(check.DatabasePath, check.SchemaVersion, check.JournalMode, check.IntegrityCheck, check.Problem));
     }
 }
 
-public sealed record DatabaseHealth(string DatabasePath, int SchemaVersion, string JournalMode, string IntegrityCheck)
+public sealed record DatabaseHealth(string DatabasePath, int? SchemaVersion, string? JournalMode, string IntegrityCheck, string? Problem)
 {
-    public bool IsHealthy => IntegrityCheck == "ok";
+    public bool IsHealthy => Problem is null;
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using VppPS.Engine;
 using VppPS.Engine.Directories;
+using VppPS.Engine.Store;
 using VppPS.Infrastructure;
 
 namespace VppPS.Directory;
@@ -31,7 +32,7 @@ public abstract class DirectoryCmdlet : VppCmdlet
                 if (keep is null || keep(item)) WriteObject(item);
             }
         }
-        catch (VppException e)
+        catch (Exception failure) when (StateStore.Explain(failure) is { } e)
         {
             var record = ErrorMapper.ToErrorRecord(e, target);
             if (ErrorMapper.IsTerminating(e)) ThrowTerminatingError(record);
@@ -48,4 +49,31 @@ public abstract class DirectoryCmdlet : VppCmdlet
     }
 
     internal static List<NamePattern>? Patterns(string[]? names) => NamePattern.From(names);
+
+    /// <summary>
+    /// A filter by names that remembers which names matched, so that <see cref="WriteUnmatched"/>
+    /// can say which names without wildcards matched nothing.
+    /// </summary>
+    internal sealed class NameFilter(string[]? names)
+    {
+        private readonly List<(string Name, NamePattern Pattern)>? _patterns = names?.Select(n => (n, new NamePattern(n))).ToList();
+        private readonly HashSet<string> _matched = new(StringComparer.OrdinalIgnoreCase);
+
+        public bool Keep(string? value)
+        {
+            if (_patterns is null) return true;
+            var kept = false;
+            foreach (var (name, pattern) in _patterns)
+                if (pattern.IsMatch(value)) { _matched.Add(name); kept = true; }
+            return kept;
+        }
+
+        public IEnumerable<string> Unmatched => (_patterns ?? []).Select(p => p.Name).Where(n => !_matched.Contains(n) && !WildcardPattern.ContainsWildcardCharacters(n));
+    }
+
+    /// <summary>A not-found error for each name without wildcards that matched nothing.</summary>
+    internal void WriteUnmatched(NameFilter filter, string errorId, Func<string, string> message)
+    {
+        foreach (var name in filter.Unmatched) WriteVppError(VppErrorKind.NotFound, errorId, message(name), name);
+    }
 }

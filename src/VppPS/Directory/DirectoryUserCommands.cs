@@ -19,8 +19,9 @@ public sealed class GetVppDirectoryUserCommand : DirectoryCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = Patterns(UserPrincipalName);
-        Stream(() => ReadService().ListUsers(IncludeRemoved), u => patterns is null || patterns.Any(p => p.IsMatch(u.UserPrincipalName)));
+        var filter = new NameFilter(UserPrincipalName);
+        Stream(() => ReadService().ListUsers(IncludeRemoved), u => filter.Keep(u.UserPrincipalName));
+        WriteUnmatched(filter, "VppDirectoryUserNotFound", n => $"No user of the directory is named '{n}'{(IncludeRemoved ? "" : " (add -IncludeRemoved for removed ones)")}. Run Get-VppDirectoryUser to list them.");
     }
 }
 
@@ -39,8 +40,9 @@ public sealed class GetVppDeviceCommand : DirectoryCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = Patterns(SerialNumber);
-        Stream(() => ReadService().ListDevices(IncludeRemoved), d => patterns is null || patterns.Any(p => p.IsMatch(d.SerialNumber)));
+        var filter = new NameFilter(SerialNumber);
+        Stream(() => ReadService().ListDevices(IncludeRemoved), d => filter.Keep(d.SerialNumber));
+        WriteUnmatched(filter, "VppDeviceNotFound", n => $"No device of the directory has the serial number '{n}'{(IncludeRemoved ? "" : " (add -IncludeRemoved for removed ones)")}. Run Get-VppDevice to list them.");
     }
 }
 

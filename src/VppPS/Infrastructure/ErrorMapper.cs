@@ -14,7 +14,8 @@ internal static class ErrorMapper
     }
 
     /// <summary>Problems with the state store stop the command: no later pipeline item can succeed either.</summary>
-    public static bool IsTerminating(VppException e) => e.Kind is VppErrorKind.StateStore or VppErrorKind.Cancelled;
+    public static bool IsTerminating(VppException e) =>
+        e.Kind is VppErrorKind.StateStore or VppErrorKind.PermissionDenied or VppErrorKind.DiskFull or VppErrorKind.Damaged or VppErrorKind.Cancelled;
 
     public static ErrorCategory Category(VppErrorKind kind) => kind switch
     {
@@ -28,9 +29,11 @@ internal static class ErrorMapper
         VppErrorKind.AppleError => ErrorCategory.ProtocolError,
         VppErrorKind.ServiceUnavailable => ErrorCategory.ConnectionError,
         VppErrorKind.StateStore => ErrorCategory.ResourceUnavailable,
+        VppErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        VppErrorKind.DiskFull => ErrorCategory.WriteError,
+        VppErrorKind.Damaged => ErrorCategory.InvalidData,
         VppErrorKind.Cancelled => ErrorCategory.OperationStopped,
         VppErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
-        VppErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -5,29 +5,53 @@ using VppPS.Tokens;
 
 namespace VppPS.Inventory;
 
-/// <summary>What Get-VppLicensedApp and Get-VppLicensedBook share: the filters and the query.</summary>
+/// <summary>
+/// What Get-VppLicensedApp and Get-VppLicensedBook share: the filters and the query. Tokens piped
+/// in (Get-VppToken) bind -TokenObject and list what was bought under them; other objects bind
+/// by property name: AdamId, Token and PricingParam name one asset (licenses, assignments, plan
+/// items), Name and BundleId an app by name. A token's own Name never binds -Name.
+/// </summary>
 public abstract class LicensedAssetCommand : VppCmdlet
 {
     /// <summary>The type name of -Summary's objects, which selects their view.</summary>
     public const string SummaryTypeName = "VppPS.Engine.Inventory.LicensedAsset#Summary";
 
+    private const string ByName = "ByName";
+    private const string ByTokenObject = "ByTokenObject";
+
     protected abstract string ProductType { get; }
 
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [Parameter(Position = 0, ParameterSetName = ByTokenObject)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(VppPS.Assignments.AssetNameCompleter))]
     public string[]? Name { get; set; }
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [Parameter(ParameterSetName = ByTokenObject)]
     public string[]? AdamId { get; set; }
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [Parameter(ParameterSetName = ByTokenObject)]
     public string[]? BundleId { get; set; }
 
-    [Parameter]
+    /// <summary>Token names (wildcards); binds the Token of licenses, assignments and plan items piped in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [Parameter(ParameterSetName = ByTokenObject)]
     [ArgumentCompleter(typeof(TokenNameCompleter))]
     [SupportsWildcards]
     public string[]? Token { get; set; }
+
+    /// <summary>STDQ or PLUS; binds the PricingParam of objects piped in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [Parameter(ParameterSetName = ByTokenObject)]
+    [ValidateSet("STDQ", "PLUS")]
+    public string[]? PricingParam { get; set; }
+
+    /// <summary>Tokens from Get-VppToken: what was bought under them.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByTokenObject)]
+    [PipelineObject(PipelineTypes.Token)]
+    public object[]? TokenObject { get; set; }
 
     /// <summary>Only those with no license left to hand out.</summary>
     [Parameter]
@@ -43,8 +67,19 @@ public abstract class LicensedAssetCommand : VppCmdlet
 
     protected override void ProcessRecord()
     {
-        var filter = new AssetFilter(ProductType, Name, AdamId, BundleId, Token, NoLicensesLeft, OverAssigned);
-        if (!TryRun(c => new InventoryQueries(c.Store).Assets(filter, Summary), out var assets)) return;
+        var tokenIds = IdsOf(TokenObject);
+        var filter = new AssetFilter(ProductType, Name, AdamId, BundleId, Token, NoLicensesLeft, OverAssigned, tokenIds, PricingParam);
+        // A name or adamId given without wildcards that matches nothing is an error, as for tokens
+        // (the token named is unknown, the app is a skipped custom B2B app, or no synced app has it).
+        if (!TryRun(c =>
+        {
+            var queries = new InventoryQueries(c.Store);
+            var missing = queries.MissingTokens(Token).ToList();
+            if (missing.Count == 0) missing.AddRange(queries.MissingAssets(ProductType, (Name ?? []).Concat(AdamId ?? []), Token, tokenIds));
+            return (Missing: missing, Assets: queries.Assets(filter, Summary));
+        }, out var found)) return;
+        WriteErrors(found.Missing);
+        var assets = found.Assets;
         if (Summary)
         {
             // Its own view (module/VppPS.format.ps1xml): counts over every token, no token column.
@@ -67,14 +102,14 @@ public abstract class LicensedAssetCommand : VppCmdlet
     }
 }
 
-[Cmdlet(VerbsCommon.Get, "VppLicensedApp")]
+[Cmdlet(VerbsCommon.Get, "VppLicensedApp", DefaultParameterSetName = "ByName")]
 [OutputType(typeof(LicensedAsset), typeof(VppPS.Engine.Subscriptions.VppSubscription))]
 public sealed class GetVppLicensedAppCommand : LicensedAssetCommand
 {
     protected override string ProductType => "App";
 }
 
-[Cmdlet(VerbsCommon.Get, "VppLicensedBook")]
+[Cmdlet(VerbsCommon.Get, "VppLicensedBook", DefaultParameterSetName = "ByName")]
 [OutputType(typeof(LicensedAsset))]
 public sealed class GetVppLicensedBookCommand : LicensedAssetCommand
 {

@@ -33,7 +33,11 @@ public sealed class GetVppSyncHistoryCommand : VppCmdlet
             if (Token is not null)
             {
                 var patterns = NamePattern.From(Token)!;
-                tokens = new TokenService(c).List().Where(t => patterns.Any(p => p.IsMatch(t.Name))).ToList();
+                var all = new TokenService(c).List();
+                tokens = all.Where(t => patterns.Any(p => p.IsMatch(t.Name))).ToList();
+                // A token name without wildcards that names no token is an error, as in Get-VppToken.
+                foreach (var name in Token.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !all.Any(t => string.Equals(t.Name, n, StringComparison.OrdinalIgnoreCase))))
+                    throw Engine.Inventory.AssetLookup.TokenNotFound(name);
             }
             var store = new SyncRunStore(c);
             return tokens.SelectMany(t => store.History(t?.Id, Status, First)).OrderByDescending(r => r.Id).Take(First).ToList();

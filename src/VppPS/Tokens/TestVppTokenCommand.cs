@@ -3,7 +3,10 @@ using VppPS.Engine.Tokens;
 
 namespace VppPS.Tokens;
 
-/// <summary>Health of tokens: expiry windows, state, sync. -Quiet answers true when every token is healthy.</summary>
+/// <summary>
+/// Health of tokens: expiry windows, state, sync. -Quiet answers true when every token is healthy,
+/// and false when there is no token at all: a runbook whose state was lost must alert, not pass.
+/// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "VppToken", DefaultParameterSetName = ByName)]
 [OutputType(typeof(TokenHealth), typeof(bool))]
 public sealed class TestVppTokenCommand : VppTokenCmdlet
@@ -16,6 +19,7 @@ public sealed class TestVppTokenCommand : VppTokenCmdlet
     public SwitchParameter Online { get; set; }
 
     private bool _healthy = true;
+    private int _tested;
 
     protected override bool AllWhenNoneNamed => true;
 
@@ -23,6 +27,7 @@ public sealed class TestVppTokenCommand : VppTokenCmdlet
     {
         foreach (var token in ResolveTokens())
         {
+            _tested++;
             if (!TryRun(c =>
             {
                 var service = new TokenService(c);
@@ -36,6 +41,8 @@ public sealed class TestVppTokenCommand : VppTokenCmdlet
 
     protected override void EndProcessing()
     {
-        if (Quiet) WriteObject(_healthy);
+        if (_tested == 0 && ParameterSetName == ByName && Name.Length == 0)
+            WriteWarning("There is no token to test: add one with Add-VppToken (or check VPPPS_HOME: this state holds none)." + (Quiet ? " -Quiet answers $false." : ""));
+        if (Quiet) WriteObject(_healthy && _tested > 0);
     }
 }

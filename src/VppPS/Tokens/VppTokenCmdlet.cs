@@ -26,9 +26,13 @@ public abstract class VppTokenCmdlet : VppCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
     public Guid[] Id { get; set; } = [];
 
-    /// <summary>Tokens from Get-VppToken (any object with the token's Id).</summary>
+    /// <summary>
+    /// Tokens from Get-VppToken, bound as objects (by Id) rather than by their Name: a name that
+    /// holds wildcard characters would match other tokens too. Other objects bind Name or Id.
+    /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = ByInputObject, ValueFromPipeline = true)]
-    public PSObject[] InputObject { get; set; } = [];
+    [PipelineObject(PipelineTypes.Token)]
+    public object[] InputObject { get; set; } = [];
 
     /// <summary>Whether naming no token means every token (Test-VppToken) rather than an error.</summary>
     protected virtual bool AllWhenNoneNamed => false;
@@ -43,7 +47,7 @@ public abstract class VppTokenCmdlet : VppCmdlet
                 return Id.Select(id => all.FirstOrDefault(t => t.Id == id) ?? NotFound($"No token has the id {id}.", id)).OfType<VppToken>().ToList();
             case ByInputObject:
                 // Re-read: the object may be stale (renamed, state changed since it was written).
-                return InputObject.Select(o => IdOf(o) is { } id
+                return InputObject.Select(PSObject.AsPSObject).Select(o => IdOf(o) is { } id
                     ? all.FirstOrDefault(t => t.Id == id) ?? NotFound($"The token '{o.Properties["Name"]?.Value}' no longer exists.", id)
                     : NotFound($"'{o}' is not a token: pipe the objects of Get-VppToken.", o)).OfType<VppToken>().ToList();
             case AllTokens:

@@ -119,6 +119,63 @@ public class AppleClientRetryTests
         Assert.Equal(3, apple.Handler.Count("client/config"));
     }
 
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("""{"locationName":"PS01","countryISO2ACode":"U""")] // cut short
+    [InlineData("")]
+    public async Task An_unreadable_200_answer_is_retried_like_a_5xx(string body)
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Json(200, body), Ok);
+
+        var config = await apple.Client().GetClientConfigAsync();
+
+        Assert.Equal("PS01", config.LocationName);
+        Assert.Equal(2, apple.Handler.Count("client/config"));
+        Assert.Contains(apple.Observer.VerboseLines, l => l.StartsWith("Retrying GET /mdm/v2/client/config") && l.Contains("could not be read"));
+    }
+
+    [Fact]
+    public async Task An_answer_unreadable_after_every_retry_is_service_unavailable()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Json(200, "<html>gateway</html>"));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 2 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleBadResponse"), (error.Kind, error.ErrorId));
+        Assert.Contains("Try again later", error.Message);
+        Assert.Equal(3, apple.Handler.Count("client/config"));
+    }
+
+    [Fact]
+    public async Task Six_503_answers_in_a_row_are_reported_as_an_outage()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(503, 9729, "The service is temporarily unavailable. Please try again later."));
+
+        var error = await Assert.ThrowsAsync<VppException>(() => apple.Client().GetClientConfigAsync());
+
+        Assert.Equal(6, apple.Handler.Count("client/config")); // the first answer and five retries
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleUnavailable", 9729), (error.Kind, error.ErrorId, error.AppleErrorNumber));
+        Assert.Contains("unavailable", error.Message);
+        Assert.Contains("Try again later", error.Message);
+        Assert.DoesNotContain("refused", error.Message);
+    }
+
+    [Fact]
+    public async Task An_unknown_error_number_on_a_5xx_is_an_outage_too()
+    {
+        var apple = new TestApple();
+        apple.Handler.On("client/config", _ => ScriptedHandler.Error(502, 9999));
+
+        var error = await Assert.ThrowsAsync<VppException>(() =>
+            apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 1 }).GetClientConfigAsync());
+
+        Assert.Equal((VppErrorKind.ServiceUnavailable, "VppAppleUnavailable", 9999), (error.Kind, error.ErrorId, error.AppleErrorNumber));
+    }
+
     [Fact]
     public async Task Transport_errors_are_retried()
     {
@@ -131,7 +188,52 @@ public class AppleClientRetryTests
         await apple.Client().GetClientConfigAsync();
 
         Assert.Equal(3, calls);
-        Assert.Contains(apple.Observer.VerboseLines, l => l.StartsWith("GET /mdm/v2/client/config -> failed: HttpRequestException ("));
+        Assert.Contains(apple.Observer.VerboseLines, l => l.StartsWith("GET /mdm/v2/client/config -> failed: HttpRequestException: connection reset ("));
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_not_retried_and_the_error_names_the_host_and_the_cause()
+    {
+        var apple = new TestApple();
+        apple.Handler.OnAsync("client/config", (_, _) => throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (apple.test:443)",
+            new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)));
+
+        var error = await Assert.ThrowsAsync<VppException>(() => apple.Client().GetClientConfigAsync());
+
+        Assert.Equal(1, apple.Handler.Count("client/config"));
+        Assert.Empty(apple.Time.Delays);
+        Assert.Equal(("VppAppleUnreachable", "apple.test"), (error.ErrorId, error.UnreachableHost));
+        Assert.Contains("at apple.test for GET /mdm/v2/client/config: the connection was refused", error.Message);
+        Assert.Contains(apple.Observer.VerboseLines, l => l.StartsWith("GET /mdm/v2/client/config -> failed: the connection was refused"));
+    }
+
+    [Fact]
+    public async Task A_name_that_does_not_resolve_is_not_retried_and_said_to_be_a_DNS_failure()
+    {
+        var apple = new TestApple();
+        apple.Handler.OnAsync("client/config", (_, _) => throw new HttpRequestException(HttpRequestError.NameResolutionError, "Name or service not known (apple.test:443)",
+            new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound)));
+
+        var error = await Assert.ThrowsAsync<VppException>(() => apple.Client().GetClientConfigAsync());
+
+        Assert.Equal(1, apple.Handler.Count("client/config"));
+        Assert.Equal("apple.test", error.UnreachableHost);
+        Assert.Contains("apple.test", error.Message);
+        Assert.Contains("could not be resolved (DNS failure", error.Message);
+    }
+
+    [Fact]
+    public async Task A_connection_reset_every_time_is_retried_and_then_reported_with_its_cause_but_not_as_an_unreachable_host()
+    {
+        var apple = new TestApple();
+        apple.Handler.OnAsync("client/config", (_, _) => throw new HttpRequestException("connection reset"));
+
+        var error = await Assert.ThrowsAsync<VppException>(() => apple.Client(new AppleClientOptions { RequestTimeout = Timeout.InfiniteTimeSpan, MaxRetries = 2 }).GetClientConfigAsync());
+
+        Assert.Equal(3, apple.Handler.Count("client/config"));
+        Assert.Null(error.UnreachableHost);
+        Assert.Contains("connection reset", error.Message);
+        Assert.Contains("apple.test", error.Message);
     }
 
     [Fact]

@@ -60,9 +60,10 @@ public sealed class FullPlanTests
             store.Write((c, t) => { CarryOut(c, t, AssignmentPlanner.Plan(c, t, 1, "T")); return 0; });
         store.Write((c, t) =>
         {
-            Assert.True(AssignmentPlanner.Plan(c, t, 1, "T").IsEmpty);
+            var done = AssignmentPlanner.Plan(c, t, 1, "T");
+            Assert.True(done.IsEmpty);
             c.Execute(t, "INSERT OR IGNORE INTO sync_state (token_key) VALUES (1)");
-            AssignmentPlanner.RecordPlanned(c, t, 1, Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes")), complete: true);
+            AssignmentPlanner.RecordPlanned(c, t, 1, Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes")), complete: true, done.FullPlanRequests);
             // Then members join and leave groups.
             for (var n = 0; n < 12; n++)
             {
@@ -82,7 +83,7 @@ public sealed class FullPlanTests
     }
 
     /// <summary>What the applier and Apple would do with a plan, written straight into the state.</summary>
-    private static void CarryOut(SqliteConnection c, SqliteTransaction t, AssignmentPlan plan)
+    private static void CarryOut(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, AssignmentPlan plan)
     {
         const string now = "2026-11-25T00:00:00.0000000+00:00";
         foreach (var user in plan.UsersToCreate)
@@ -108,7 +109,7 @@ public sealed class FullPlanTests
     private static List<string> Rows(IEnumerable<LicenseChange> changes) =>
         changes.Select(x => $"{x.AdamId}|{x.TargetKind}|{x.Target}|{x.Display}|{x.UserKey}|{x.AssignmentId}|{x.Reason}").Order(StringComparer.Ordinal).ToList();
 
-    private static void Generate(SqliteConnection c, SqliteTransaction t, Random random)
+    private static void Generate(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, Random random)
     {
         const string now = "2026-11-25T00:00:00.0000000+00:00";
         void Exec(string sql, params (string, object?)[] p) => c.Execute(t, sql, p);

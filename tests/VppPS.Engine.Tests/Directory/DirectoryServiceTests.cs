@@ -7,17 +7,19 @@ namespace VppPS.Engine.Tests.Directories;
 public sealed class DirectoryServiceTests : IDisposable
 {
     private readonly TempFolder _folder = new();
+    private readonly IDisposable? _database;
     private readonly VppContext _context;
     private readonly DirectoryService _directory;
 
     public DirectoryServiceTests()
     {
-        _context = new VppContext(VppSession.ForFolder(_folder.Path), "xunit", NullObserver.Instance);
+        _context = new VppContext(TestStores.Session(_folder.Path, out _database), "xunit", NullObserver.Instance);
         _directory = new DirectoryService(_context);
     }
 
     public void Dispose()
     {
+        _database?.Dispose();
         _folder.Dispose();
     }
 

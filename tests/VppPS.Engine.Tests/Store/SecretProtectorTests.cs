@@ -52,8 +52,43 @@ public class SecretProtectorTests
         using var first = new TempFolder();
         using var second = new TempFolder();
         var stored = new SecretProtector(first.Path).Protect(Secret);
-        var e = Assert.Throws<VppException>(() => new SecretProtector(second.Path).Unprotect(stored));
+        var other = new SecretProtector(second.Path);
+        other.Protect("a secret of the other folder"); // which has a key of its own
+        var e = Assert.Throws<VppException>(() => other.Unprotect(stored));
         Assert.Equal("VppSecretUnreadable", e.ErrorId);
         Assert.DoesNotContain(Secret, e.Message);
+    }
+
+    [Fact]
+    public void A_missing_key_file_is_refused_when_secrets_are_stored_and_never_replaced()
+    {
+        if (OperatingSystem.IsWindows()) return; // DPAPI there: no key file
+        using var folder = new TempFolder();
+        var session = VppSession.ForFolder(folder.Path);
+        var stored = session.Secrets.Protect(Secret);
+        session.Store.Write((c, t) => c.Execute(t, "INSERT INTO settings (name, value) VALUES ('secret', $v)", ("$v", stored)));
+        var keyFile = Path.Combine(folder.Path, StatePaths.KeyFileName);
+        File.Delete(keyFile);
+
+        var again = VppSession.ForFolder(folder.Path);
+        var unprotect = Assert.Throws<VppException>(() => again.Secrets.Unprotect(stored));
+        var protect = Assert.Throws<VppException>(() => again.Secrets.Protect("another secret"));
+
+        foreach (var e in new[] { unprotect, protect })
+        {
+            Assert.Equal((VppErrorKind.StateStore, "VppSecretKeyMissing"), (e.Kind, e.ErrorId));
+            Assert.Contains("backup", e.Message);
+            Assert.Contains(keyFile, e.Message);
+            Assert.DoesNotContain(Secret, e.Message);
+        }
+        Assert.False(File.Exists(keyFile));
+    }
+
+    [Fact]
+    public void A_first_key_is_made_when_no_secret_is_stored()
+    {
+        using var folder = new TempFolder();
+        var session = VppSession.ForFolder(folder.Path);
+        Assert.Equal(Secret, session.Secrets.Unprotect(session.Secrets.Protect(Secret)));
     }
 }

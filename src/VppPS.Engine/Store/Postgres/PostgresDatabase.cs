@@ -65,6 +65,8 @@ internal sealed class PostgresDatabase
                 Execute(connection, transaction, $"DELETE FROM {PostgresMigrations.Schema}.schema_version; INSERT INTO {PostgresMigrations.Schema}.schema_version VALUES ({PostgresMigrations.LatestVersion})");
                 Execute(connection, transaction, PostgresMigrations.Roles);
                 transaction.Commit();
+                // The migration may have created types (citext) that connections opened before did not know.
+                connection.ReloadTypes();
                 version = PostgresMigrations.LatestVersion;
             }
             SchemaVersion = version;
@@ -111,9 +113,11 @@ internal sealed class PostgresDatabase
         "Update the VppPS module on this machine to the version the rest of the team uses.", Location.ToString());
 
     /// <summary>The one mapping from PostgreSQL and network failures to VppPS errors; the message never holds the password.</summary>
-    public static VppException Translate(Exception e, StoreLocation location)
+    public static VppException Translate(Exception e, StoreLocation? store)
     {
-        var where = location.ToString();
+        // A failure seen where no store is at hand (a streamed read) names the server as Npgsql does.
+        var location = store ?? StoreLocation.ForPostgres("Host=the-postgresql-server;Database=vppps");
+        var where = store?.ToString() ?? "in use";
         if (e is PostgresException pg)
             return pg.SqlState switch
             {
