@@ -255,6 +255,22 @@ public sealed class AppleClient
     public Task<EventResponse> RetireUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
         PostEventAsync("retireUsers", "users/retire", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
 
+    /// <summary>
+    /// POST subscriptions/associate: seats of the subscriptions for the users (renewing ones, or with
+    /// Renewing false seats that lapse at the period end). Asynchronous: an event, as for assets.
+    /// </summary>
+    public Task<EventResponse> AssociateSubscriptionsAsync(ManageSubscriptionsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync(null, "subscriptions/associate", Serialize(request with { Renewing = request.Renewing ?? true, Deferred = null },
+            AppleJsonContext.Default.ManageSubscriptionsRequest), cancellationToken);
+
+    /// <summary>
+    /// POST subscriptions/disassociate: takes the users' seats back, at once or (Deferred) at the end
+    /// of the billing period. Asynchronous: an event; a deferred one completes at once.
+    /// </summary>
+    public Task<EventResponse> DisassociateSubscriptionsAsync(ManageSubscriptionsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync(null, "subscriptions/disassociate", Serialize(request with { Renewing = null },
+            AppleJsonContext.Default.ManageSubscriptionsRequest), cancellationToken);
+
     public Task<StatusResponse> GetEventStatusAsync(string eventId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, "eventStatus", "status", new QueryString().Add("eventId", eventId).ToString(), null,
             AppleJsonContext.Default.StatusResponse, cancellationToken);
@@ -303,7 +319,7 @@ public sealed class AppleClient
 
     // ---- plumbing ----
 
-    private Task<EventResponse> PostEventAsync(string urlKey, string fallbackPath, byte[] body, CancellationToken cancellationToken) =>
+    private Task<EventResponse> PostEventAsync(string? urlKey, string fallbackPath, byte[] body, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, urlKey, fallbackPath, "", body, AppleJsonContext.Default.EventResponse, cancellationToken);
 
     private async Task<ServiceConfigResponse> FetchServiceConfigAsync(CancellationToken cancellationToken)

@@ -22,4 +22,5 @@ namespace VppPS.Engine.Apple.Wire;
 [JsonSerializable(typeof(SubscriptionManagementResponse))]
 [JsonSerializable(typeof(GetSubscriptionsResponse))]
 [JsonSerializable(typeof(GetSubscriptionAssignmentsResponse))]
+[JsonSerializable(typeof(ManageSubscriptionsRequest))]
 internal sealed partial class AppleJsonContext : JsonSerializerContext;

@@ -82,3 +82,17 @@ public sealed record SubscriptionQuery
         return query;
     }
 }
+
+/// <summary>
+/// POST subscriptions/associate and subscriptions/disassociate body (ManageSubscriptionsRequest):
+/// users only (a serialNumbers field is refused with 9811), adamIds as JSON integers.
+/// </summary>
+public sealed record ManageSubscriptionsRequest
+{
+    [JsonPropertyName("adamIds")] public required IReadOnlyList<long> AdamIds { get; init; }
+    [JsonPropertyName("clientUserIds")] public required IReadOnlyList<string> ClientUserIds { get; init; }
+    /// <summary>Associations: true takes renewing seats, false seats that lapse at the period end. Sent on every association.</summary>
+    [JsonPropertyName("renewing"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public bool? Renewing { get; init; }
+    /// <summary>Disassociations: true keeps the seat until the period end; false or absent takes it back at once.</summary>
+    [JsonPropertyName("deferred"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public bool? Deferred { get; init; }
+}
