@@ -93,4 +93,14 @@ Describe 'Subscriptions' {
         Set-VppToken -Name 'Oak Park Elementary' -SubscriptionManagement Disabled -WhatIf | Out-Null
         (Invoke-SimControl $Sim 'locations/Oak Park Elementary' -Method Get).subscriptionManagement | Should -BeNullOrEmpty
     }
+
+    It 'refuses to assign a subscription to a device group or to devices, saying its seats go to users only' {
+        New-VppGroup -Name 'Subscription iPads' -Kind Device | Out-Null
+        New-VppGroup -Name 'Subscription readers' -Kind User | Out-Null
+        { Set-VppAssignment -App 1640000101 -Token 'Riverside High School' -Group 'Subscription iPads' -Intent Required -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppSubscriptionUsersOnly,*' -ExpectedMessage "*users only*device group 'Subscription iPads'*"
+        { Set-VppAssignment -App 1640000101 -Token 'Riverside High School' -Group 'Subscription readers' -Intent Required -LicenseType Device -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppSubscriptionUsersOnly,*' -ExpectedMessage '*-LicenseType User*'
+        @(Get-VppAssignment) | Should -BeNullOrEmpty
+    }
 }
