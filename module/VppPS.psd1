@@ -30,6 +30,8 @@
         'Get-VppLicensedBook'
         'Get-VppLicense'
         'Get-VppUser'
+        'Get-VppSubscription'
+        'Get-VppSubscriptionSeat'
         'Set-VppMetadataCredential'
         'Get-VppMetadataCredential'
         'Remove-VppMetadataCredential'

@@ -101,16 +101,19 @@ internal sealed class EngineHarness : IAsyncDisposable
             .Select(u => (u.ClientUserId, u.Email, u.Status, u.InviteCode, u.IdHash))
             .OrderBy(x => x.ClientUserId, StringComparer.Ordinal).ToList();
 
+    /// <summary>How StateAssets and SimAssets show the total and available counts of a free (unlimited) asset.</summary>
+    public const long Unlimited = -1;
+
     public List<(string AdamId, string PricingParam, string ProductType, long Total, long Assigned, long Available, long Retired)> StateAssets() =>
         new InventoryQueries(Context.Store).Assets(new AssetFilter("App"), summary: false)
             .Concat(new InventoryQueries(Context.Store).Assets(new AssetFilter("Book"), summary: false))
-            .Select(a => (a.AdamId, a.PricingParam, a.ProductType, a.TotalCount, a.AssignedCount, a.AvailableCount, a.RetiredCount))
+            .Select(a => (a.AdamId, a.PricingParam, a.ProductType, a.TotalCount ?? Unlimited, a.AssignedCount, a.AvailableCount ?? Unlimited, a.RetiredCount))
             .OrderBy(x => x.AdamId, StringComparer.Ordinal).ThenBy(x => x.PricingParam, StringComparer.Ordinal).ToList();
 
     public List<(string AdamId, string PricingParam, string ProductType, long Total, long Assigned, long Available, long Retired)> SimAssets(params string[] exceptAdamIds) =>
         Sim.GetAssets(Location)
             .Where(a => !exceptAdamIds.Contains(a.AdamId))
-            .Select(a => (a.AdamId, a.PricingParam, a.ProductType, a.TotalCount, (long)a.AssignedCount, a.AvailableCount, (long)a.RetiredCount))
+            .Select(a => (a.AdamId, a.PricingParam, a.ProductType, a.Unlimited ? Unlimited : a.TotalCount, (long)a.AssignedCount, a.Unlimited ? Unlimited : a.AvailableCount, (long)a.RetiredCount))
             .OrderBy(x => x.AdamId, StringComparer.Ordinal).ThenBy(x => x.PricingParam, StringComparer.Ordinal).ToList();
 
     /// <summary>The sync history of the token, newest first.</summary>

@@ -17,13 +17,17 @@ Describe 'Export-VppLicenseReport' {
         Get-Content -Raw (Join-Path $Out 'empty.html') | Should -Match 'No apps or books yet'
     }
 
-    It 'writes a CSV file whose counts are the inventory''s, one line per app or book and token' {
-        Sync-VppToken -All | Out-Null
+    It 'writes a CSV file whose counts are the inventory''s, one line per app or book and token, and per subscription and token' {
+        Sync-VppToken -All -WarningAction SilentlyContinue | Out-Null
         $file = Export-VppLicenseReport -Path (Join-Path $Out 'licenses.csv') -PassThru
         $file | Should -BeOfType [System.IO.FileInfo]
-        $rows = @(Import-Csv $file.FullName)
+        $all = @(Import-Csv $file.FullName)
+        $rows = @($all | Where-Object Type -ne 'Subscription')
         $inventory = @(Get-VppLicensedApp) + @(Get-VppLicensedBook)
         $rows.Count | Should -Be $inventory.Count
+        $subscriptions = @(Get-VppSubscription)
+        @($all | Where-Object Type -eq 'Subscription' | ForEach-Object { "$($_.Token)|$($_.AdamId)|$($_.TotalCount)|$($_.AssignedCount)|$($_.AvailableCount)" } | Sort-Object) |
+            Should -Be @($subscriptions | ForEach-Object { "$($_.Token)|$($_.AdamId)|$($_.Total)|$($_.Assigned)|$($_.Available)" } | Sort-Object)
         foreach ($asset in $inventory) {
             $row = $rows | Where-Object { $_.Token -eq $asset.Token -and $_.AdamId -eq $asset.AdamId -and $_.PricingParam -eq $asset.PricingParam }
             $row.Type | Should -Be $asset.ProductType

@@ -57,7 +57,8 @@ BeforeAll {
     # Objects of every kind the cmdlets write, to render with each view that applies to them.
     $script:Samples = [System.Collections.Generic.List[object]]::new()
     function Add-Sample([object[]] $objects) { foreach ($o in $objects) { $Samples.Add($o) } }
-    function Get-Sample([string] $type) { $Samples | Where-Object { $_.PSObject.TypeNames -contains $type } }
+    # Objects of any of the types (a view may be selected by several).
+    function Get-Sample([string[]] $type) { $Samples | Where-Object { $names = $_.PSObject.TypeNames; @($type | Where-Object { $names -contains $_ }).Count -gt 0 } }
     Add-Sample (Get-VppConfiguration)
     Add-Sample (Get-VppAuditLog -First 40)
     Add-Sample (Get-VppToken)
@@ -67,6 +68,9 @@ BeforeAll {
     Add-Sample (Get-VppLicensedApp)
     Add-Sample (Get-VppLicensedBook)
     Add-Sample (Get-VppLicensedApp -Summary)
+    Add-Sample (Get-VppSubscription)
+    Add-Sample (Get-VppSubscription -Summary)
+    Add-Sample (Get-VppSubscriptionSeat)
     Add-Sample (Get-VppLicense)
     Add-Sample (Get-VppUser)
     Add-Sample (Get-VppUser -Status Registered)
@@ -100,7 +104,7 @@ BeforeAll {
             }
         }
         [pscustomobject]@{
-            Name = $view.Name; Type = $view.ViewSelectedBy.TypeName; Kind = if ($table) { 'Table' } else { 'List' }
+            Name = $view.Name; Type = @($view.ViewSelectedBy.TypeName); Kind = if ($table) { 'Table' } else { 'List' }
             GroupBy = $view.GroupBy.PropertyName; GroupLabel = $view.GroupBy.Label; Columns = @($columns)
         }
     }

@@ -108,9 +108,37 @@ public sealed class AppleClient
     public IAsyncEnumerable<GetUsersResponse> ReadUserPagesAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
         ReadPagesAsync("Reading users", (page, ct) => GetUsersAsync(query, page, ct), cancellationToken);
 
-    /// <summary>Every asset, in one list (a location has thousands at most); restarts when the versionId changes midway.</summary>
-    public async Task<IReadOnlyList<ResponseAsset>> ReadAllAssetsAsync(CancellationToken cancellationToken = default) =>
-        (await ReadAllAsync<GetAssetsResponse, ResponseAsset>(ct => ReadAssetPagesAsync(null, ct), cancellationToken).ConfigureAwait(false)).Items;
+    /// <summary>
+    /// Every asset, in one list (a location has thousands at most); each read restarts when the
+    /// versionId changes midway. Apps and books with a license count are read with unlimited=false,
+    /// free ones with unlimited=true (Apple, 2026), and both lists are merged: a free asset comes
+    /// back with <see cref="ResponseAsset.UnlimitedCount"/> as its total and no other count. Both
+    /// arrays of every answer are read, and a free asset (totalCount 2147483647) in either is
+    /// recognised, so a service that ignores the parameter gives the same list.
+    /// </summary>
+    public async Task<IReadOnlyList<ResponseAsset>> ReadAllAssetsAsync(CancellationToken cancellationToken = default)
+    {
+        var byKey = new Dictionary<(string AdamId, string Pricing), ResponseAsset>();
+        foreach (var unlimited in new[] { false, true })
+        {
+            var query = new AssetQuery { Unlimited = unlimited };
+            var read = new List<ResponseAsset>();
+            await ApplePaging.ReadAllAsync(ct => ReadAssetPagesAsync(query, ct), (page, _) =>
+            {
+                read.AddRange(page.Items);
+                read.AddRange((page.UnlimitedAssets ?? []).Select(ResponseAsset.FromUnlimited));
+                return ValueTask.CompletedTask;
+            }, _ => { read.Clear(); return ValueTask.CompletedTask; }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var asset in read)
+            {
+                var key = (asset.AdamId, asset.PricingParam ?? "STDQ");
+                // A free asset's entry wins over a counted one of the same key (a service that ignored unlimited=false).
+                if (!byKey.TryGetValue(key, out var known) || (asset.IsUnlimited && !known.IsUnlimited))
+                    byKey[key] = asset.IsUnlimited ? asset with { TotalCount = ResponseAsset.UnlimitedCount, AvailableCount = ResponseAsset.UnlimitedCount - asset.AssignedCount, RetiredCount = 0 } : asset;
+            }
+        }
+        return byKey.Values.ToList();
+    }
 
     /// <summary>Every user the query selects, in one list, with page 0's versionId for the next incremental read.</summary>
     public Task<(IReadOnlyList<ResponseUser> Items, string? VersionId)> ReadAllUsersAsync(UserQuery? query, CancellationToken cancellationToken = default) =>
@@ -123,6 +151,87 @@ public sealed class AppleClient
         var read = await ApplePaging.ReadAllAsync(traversal, (page, _) => { items.AddRange(page.Items); return ValueTask.CompletedTask; },
             _ => { items.Clear(); return ValueTask.CompletedTask; }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (items, read.VersionId);
+    }
+
+    // ---- subscriptions (2026): no service/config url keys, so paths under the base URL ----
+
+    /// <summary>
+    /// POST subscriptions/enable or subscriptions/disable (no body, no Content-Type): declares
+    /// whether the token's management service supports subscriptions, and returns what Apple
+    /// recorded. Disabling while the organizational unit owns subscriptions fails with 9818.
+    /// </summary>
+    public Task<SubscriptionManagementResponse> SetSubscriptionManagementAsync(bool enabled, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, null, enabled ? "subscriptions/enable" : "subscriptions/disable", "", null,
+            AppleJsonContext.Default.SubscriptionManagementResponse, cancellationToken);
+
+    public Task<GetSubscriptionsResponse> GetSubscriptionsAsync(SubscriptionQuery? query, string? cursor, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, null, "subscriptions", (query ?? new()).ToQuery().Add("cursor", cursor).ToString(), null,
+            AppleJsonContext.Default.GetSubscriptionsResponse, cancellationToken);
+
+    public Task<GetSubscriptionAssignmentsResponse> GetSubscriptionAssignmentsAsync(SubscriptionQuery? query, string? cursor, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, null, "subscriptions/assignments", (query ?? new()).ToQuery().Add("cursor", cursor).ToString(), null,
+            AppleJsonContext.Default.GetSubscriptionAssignmentsResponse, cancellationToken);
+
+    /// <summary>Every subscription the query selects (see <see cref="ReadAllByCursorAsync{TPage, TItem}"/>).</summary>
+    public Task<CursorReadResult<ResponseSubscription>> ReadAllSubscriptionsAsync(SubscriptionQuery? query, CancellationToken cancellationToken = default) =>
+        ReadAllByCursorAsync<GetSubscriptionsResponse, ResponseSubscription>("Reading subscriptions",
+            (cursor, ct) => GetSubscriptionsAsync(query, cursor, ct), null, cancellationToken);
+
+    /// <summary>
+    /// Every seat assignment the query selects (see <see cref="ReadAllByCursorAsync{TPage, TItem}"/>);
+    /// with <paramref name="unlessVersionId"/>, only the first page is read when its versionId is that one (nothing changed).
+    /// </summary>
+    public Task<CursorReadResult<SubscriptionAssignment>> ReadAllSubscriptionAssignmentsAsync(SubscriptionQuery? query, string? unlessVersionId = null,
+        CancellationToken cancellationToken = default) =>
+        ReadAllByCursorAsync<GetSubscriptionAssignmentsResponse, SubscriptionAssignment>("Reading subscription seats",
+            (cursor, ct) => GetSubscriptionAssignmentsAsync(query, cursor, ct), unlessVersionId, cancellationToken);
+
+    /// <summary>
+    /// Reads a cursor-paged list from the start: one page after the other (Apple: cursor reads are
+    /// sequential, never parallel), passing each nextCursor back as it came, until a page has none.
+    /// When a page's versionId differs from the first page's, the data changed under the read: it
+    /// starts again from the first page, at most <paramref name="maxRestarts"/> times. With
+    /// <paramref name="unlessVersionId"/> equal to the first page's versionId, the read stops there
+    /// and gives no items (Unchanged).
+    /// </summary>
+    private async Task<CursorReadResult<TItem>> ReadAllByCursorAsync<TPage, TItem>(string activity, Func<string?, CancellationToken, Task<TPage>> fetch,
+        string? unlessVersionId, CancellationToken cancellationToken, int maxRestarts = 3) where TPage : ICursorPage<TItem>
+    {
+        for (var restarts = 0; ; restarts++)
+        {
+            var items = new List<TItem>();
+            var cursors = new HashSet<string>(StringComparer.Ordinal);
+            string? cursor = null, versionId = null;
+            try
+            {
+                for (var page = 0; ; page++)
+                {
+                    var answer = await fetch(cursor, cancellationToken).ConfigureAwait(false);
+                    if (page == 0)
+                    {
+                        versionId = answer.VersionId;
+                        if (unlessVersionId is not null && string.Equals(versionId, unlessVersionId, StringComparison.Ordinal))
+                            return new CursorReadResult<TItem>([], versionId, Unchanged: true, page + 1, restarts);
+                    }
+                    else if (!string.Equals(answer.VersionId, versionId, StringComparison.Ordinal))
+                        throw new AppleVersionChangedException(activity, versionId, answer.VersionId, page);
+                    items.AddRange(answer.Items);
+                    _observer.Progress(_options.ProgressActivityId, activity, $"page {page + 1}, {items.Count:N0} read", -1);
+                    if (string.IsNullOrEmpty(answer.NextCursor))
+                    {
+                        _observer.Progress(_options.ProgressActivityId, activity, "done", 100, completed: true);
+                        return new CursorReadResult<TItem>(items, versionId, Unchanged: false, page + 1, restarts);
+                    }
+                    if (!cursors.Add(answer.NextCursor))
+                        throw AppleErrors.BadResponse(activity, new InvalidDataException("Apple gave the same nextCursor twice, which would never end"));
+                    cursor = answer.NextCursor;
+                }
+            }
+            catch (AppleVersionChangedException e) when (restarts < maxRestarts)
+            {
+                _observer.Verbose($"{e.Message} Reading again from the first page.");
+            }
+        }
     }
 
     // ---- writes (events) ----
@@ -146,19 +255,35 @@ public sealed class AppleClient
     public Task<EventResponse> RetireUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
         PostEventAsync("retireUsers", "users/retire", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
 
+    /// <summary>
+    /// POST subscriptions/associate: seats of the subscriptions for the users (renewing ones, or with
+    /// Renewing false seats that lapse at the period end). Asynchronous: an event, as for assets.
+    /// </summary>
+    public Task<EventResponse> AssociateSubscriptionsAsync(ManageSubscriptionsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync(null, "subscriptions/associate", Serialize(request with { Renewing = request.Renewing ?? true, Deferred = null },
+            AppleJsonContext.Default.ManageSubscriptionsRequest), cancellationToken);
+
+    /// <summary>
+    /// POST subscriptions/disassociate: takes the users' seats back, at once or (Deferred) at the end
+    /// of the billing period. Asynchronous: an event; a deferred one completes at once.
+    /// </summary>
+    public Task<EventResponse> DisassociateSubscriptionsAsync(ManageSubscriptionsRequest request, CancellationToken cancellationToken = default) =>
+        PostEventAsync(null, "subscriptions/disassociate", Serialize(request with { Renewing = null },
+            AppleJsonContext.Default.ManageSubscriptionsRequest), cancellationToken);
+
     public Task<StatusResponse> GetEventStatusAsync(string eventId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, "eventStatus", "status", new QueryString().Add("eventId", eventId).ToString(), null,
             AppleJsonContext.Default.StatusResponse, cancellationToken);
 
     /// <summary>
-    /// Polls status every EventPollInterval until the event is COMPLETE or FAILED and returns
+    /// Polls status every EffectiveEventPollInterval (30 s or more against Apple) until the event is COMPLETE or FAILED and returns
     /// that status (FAILED lists its failures). Throws VppAppleEventPending after EventMaxWait.
     /// </summary>
     public async Task<StatusResponse> WaitForEventAsync(string eventId, CancellationToken cancellationToken = default)
     {
         var time = _options.TimeProvider;
         var started = time.GetTimestamp();
-        var status = await PollEventAsync(eventId, () => time.GetElapsedTime(started) + _options.EventPollInterval > _options.EventMaxWait, cancellationToken).ConfigureAwait(false);
+        var status = await PollEventAsync(eventId, () => time.GetElapsedTime(started) + _options.EffectiveEventPollInterval > _options.EventMaxWait, cancellationToken).ConfigureAwait(false);
         if (status.IsPending)
             throw new VppException(VppErrorKind.ServiceUnavailable, "VppAppleEventPending",
                 $"Apple's event {eventId} is still pending after {_options.EventMaxWait.TotalMinutes:0.#} minutes " +
@@ -167,12 +292,12 @@ public sealed class AppleClient
     }
 
     /// <summary>
-    /// Polls status every EventPollInterval until the event is COMPLETE or FAILED, or until the
+    /// Polls status every EffectiveEventPollInterval (30 s or more against Apple) until the event is COMPLETE or FAILED, or until the
     /// next poll would come after <paramref name="giveUpAt"/> (by the client's clock), and returns
     /// the last status, PENDING then. A time already past gives one look at the event.
     /// </summary>
     public Task<StatusResponse> PollEventAsync(string eventId, DateTimeOffset giveUpAt, CancellationToken cancellationToken = default) =>
-        PollEventAsync(eventId, () => _clock.UtcNow + _options.EventPollInterval > giveUpAt, cancellationToken);
+        PollEventAsync(eventId, () => _clock.UtcNow + _options.EffectiveEventPollInterval > giveUpAt, cancellationToken);
 
     private async Task<StatusResponse> PollEventAsync(string eventId, Func<bool> stop, CancellationToken cancellationToken)
     {
@@ -181,7 +306,7 @@ public sealed class AppleClient
             var status = await GetEventStatusAsync(eventId, cancellationToken).ConfigureAwait(false);
             if (!status.IsPending || stop())
                 return status;
-            await Task.Delay(_options.EventPollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(_options.EffectiveEventPollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -194,7 +319,7 @@ public sealed class AppleClient
 
     // ---- plumbing ----
 
-    private Task<EventResponse> PostEventAsync(string urlKey, string fallbackPath, byte[] body, CancellationToken cancellationToken) =>
+    private Task<EventResponse> PostEventAsync(string? urlKey, string fallbackPath, byte[] body, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, urlKey, fallbackPath, "", body, AppleJsonContext.Default.EventResponse, cancellationToken);
 
     private async Task<ServiceConfigResponse> FetchServiceConfigAsync(CancellationToken cancellationToken)
@@ -206,7 +331,7 @@ public sealed class AppleClient
         return config;
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string urlKey, string fallbackPath, string query, byte[]? body,
+    private async Task<T> SendAsync<T>(HttpMethod method, string? urlKey, string fallbackPath, string query, byte[]? body,
         JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) where T : AppleResponse
     {
         var config = await GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
@@ -217,8 +342,8 @@ public sealed class AppleClient
     }
 
     /// <summary>service/config's urls are authoritative; the documented path under the base URL is the fallback.</summary>
-    private string ResolveEndpoint(ServiceConfigResponse config, string urlKey, string fallbackPath) =>
-        config.Urls is not null && config.Urls.TryGetValue(urlKey, out var url) && Uri.IsWellFormedUriString(url, UriKind.Absolute)
+    private string ResolveEndpoint(ServiceConfigResponse config, string? urlKey, string fallbackPath) =>
+        urlKey is not null && config.Urls is not null && config.Urls.TryGetValue(urlKey, out var url) && Uri.IsWellFormedUriString(url, UriKind.Absolute)
             ? url
             : BaseWithSlash() + fallbackPath;
 

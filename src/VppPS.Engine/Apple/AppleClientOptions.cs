@@ -41,8 +41,23 @@ public sealed record AppleClientOptions
     /// </summary>
     public TimeSpan RateLimitWindow { get; init; } = TimeSpan.FromMilliseconds(1050);
 
-    /// <summary>Wait between two status polls of a pending event (Apple asks for at least 30 s).</summary>
-    public TimeSpan EventPollInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Apple (2026): "wait at least 30 seconds between subsequent status queries".</summary>
+    public static readonly TimeSpan AppleMinimumEventPollInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Wait between two status polls of a pending event. Against Apple (a host under apple.com)
+    /// anything below <see cref="AppleMinimumEventPollInterval"/> is raised to it; only a
+    /// simulator or a test service may be polled faster (see <see cref="EffectiveEventPollInterval"/>).
+    /// </summary>
+    public TimeSpan EventPollInterval { get; init; } = AppleMinimumEventPollInterval;
+
+    /// <summary>The wait between status polls actually used: EventPollInterval, at least 30 s against Apple.</summary>
+    public TimeSpan EffectiveEventPollInterval =>
+        IsApple(BaseUrl) && EventPollInterval < AppleMinimumEventPollInterval ? AppleMinimumEventPollInterval : EventPollInterval;
+
+    /// <summary>Whether the URL is Apple's own service (apple.com or a host under it).</summary>
+    public static bool IsApple(Uri url) =>
+        url.Host.Equals("apple.com", StringComparison.OrdinalIgnoreCase) || url.Host.EndsWith(".apple.com", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>How long an event may stay PENDING before giving up (Apple: resubmit after 10 minutes).</summary>
     public TimeSpan EventMaxWait { get; init; } = TimeSpan.FromMinutes(10);

@@ -21,4 +21,22 @@ public static class AppleErrorNumbers
     public const int UserAlreadyRetired = 9618;
     /// <summary>The service is temporarily unavailable (503).</summary>
     public const int TemporarilyUnavailable = 9729;
+    /// <summary>Identical requests sent too often: wait before sending the same request again.</summary>
+    public const int RepeatedTooOften = 9632;
+    /// <summary>The license is locked by a pending transfer between organizational units.</summary>
+    public const int LockedByTransfer = 9643;
+    /// <summary>Not enough licenses (or subscription seats) for the request.</summary>
+    public const int NotEnoughLicenses = 9709;
+
+    // Subscriptions (2026, spec 2.10.8); all synchronous, HTTP 400.
+    public const int SubscriptionRequestInvalid = 9811;
+    public const int SubscriptionCursorInvalid = 9812;
+    public const int SubscriptionAdamIdInvalid = 9813;
+    public const int SubscriptionUserNotFound = 9814;
+    public const int SubscriptionNotAssigned = 9815;
+    public const int SubscriptionLimitExceeded = 9816;
+    /// <summary>Before 2026-08-13 Apple documented this number for the limits; treated as 9816.</summary>
+    public const int SubscriptionLimitExceededOld = 9805;
+    public const int SubscriptionViaGroup = 9817;
+    public const int SubscriptionsExist = 9818;
 }

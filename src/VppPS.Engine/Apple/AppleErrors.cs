@@ -14,7 +14,7 @@ internal static class AppleErrors
         var (kind, id, message) = number switch
         {
             AppleErrorNumbers.TokenExpired => (VppErrorKind.TokenExpired, "VppTokenExpired",
-                $"The content token has expired (Apple error {number}{said}). Download a new token from Apple Business Manager or Apple School Manager."),
+                $"The content token has expired (Apple error {number}{said}). Download a new token from Apple Business / Apple School Manager."),
             AppleErrorNumbers.TokenRevoked => (VppErrorKind.TokenInvalid, "VppTokenRevoked",
                 $"Apple has revoked the content token (Apple error {number}{said}). Download a new token."),
             AppleErrorNumbers.InvalidToken or AppleErrorNumbers.LoginRequired or AppleErrorNumbers.InvalidAuthorizationHeader =>
@@ -26,6 +26,20 @@ internal static class AppleErrors
                 $"Apple had {consecutiveInternalErrors} internal errors in a row (Apple error {number}{said}). Run again in a few minutes."),
             AppleErrorNumbers.InternalError => (VppErrorKind.ServiceUnavailable, "VppAppleInternalError",
                 $"Apple had an internal error (Apple error {number}{said}). Run again in a few minutes."),
+            AppleErrorNumbers.RepeatedTooOften => (VppErrorKind.ServiceUnavailable, "VppAppleRepeatedTooOften",
+                $"Apple refused {endpoint} because the same request was sent too often (Apple error {number}{said}). VppPS waits before sending it again; nothing to do now."),
+            AppleErrorNumbers.LockedByTransfer => (VppErrorKind.Conflict, "VppAppleLockedByTransfer",
+                $"Apple refused {endpoint}: the license is locked by a transfer between organizational units (locations) that is not finished (Apple error {number}{said}). " +
+                "Finish or cancel the transfer in Apple Business / Apple School Manager; VppPS tries again later."),
+            AppleErrorNumbers.SubscriptionsExist => (VppErrorKind.Conflict, "VppSubscriptionsExist",
+                $"Subscription management cannot be disabled: the organizational unit (location) still owns subscriptions (Apple error {number}{said}). " +
+                "It stays enabled; disable it once the subscriptions have ended in Apple Business / Apple School Manager."),
+            AppleErrorNumbers.SubscriptionViaGroup => (VppErrorKind.Conflict, "VppSubscriptionViaGroup",
+                $"Apple refused {endpoint}: the seat comes from a group in Apple Business / Apple School Manager (Apple error {number}{said}). Change it there."),
+            AppleErrorNumbers.SubscriptionUserNotFound => (VppErrorKind.NotFound, "VppSubscriptionUserNotFound",
+                $"Apple refused {endpoint}: a user is not an active VPP user of the organizational unit (location) (Apple error {number}{said}). Sync the token and try again."),
+            AppleErrorNumbers.SubscriptionLimitExceeded or AppleErrorNumbers.SubscriptionLimitExceededOld => (VppErrorKind.AppleError, "VppSubscriptionLimitExceeded",
+                $"Apple refused {endpoint}: more subscriptions or users in one request than Apple's current limits allow (Apple error {number}{said}). Run the command again: VppPS reads the limits anew."),
             AppleErrorNumbers.TemporarilyUnavailable or AppleErrorNumbers.Maintenance => (VppErrorKind.ServiceUnavailable, "VppAppleUnavailable",
                 $"Apple's service is unavailable (Apple error {number}{said}) and stayed so after every retry of {endpoint}. Try again later."),
             _ when (int?)status >= 500 => (VppErrorKind.ServiceUnavailable, "VppAppleUnavailable",

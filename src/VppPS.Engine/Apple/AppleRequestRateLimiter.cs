@@ -7,10 +7,15 @@ namespace VppPS.Engine.Apple;
 /// <see cref="Window"/>, queueing (never rejecting) the rest. It remembers when each of the
 /// last PermitLimit permits was granted, so unlike a segmented sliding window it holds for
 /// every interval, including Apple's fixed 1-s windows wherever they fall. Share one instance
-/// between all clients and parallel requests of one token.
+/// between all clients and parallel requests of one token. It also carries the token's
+/// <see cref="InFlight"/> gate: at most <see cref="MaxRequestsInFlight"/> requests of the token
+/// at once, whichever clients send them.
 /// </summary>
 public sealed class AppleRequestRateLimiter : RateLimiter
 {
+    /// <summary>Apple (2026): "don't submit more than five requests simultaneously".</summary>
+    public const int MaxRequestsInFlight = 5;
+
     private readonly TimeProvider _time;
     private readonly object _gate = new();
     private long[] _grants;   // timestamps of the last PermitLimit grants, oldest at _oldest; 0 = none yet
@@ -29,6 +34,18 @@ public sealed class AppleRequestRateLimiter : RateLimiter
     }
 
     public TimeSpan Window { get; }
+
+    /// <summary>
+    /// Requests of this token being sent or answered now: at most <see cref="MaxRequestsInFlight"/>,
+    /// the rest queued in order. A request takes its place here before its rate-limit permit, so
+    /// that a request waiting for a place never sends on an old permit.
+    /// </summary>
+    public ConcurrencyLimiter InFlight { get; } = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = MaxRequestsInFlight,
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
 
     public int PermitLimit
     {

@@ -6,10 +6,11 @@ using Polly.Timeout;
 namespace VppPS.Engine.Apple;
 
 /// <summary>
-/// The one Polly pipeline every Apple call goes through: retry (outermost) -> rate limiter ->
-/// per-attempt timeout. Retries honour Retry-After on 429 and 5xx, back off exponentially with
-/// jitter on 9646, 9603, 9644, 9729 and an answer that cannot be read otherwise, stop after the
-/// configured run of 9603, and never retry an application error (401, 400, 9700-series...).
+/// The one Polly pipeline every Apple call goes through: retry (outermost) -> the token's
+/// in-flight gate (at most 5 at once) -> rate limiter -> per-attempt timeout. Retries honour
+/// Retry-After on 429 and 5xx, back off exponentially with jitter on 9646, 9603, 9644, 9729 and an
+/// answer that cannot be read otherwise, stop after the configured run of 9603, and never retry an
+/// application error (401, 400, 9700-series...).
 /// </summary>
 internal static class AppleResilience
 {
@@ -43,7 +44,10 @@ internal static class AppleResilience
             });
         }
         if (rateLimiter is not null)
+        {
+            builder.AddRateLimiter(rateLimiter.InFlight); // held through the attempt, released during retry delays
             builder.AddRateLimiter(rateLimiter);
+        }
         if (options.RequestTimeout != Timeout.InfiniteTimeSpan)
             builder.AddTimeout(options.RequestTimeout);
         return builder.Build();

@@ -51,6 +51,7 @@ public sealed class AssignmentApplier
         if (plan.UsersToAdopt.Count > 0 || plan.UsersToCreate.Count > 0)
             plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: plan.Incremental));
 
+        var heldBack = HoldBack(plan, tokenKey, token.Name);
         var requests = PackDisassociations(plan.Disassociations, limits);
         // Targets wanting the same set of assets share requests: 25 apps for 100,000 devices take 100 calls, not 2,500.
         var associations = plan.Associations.Where(a => a.Target is not null).ToList();
@@ -67,7 +68,7 @@ public sealed class AssignmentApplier
         if (plan.UsersToRetire.Count > 0) await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, counts, cancellationToken).ConfigureAwait(false);
         // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
         var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey).Count);
-        var complete = counts.Failed == 0 && open == 0 && plan.Waiting.Count == 0 && plan.UsersToCreate.Count == counts.Created;
+        var complete = counts.Failed == 0 && open == 0 && plan.Waiting.Count == 0 && heldBack == 0 && plan.UsersToCreate.Count == counts.Created;
         _context.Store.Write((c, t) => AssignmentPlanner.RecordPlanned(c, t, tokenKey, plan.PlannedSeq, complete, plan.FullPlanRequests));
         var result = new ApplyResult
         {
@@ -79,6 +80,7 @@ public sealed class AssignmentApplier
             Disassociated = counts.Disassociated,
             Failed = counts.Failed,
             Waiting = plan.Waiting.Count,
+            HeldBack = heldBack,
             Requests = (int)(client.RequestCount - requestsBefore),
         };
         if (result.Changed || result.Failed > 0)
@@ -101,6 +103,31 @@ public sealed class AssignmentApplier
         return new ApplyResult { Token = token.Name, Disassociated = counts.Disassociated, Failed = counts.Failed, Requests = (int)(client.RequestCount - requestsBefore) };
     }
 
+    /// <summary>
+    /// Takes out of the plan the changes whose target Apple refused with an error that asks to
+    /// wait (<see cref="TargetBackoff"/>) until that wait is over, says so once per run, and
+    /// returns how many were held back.
+    /// </summary>
+    private int HoldBack(AssignmentPlan plan, long tokenKey, string tokenName)
+    {
+        var now = _context.Clock.UtcNow;
+        var waiting = _context.Store.Read(c => TargetBackoff.Waiting(c, null, tokenKey, now));
+        if (waiting.Count == 0) return 0;
+        var held = new List<(LicenseChange Change, DateTimeOffset Until, int ErrorNumber)>();
+        foreach (var list in new[] { plan.Associations, plan.Disassociations })
+            list.RemoveAll(change =>
+            {
+                if (change.Target is null || !waiting.TryGetValue((change.AdamId, change.PricingParam, change.TargetKind, change.Target), out var wait)) return false;
+                held.Add((change, wait.Until, wait.ErrorNumber));
+                return true;
+            });
+        foreach (var byError in held.GroupBy(h => h.ErrorNumber))
+            _context.Observer.Warning($"{byError.Count()} license change(s) under '{tokenName}' are held back ({string.Join(", ", byError.Select(h => $"{h.Change.AppName ?? h.Change.AdamId} for {h.Change.Display}").Distinct().Take(5))}" +
+                $"{(byError.Count() > 5 ? ", ..." : "")}): {TargetBackoff.Reason(byError.Key)}. VppPS sends them again at the first sync or assignment after " +
+                $"{byError.Max(h => h.Until).ToLocalTime():yyyy-MM-dd HH:mm}.");
+        return held.Count;
+    }
+
     private static List<(string Kind, ManageAssetsRequest Request, IReadOnlyList<LicenseChange> Changes)> PackDisassociations(IReadOnlyList<LicenseChange> changes, AppleLimits limits)
     {
         var requests = new List<(string, ManageAssetsRequest, IReadOnlyList<LicenseChange>)>();
@@ -117,7 +144,23 @@ public sealed class AssignmentApplier
         {
             var (kind, request, changes) = requests[i];
             _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", $"{kind} request {i + 1} of {requests.Count}", i * 100 / requests.Count);
-            await RunAsync(client, tokenKey, kind, AssetsPayload.From(request, changes).Write(), counts, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RunAsync(client, tokenKey, kind, AssetsPayload.From(request, changes).Write(), counts, cancellationToken).ConfigureAwait(false);
+            }
+            catch (VppException e) when (TargetBackoff.For(e.AppleErrorNumber) is { } wait)
+            {
+                // Apple did nothing and asks to wait: these targets wait, the other requests go on.
+                var now = _context.Clock.UtcNow;
+                _context.Store.Write((c, t) =>
+                {
+                    TargetBackoff.Record(c, t, tokenKey, changes.Select(PendingChange.From), e.AppleErrorNumber!.Value, e.Message, now);
+                    AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+                });
+                counts.Failed += changes.Count;
+                _context.Observer.Warning($"{e.Message} The {changes.Count} license change(s) of that request wait until " +
+                    $"{(now + wait).ToLocalTime():yyyy-MM-dd HH:mm} and are not sent again before.");
+            }
         }
         if (requests.Count > 0) _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", "done", 100, completed: true);
     }

@@ -57,6 +57,8 @@ public sealed record ApplyResult
     public int Disassociated { get; init; }
     public int Failed { get; init; }
     public int Waiting { get; init; }
+    /// <summary>Changes not sent because Apple asked to wait for their targets (9632, 9643; see TargetBackoff).</summary>
+    public int HeldBack { get; init; }
     public int Requests { get; init; }
 
     public bool Changed => UsersCreated + UsersAdopted + UsersRetired + Associated + Disassociated > 0;

@@ -399,7 +399,7 @@ public static class AssignmentPlanner
         var assets = new Dictionary<long, AssetRow>();
         while (reader.Read())
             assets[reader.GetInt64(0)] = new AssetRow(reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetInt64(4),
-                reader.GetInt64(5) >= int.MaxValue);
+                reader.GetInt64(5) >= Apple.Wire.ResponseAsset.UnlimitedCount);
         return assets;
     }
 }

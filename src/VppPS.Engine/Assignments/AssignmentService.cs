@@ -1,5 +1,6 @@
 using System.Data.Common;
 using VppPS.Engine.Store;
+using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Assignments;
@@ -42,7 +43,7 @@ public sealed class AssignmentService
 
     public async Task<SetAssignmentResult> SetAsync(SetAssignmentRequest request, bool whatIf, CancellationToken cancellationToken, bool defer = false)
     {
-        var asset = ResolveAsset(request.App);
+        var asset = ResolveAsset(request.App, subscription => RefuseSubscription(subscription, ResolveGroup(request.Group), request));
         var group = ResolveGroup(request.Group);
         var isBook = asset.ProductType == "Book";
         var licenseType = request.LicenseType ?? (group.Kind == "Device" ? LicenseType.Device : LicenseType.User);
@@ -88,7 +89,7 @@ public sealed class AssignmentService
             if (waiting > 0 && !request.AllowShortage && !whatIf)
                 throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
                     $"Not enough licenses for '{group.Name}': '{asset.Name ?? asset.AdamId}' under '{token.Name}' needs {granted + waiting} new license(s) and {granted} are available " +
-                    $"({waiting} short). Buy more in Apple Business/School Manager and sync, assign a smaller group, " +
+                    $"({waiting} short). Buy more in Apple Business / Apple School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
             planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser or PlanAction.AdoptVppUser).ToList();
             var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
@@ -323,7 +324,25 @@ public sealed class AssignmentService
 
     private static VppException Refuse(string id, string message) => new(VppErrorKind.InvalidArgument, id, message);
 
-    private AssetRow ResolveAsset(AssetSelector selector)
+    /// <summary>
+    /// What Set-VppAssignment says of a subscription: its seats go to users only, so a device group
+    /// or device licensing is refused; assigning seats to user groups is not done by VppPS yet.
+    /// </summary>
+    private static VppException RefuseSubscription(VppSubscription subscription, GroupRow group, SetAssignmentRequest request)
+    {
+        var name = subscription.DisplayName;
+        if (group.Kind == "Device")
+            return Refuse("VppSubscriptionUsersOnly", $"'{name}' under '{subscription.Token}' is a subscription: Apple gives its seats to users only " +
+                $"(subscriptions are not device-assignable), so it cannot be assigned to the device group '{group.Name}'. Assign it to a user group.");
+        if (request.LicenseType == LicenseType.Device)
+            return Refuse("VppSubscriptionUsersOnly", $"'{name}' under '{subscription.Token}' is a subscription: Apple gives its seats to users only " +
+                "(subscriptions are not device-assignable). Use -LicenseType User.");
+        return Refuse("VppSubscriptionAssignmentNotSupported", $"'{name}' under '{subscription.Token}' is a subscription, and this version of VppPS does not assign " +
+            "subscription seats to groups yet. Assign its seats in Apple Business / Apple School Manager; Get-VppSubscriptionSeat shows who holds them after a sync.");
+    }
+
+    /// <summary>The synced app or book the selector names; <paramref name="subscription"/> says what to throw when it names a subscription instead.</summary>
+    private AssetRow ResolveAsset(AssetSelector selector, Func<VppSubscription, VppException>? subscription = null)
     {
         var rows = _context.Store.Read(c =>
         {
@@ -342,6 +361,8 @@ public sealed class AssignmentService
                     reader.GetStringOrNull(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetInt64(9)));
             return list;
         });
+        if (rows.Count == 0 && subscription is not null && FindSubscription(selector) is { } found)
+            throw subscription(found);
         // Say what is wrong: the token is unknown, the app is a custom B2B app (skipped by design), or no synced app has the name.
         if (rows.Count == 0 && _context.Store.Read(c => Inventory.AssetLookup.Missing(c, selector.AdamId ?? selector.Name ?? "", null,
                 selector.Token is null ? null : [selector.Token], selector.TokenId is { } tokenId ? [tokenId] : null)) is { } missing)
@@ -353,6 +374,17 @@ public sealed class AssignmentService
             throw new VppException(VppErrorKind.InvalidArgument, "VppAppAmbiguous",
                 $"'{selector}' is bought under several tokens or pricings ({string.Join("; ", rows.Select(r => $"{r.TokenName} {r.PricingParam}"))}). Name one with -Token (and -PricingParam), or pipe it from Get-VppLicensedApp.", selector.ToString());
         return rows[0];
+    }
+
+    /// <summary>The first synced subscription the selector names: by adamId, or by its name or its parent app's (under the token named, if any).</summary>
+    private VppSubscription? FindSubscription(AssetSelector selector)
+    {
+        var key = selector.AdamId ?? selector.Name;
+        if (key is null) return null;
+        return _context.Store.Read(c => SubscriptionStore.Subscriptions(c, selector.TokenId is { } id ? [id] : null)).FirstOrDefault(s =>
+            (selector.Token is null || string.Equals(s.Token, selector.Token, StringComparison.OrdinalIgnoreCase)) &&
+            (s.AdamId == key || (selector.AdamId is null && (string.Equals(s.Name, key, StringComparison.OrdinalIgnoreCase) ||
+                string.Equals(s.ParentApp, key, StringComparison.OrdinalIgnoreCase) || string.Equals(s.DisplayName, key, StringComparison.OrdinalIgnoreCase)))));
     }
 
     private GroupRow ResolveGroup(string name) => _context.Store.Read(c =>

@@ -14,7 +14,7 @@ public static class SettingsCatalog
     public static readonly SettingDefinition SyncIntervalHours = new("SyncIntervalHours", "VPPPS_SYNC_INTERVAL_HOURS", "12",
         "Hours between scheduled syncs; a token whose last sync is older than twice this is reported by Test-VppToken.", v => ValidateInt(v, 1, 168));
     public static readonly SettingDefinition StatusPollIntervalSeconds = new("StatusPollIntervalSeconds", "VPPPS_STATUS_POLL_INTERVAL_SECONDS", "30",
-        "Seconds between polls of a pending Apple event (Apple asks for 30 or more).", v => ValidateDouble(v, 0, 3600));
+        "Seconds between polls of a pending Apple event. Apple asks for 30 or more, and VppPS never polls Apple faster; a lower value applies only to a simulator or test service.", v => ValidateDouble(v, 0, 3600));
 
     public static readonly SettingDefinition LeaseMinutes = new("LeaseMinutes", "VPPPS_LEASE_MINUTES", "3",
         "Minutes a token's lease (held by a sync, an assignment being applied, a token removal) lasts without a heartbeat; a run that stopped renewing it is taken over after this.",

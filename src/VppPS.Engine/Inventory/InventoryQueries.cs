@@ -1,4 +1,5 @@
 using System.Data.Common;
+using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Inventory;
@@ -41,8 +42,8 @@ public sealed class InventoryQueries
         AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
         AddAny(where, parameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
         AddAny(where, parameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
-        if (filter.NoLicensesLeft) where.Add("a.available_count <= 0 AND a.total_count < 2147483647");
-        if (filter.OverAssigned) where.Add("(a.assigned_count > a.total_count - a.retired_count OR a.available_count < 0)");
+        if (filter.NoLicensesLeft) where.Add($"a.available_count <= 0 AND a.total_count < {ResponseAsset.UnlimitedCount}");
+        if (filter.OverAssigned) where.Add($"a.total_count < {ResponseAsset.UnlimitedCount} AND (a.assigned_count > a.total_count - a.retired_count OR a.available_count < 0)");
         var sql = $"""
             SELECT m.name, a.adam_id, m.bundle_id, t.name, t.id, a.pricing_param, a.product_type, a.total_count, a.assigned_count, a.available_count,
                    a.retired_count, a.device_assignable, a.revocable, coalesce(a.supported_platforms, ''), m.version, m.icon_url
@@ -56,6 +57,8 @@ public sealed class InventoryQueries
             using var reader = command.ExecuteReader();
             var list = new List<LicensedAsset>();
             while (reader.Read())
+            {
+                var unlimited = reader.GetInt64(7) >= ResponseAsset.UnlimitedCount;
                 list.Add(new LicensedAsset
                 {
                     Name = reader.GetStringOrNull(0),
@@ -65,9 +68,10 @@ public sealed class InventoryQueries
                     TokenId = Guid.Parse(reader.GetString(4)),
                     PricingParam = reader.GetString(5),
                     ProductType = reader.GetString(6),
-                    TotalCount = reader.GetInt64(7),
+                    TotalCount = unlimited ? null : reader.GetInt64(7),
                     AssignedCount = reader.GetInt64(8),
-                    AvailableCount = reader.GetInt64(9),
+                    AvailableCount = unlimited ? null : reader.GetInt64(9),
+                    Unlimited = unlimited,
                     RetiredCount = reader.GetInt64(10),
                     DeviceAssignable = reader.GetInt64(11) != 0,
                     Revocable = reader.GetInt64(12) != 0,
@@ -75,6 +79,7 @@ public sealed class InventoryQueries
                     Version = reader.GetStringOrNull(14),
                     IconUrl = reader.GetStringOrNull(15),
                 });
+            }
             return list;
         });
         return summary ? Summarize(rows) : rows;
@@ -267,9 +272,10 @@ public sealed class InventoryQueries
             {
                 Token = string.Join(", ", g.Select(r => r.Token)),
                 TokenId = null,
-                TotalCount = unlimited ? LicensedAsset.UnlimitedCount : g.Sum(r => r.TotalCount),
+                TotalCount = unlimited ? null : g.Sum(r => r.TotalCount),
                 AssignedCount = g.Sum(r => r.AssignedCount),
-                AvailableCount = unlimited ? LicensedAsset.UnlimitedCount : g.Sum(r => r.AvailableCount),
+                AvailableCount = unlimited ? null : g.Sum(r => r.AvailableCount),
+                Unlimited = unlimited,
                 RetiredCount = g.Sum(r => r.RetiredCount),
                 DeviceAssignable = g.All(r => r.DeviceAssignable),
                 Revocable = g.All(r => r.Revocable),

@@ -3,9 +3,6 @@ namespace VppPS.Engine.Inventory;
 /// <summary>An app or book bought under a token (or, with -Summary, under all tokens), with its license counts.</summary>
 public sealed record LicensedAsset
 {
-    /// <summary>Apple marks free (unlimited) assets with this total count.</summary>
-    public const int UnlimitedCount = int.MaxValue;
-
     public string? Name { get; init; }
     public required string AdamId { get; init; }
     public string? BundleId { get; init; }
@@ -14,9 +11,11 @@ public sealed record LicensedAsset
     public Guid? TokenId { get; init; }
     public required string PricingParam { get; init; }
     public required string ProductType { get; init; }
-    public required long TotalCount { get; init; }
+    /// <summary>Licenses owned; null for a free app or book, which has no limit (<see cref="Unlimited"/>).</summary>
+    public required long? TotalCount { get; init; }
     public required long AssignedCount { get; init; }
-    public required long AvailableCount { get; init; }
+    /// <summary>Licenses still to hand out; null for a free app or book (<see cref="Unlimited"/>).</summary>
+    public required long? AvailableCount { get; init; }
     public required long RetiredCount { get; init; }
     public required bool DeviceAssignable { get; init; }
     public required bool Revocable { get; init; }
@@ -25,7 +24,8 @@ public sealed record LicensedAsset
     public string? IconUrl { get; init; }
     public int TokenCount { get; init; } = 1;
 
-    public bool Unlimited => TotalCount >= UnlimitedCount;
+    /// <summary>A free app or book: as many licenses as wanted (Apple's unlimited assets).</summary>
+    public bool Unlimited { get; init; }
 
     /// <summary>How it can be licensed: to users and devices, or to users only (books, some apps).</summary>
     public string LicensingType => DeviceAssignable ? "UserOrDevice" : "User";

@@ -3,6 +3,7 @@ using System.Text;
 using VppPS.Engine.Assignments;
 using VppPS.Engine.Inventory;
 using VppPS.Engine.Store;
+using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Sync;
 using VppPS.Engine.Tokens;
 
@@ -16,11 +17,14 @@ public sealed record LicenseReportRow(LicensedAsset Asset, long GivenByVppPS, in
 {
     /// <summary>Assigned as a share of what can be assigned (total less retired); null for free apps.</summary>
     public double? UsedPercent => Asset.Unlimited ? null
-        : Asset.TotalCount - Asset.RetiredCount <= 0 ? (Asset.AssignedCount > 0 ? 100 : 0)
-        : Math.Round(100.0 * Asset.AssignedCount / (Asset.TotalCount - Asset.RetiredCount), 1);
+        : Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount <= 0 ? (Asset.AssignedCount > 0 ? 100 : 0)
+        : Math.Round(100.0 * Asset.AssignedCount / (Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount), 1);
 
     /// <summary>Licenses that can be assigned: total less retired (0 for free apps, which are not counted).</summary>
-    public long Owned => Asset.Unlimited ? 0 : Math.Max(0, Asset.TotalCount - Asset.RetiredCount);
+    public long Owned => Asset.Unlimited ? 0 : Math.Max(0, Asset.TotalCount.GetValueOrDefault() - Asset.RetiredCount);
+
+    /// <summary>Licenses still to hand out, never below 0 (0 for free apps, which are not counted).</summary>
+    public long Available => Asset.Unlimited ? 0 : Math.Max(0, Asset.AvailableCount.GetValueOrDefault());
 }
 
 /// <summary>One token as the report's summary shows it: what Test-VppToken finds about it, and its last sync.</summary>
@@ -66,12 +70,14 @@ public sealed record LicenseReportWaiting(string Token, Guid TokenId, string Ada
 public sealed class LicenseReport
 {
     internal LicenseReport(DateTimeOffset generatedAt, IReadOnlyList<LicenseReportRow> rows,
-        IReadOnlyList<LicenseReportToken>? tokens = null, IReadOnlyList<LicenseReportWaiting>? waiting = null)
+        IReadOnlyList<LicenseReportToken>? tokens = null, IReadOnlyList<LicenseReportWaiting>? waiting = null,
+        IReadOnlyList<VppSubscription>? subscriptions = null)
     {
         GeneratedAt = generatedAt;
         Rows = rows;
         Tokens = tokens ?? [];
         Waiting = waiting ?? [];
+        Subscriptions = subscriptions ?? [];
     }
 
     public DateTimeOffset GeneratedAt { get; }
@@ -81,6 +87,9 @@ public sealed class LicenseReport
     public IReadOnlyList<LicenseReportToken> Tokens { get; }
     /// <summary>Per app or book and token, the members waiting for a license; most waiting first.</summary>
     public IReadOnlyList<LicenseReportWaiting> Waiting { get; }
+
+    /// <summary>Subscriptions of the same tokens, with their seats; by token, then name.</summary>
+    public IReadOnlyList<VppSubscription> Subscriptions { get; }
 
     /// <summary>How many paid apps and books the "running out" list shows.</summary>
     public const int RunningOutCount = 20;
@@ -154,7 +163,10 @@ public sealed class LicenseReport
             .ThenBy(r => r.Asset.ProductType == "Book")
             .ThenBy(r => r.Asset.Name ?? r.Asset.AdamId, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        return new LicenseReport(context.Clock.UtcNow, rows, summaries, waiting);
+        var shown = tokens.Select(t => t.Id).ToHashSet();
+        var subscriptions = new SubscriptionService(context).List(shown.ToList())
+            .OrderBy(s => s.Token, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.DisplayName, StringComparer.OrdinalIgnoreCase).ToList();
+        return new LicenseReport(context.Clock.UtcNow, rows, summaries, waiting, subscriptions);
     }
 
     /// <summary>Html for .htm and .html, Csv for .csv; null for anything else.</summary>
@@ -197,7 +209,7 @@ public sealed class LicenseReport
         foreach (var row in Rows)
         {
             var a = row.Asset;
-            string Count(long value) => a.Unlimited ? "" : value.ToString(CultureInfo.InvariantCulture);
+            string Count(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
             writer.WriteLine(string.Join(",", new[]
             {
                 a.Token, a.ProductType, a.Name ?? "", a.AdamId, a.PricingParam, a.Unlimited ? "True" : "False",
@@ -206,6 +218,24 @@ public sealed class LicenseReport
                 row.GivenByVppPS.ToString(CultureInfo.InvariantCulture), a.LicensingType, row.Waiting.ToString(CultureInfo.InvariantCulture),
             }.Select(CsvField)));
         }
+        // Subscriptions: seats of both renewal states added up; users only.
+        foreach (var s in Subscriptions)
+            writer.WriteLine(string.Join(",", new[]
+            {
+                s.Token, "Subscription", s.DisplayName, s.AdamId, "", "False", N(s.Total), N(s.Assigned), N(s.Available), "",
+                s.Total <= 0 ? "" : Math.Round(100.0 * s.Assigned / s.Total, 1).ToString("0.0", CultureInfo.InvariantCulture), "", "User", "",
+            }.Select(CsvField)));
+        static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The forecast line: seats lost and seats ending at the next period end of the given subscriptions.</summary>
+    public static string Forecast(IReadOnlyList<VppSubscription> subscriptions)
+    {
+        var next = subscriptions.Where(s => s.PeriodEndDate is not null).Min(s => s.PeriodEndDate);
+        var lapsing = subscriptions.Sum(s => s.SeatsLapsing);
+        var ending = subscriptions.Sum(s => s.AssignmentsEnding);
+        return $"Forecast: {lapsing} seat(s) lapse at the end of their billing period{(next is { } date ? $" (the next on {date:yyyy-MM-dd})" : "")}, " +
+               $"and {ending} user(s) lose the seat they hold then.";
     }
 
     /// <summary>RFC 4180: quoted when it holds a comma, quote or line break; a leading = + - @ is quoted too, so no spreadsheet runs it as a formula.</summary>

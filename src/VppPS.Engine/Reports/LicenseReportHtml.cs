@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Reports;
@@ -9,7 +10,8 @@ namespace VppPS.Engine.Reports;
 /// script, nothing fetched. In this order: a summary per token (health, last sync, expiry, counts)
 /// with the organization's totals; the paid apps and books running out and the members waiting for
 /// a license; charts of the tokens and of the most used apps only, so that their size does not grow
-/// with the number of apps; then every app and book, per token (with anchors), most used first.
+/// with the number of apps; the subscriptions' seats per token with a forecast of the next period
+/// end; then every app and book, per token (with anchors), most used first.
 /// </summary>
 internal sealed class LicenseReportHtml
 {
@@ -61,9 +63,9 @@ internal sealed class LicenseReportHtml
             </style></head><body>
             <h1>VppPS license report</h1>
             <p class="note">Generated {{E(Date(Now))}} from the last sync of each token. In use = assigned; available = still to hand out; owned = total less retired.</p>
-            <nav><a href="#summary">Summary</a><a href="#running-out">Running out</a><a href="#waiting">Waiting for licenses</a><a href="#charts">Charts</a><a href="#all">All apps and books</a></nav>
+            <nav><a href="#summary">Summary</a><a href="#running-out">Running out</a><a href="#waiting">Waiting for licenses</a><a href="#charts">Charts</a>{{(_report.Subscriptions.Count > 0 ? "<a href=\"#subscriptions\">Subscriptions</a>" : "")}}<a href="#all">All apps and books</a></nav>
             """);
-        if (_report.Rows.Count == 0 && _report.Tokens.Count == 0)
+        if (_report.Rows.Count == 0 && _report.Tokens.Count == 0 && _report.Subscriptions.Count == 0)
         {
             _w.WriteLine("<p>No apps or books yet: add a token with Add-VppToken and run Sync-VppToken.</p></body></html>");
             return;
@@ -72,6 +74,7 @@ internal sealed class LicenseReportHtml
         WriteRunningOut();
         WriteWaiting();
         WriteCharts();
+        WriteSubscriptions();
         WriteAll();
         _w.WriteLine("</body></html>");
     }
@@ -81,7 +84,7 @@ internal sealed class LicenseReportHtml
     private void WriteSummary()
     {
         var paid = _report.Rows.Where(r => !r.Asset.Unlimited).ToList();
-        long inUse = paid.Sum(r => r.Asset.AssignedCount), owned = paid.Sum(r => r.Owned), available = paid.Sum(r => Math.Max(0, r.Asset.AvailableCount));
+        long inUse = paid.Sum(r => r.Asset.AssignedCount), owned = paid.Sum(r => r.Owned), available = paid.Sum(r => r.Available);
         var attention = _report.Tokens.Count(t => t.Flags(Now).Count > 0);
         var waiting = _report.Waiting.Sum(w => w.Count);
         _w.WriteLine("<h2 id=\"summary\">Organization summary</h2>");
@@ -102,7 +105,7 @@ internal sealed class LicenseReportHtml
             _w.WriteLine($"<tr><td class=\"l tok\"><a href=\"#{_anchors[t.Name]}\">{E(t.Name)}</a></td><td class=\"l\">{Health(token)}</td>" +
                          $"<td class=\"l\">{LastSync(token)}</td><td class=\"l\">{Expiry(token)}</td>" +
                          $"<td>{N(all.Count(r => r.Asset.ProductType != "Book"))}</td><td>{N(all.Count(r => r.Asset.ProductType == "Book"))}</td>" +
-                         $"<td>{N(rows.Sum(r => r.Asset.AssignedCount))}</td><td>{N(rows.Sum(r => r.Owned))}</td><td>{N(rows.Sum(r => Math.Max(0, r.Asset.AvailableCount)))}</td>" +
+                         $"<td>{N(rows.Sum(r => r.Asset.AssignedCount))}</td><td>{N(rows.Sum(r => r.Owned))}</td><td>{N(rows.Sum(r => r.Available))}</td>" +
                          $"<td>{N(all.Sum(r => r.GivenByVppPS))}</td><td>{Waiting(all.Sum(r => r.Waiting))}</td></tr>");
         }
         _w.WriteLine($"<tr class=\"total\"><th class=\"l\">Total</th><td class=\"l\">{(attention == 0 ? "<span class=\"ok\">All healthy</span>" : $"<span class=\"error\">{attention} of {_report.Tokens.Count} need attention</span>")}</td><td></td><td></td>" +
@@ -172,7 +175,7 @@ internal sealed class LicenseReportHtml
         {
             var a = row.Asset;
             _w.WriteLine($"<tr><td class=\"l\">{E(a.Name ?? a.AdamId)}</td><td class=\"l\">{TokenLink(a.Token)}</td><td class=\"l\">{E(a.ProductType)}</td>" +
-                         $"<td{(a.AvailableCount <= 0 ? " class=\"full\"" : "")}>{N(a.AvailableCount)}</td><td>{N(a.AssignedCount)}</td><td>{N(row.Owned)}</td>" +
+                         $"<td{(a.AvailableCount <= 0 ? " class=\"full\"" : "")}>{N(a.AvailableCount.GetValueOrDefault())}</td><td>{N(a.AssignedCount)}</td><td>{N(row.Owned)}</td>" +
                          $"<td>{Used(row)}</td><td>{Waiting(row.Waiting)}</td></tr>");
         }
         _w.WriteLine("</table>");
@@ -194,7 +197,7 @@ internal sealed class LicenseReportHtml
             var row = _report.Rows.FirstOrDefault(r => r.Asset.TokenId == waiting.TokenId && r.Asset.AdamId == waiting.AdamId && r.Asset.PricingParam == waiting.PricingParam);
             var groups = waiting.Groups.Count <= 5 ? string.Join(", ", waiting.Groups) : string.Join(", ", waiting.Groups.Take(5)) + $" and {waiting.Groups.Count - 5} more";
             _w.WriteLine($"<tr><td class=\"l\">{E(waiting.Name ?? waiting.AdamId)}</td><td class=\"l\">{TokenLink(waiting.Token)}</td><td class=\"full\">{N(waiting.Count)}</td>" +
-                         $"<td>{(row is null ? "" : N(row.Asset.AvailableCount))}</td><td class=\"l\">{E(groups)}</td></tr>");
+                         $"<td>{(row is null ? "" : row.Asset.Unlimited ? "unlimited" : N(row.Asset.AvailableCount.GetValueOrDefault()))}</td><td class=\"l\">{E(groups)}</td></tr>");
         }
         _w.WriteLine("</table>");
     }
@@ -251,6 +254,29 @@ internal sealed class LicenseReportHtml
         _w.WriteLine("</svg>");
     }
 
+    // ---------------------------------------------------------------- subscriptions
+
+    /// <summary>Seats of every subscription, per token, by renewal state; the totals and the forecast of the next period end.</summary>
+    private void WriteSubscriptions()
+    {
+        var all = _report.Subscriptions;
+        if (all.Count == 0) return;
+        _w.WriteLine("<h2 id=\"subscriptions\">Subscriptions</h2>");
+        _w.WriteLine($"<p><strong>Subscriptions, all tokens:</strong> {N(all.Sum(x => x.Assigned))} of {N(all.Sum(x => x.Total))} seats assigned. {E(LicenseReport.Forecast(all))}</p>");
+        foreach (var token in all.GroupBy(x => x.Token, StringComparer.OrdinalIgnoreCase))
+        {
+            var subscriptions = token.ToList();
+            _w.WriteLine($"<p><strong>{TokenLink(token.Key)}</strong>: {N(subscriptions.Sum(s => s.Assigned))} of {N(subscriptions.Sum(s => s.Total))} seats assigned. {E(LicenseReport.Forecast(subscriptions))}</p>");
+            _w.WriteLine("<table><tr><th class=\"l\">Subscription</th><th class=\"l\">Status</th><th class=\"l\">Period end</th><th>Assigned (renewing + expiring)</th>" +
+                         "<th>Available</th><th>Total</th><th>Lapse at period end</th></tr>");
+            foreach (var s in subscriptions)
+                _w.WriteLine($"<tr><td class=\"l\">{E(s.DisplayName)}</td><td class=\"l\">{E(s.Status)}</td><td class=\"l nw\">{s.PeriodEndDate:yyyy-MM-dd}</td>" +
+                             $"<td>{N(s.AssignedRenewing)} + {N(s.AssignedExpiring)}</td><td>{N(s.AvailableRenewing)} + {N(s.AvailableExpiring)}</td>" +
+                             $"<td>{N(s.TotalRenewing)} + {N(s.TotalExpiring)}</td><td>{N(s.SeatsLapsing)}</td></tr>");
+            _w.WriteLine("</table>");
+        }
+    }
+
     // ---------------------------------------------------------------- the full table
 
     private void WriteAll()
@@ -280,8 +306,8 @@ internal sealed class LicenseReportHtml
             foreach (var row in rows)
             {
                 var a = row.Asset;
-                _w.WriteLine($"<tr><td class=\"l\">{E(a.Name ?? a.AdamId)}</td><td class=\"l\">{E(a.ProductType)}</td><td>{(a.Unlimited ? "free" : N(a.TotalCount))}</td>" +
-                             $"<td>{N(a.AssignedCount)}</td><td{(a.AvailableCount <= 0 && !a.Unlimited ? " class=\"full\"" : "")}>{(a.Unlimited ? "free" : N(a.AvailableCount))}</td>" +
+                _w.WriteLine($"<tr><td class=\"l\">{E(a.Name ?? a.AdamId)}</td><td class=\"l\">{E(a.ProductType)}</td><td>{(a.Unlimited ? "unlimited" : N(a.TotalCount.GetValueOrDefault()))}</td>" +
+                             $"<td>{N(a.AssignedCount)}</td><td{(a.AvailableCount <= 0 && !a.Unlimited ? " class=\"full\"" : "")}>{(a.Unlimited ? "unlimited" : N(a.AvailableCount.GetValueOrDefault()))}</td>" +
                              $"<td>{N(a.RetiredCount)}</td><td>{Used(row)}</td><td>{N(row.GivenByVppPS)}</td><td>{Waiting(row.Waiting)}</td></tr>");
             }
             _w.WriteLine("</table></details>");

@@ -313,6 +313,43 @@ internal static class Migrations
         """
         ALTER TABLE managed_users ADD COLUMN adopted_at TEXT;
         """,
+        // 10: subscriptions (Apple, 2026): the seat counts of each subscription and who holds a seat,
+        // as the last sync read them (replaced whole, like a full read of assignments), and per token
+        // what VppPS declared to Apple, when a sync reminded the admin to declare, and the versionIds
+        // of the last complete reads. Ids are Apple's digits as text, like assets' adam_id.
+        """
+        CREATE TABLE subscriptions (
+            token_key          INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id            TEXT NOT NULL,
+            parent_adam_id     TEXT,
+            status             TEXT,
+            period_end_date    TEXT,
+            assigned_renewing  INTEGER NOT NULL,
+            assigned_expiring  INTEGER NOT NULL,
+            available_renewing INTEGER NOT NULL,
+            available_expiring INTEGER NOT NULL,
+            total_renewing     INTEGER NOT NULL,
+            total_expiring     INTEGER NOT NULL,
+            PRIMARY KEY (token_key, adam_id)
+        );
+        CREATE TABLE subscription_seats (
+            token_key      INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id        TEXT NOT NULL,
+            client_user_id TEXT NOT NULL,
+            renewing       INTEGER NOT NULL,
+            PRIMARY KEY (token_key, adam_id, client_user_id)
+        );
+        CREATE INDEX ix_subscription_seats_user ON subscription_seats (token_key, client_user_id);
+        CREATE TABLE subscription_state (
+            token_key             INTEGER PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
+            management            TEXT CHECK (management IN ('Enabled', 'Disabled')),
+            declared_at           TEXT,
+            reminded_at           TEXT,
+            subscriptions_version TEXT,
+            seats_version         TEXT,
+            synced_at             TEXT
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

@@ -2,13 +2,15 @@ using VppPS.Engine.Apple;
 using VppPS.Engine.Assignments;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
+using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Engine.Sync;
 
 /// <summary>
 /// Pulls what Apple knows about a token's location into the state: assets (apps and books,
-/// custom B2B apps skipped), licenses (Apple's assignments) and VPP users. The first sync, and
+/// custom B2B apps skipped), licenses (Apple's assignments), VPP users, and subscriptions with
+/// their seats (<see cref="SubscriptionSync"/>). The first sync, and
 /// then one a day, reads everything; the others read assignments and users incrementally from
 /// the last versionId. Nothing of a pull becomes visible until the whole pull succeeded; the
 /// assignments are applied after it (<see cref="AssignmentApplier"/>).
@@ -96,6 +98,9 @@ public sealed class SyncService
             (assignments, users) = await ReadLicensesAndUsersAsync(client, staging, null, cancellationToken).ConfigureAwait(false);
         }
 
+        var subscriptions = await SubscriptionSync.ReadAsync(client, _context, tokenKey, full, cancellationToken).ConfigureAwait(false);
+        var remind = false;
+
         var kind = full ? SyncKind.Full : SyncKind.Incremental;
         _context.Observer.Verbose($"{token.Name}: read {staging.Assignments:N0} assignments and {staging.Users:N0} users in {phase.Elapsed.TotalSeconds:0.00} s.");
         phase.Restart();
@@ -113,6 +118,7 @@ public sealed class SyncService
                 ("$av", assignments.VersionId), ("$uv", users.VersionId), ("$inv", invitation), ("$full", full), ("$now", now.ToStored()), ("$k", tokenKey));
             // Apple's incremental reads miss removed licenses: a full read may show what a plan must redo.
             if (full) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+            remind = subscriptions.Save(c, t, tokenKey, now);
             if (config.TokenExpirationDate is { } expires)
                 c.Execute(t, "UPDATE tokens SET expiration = $e WHERE key = $k", ("$e", expires.ToStored()), ("$k", tokenKey));
             new SyncRunStore(_context).Complete(c, t, runId, kind, counts, client.RequestCount, token.Id);
@@ -120,6 +126,9 @@ public sealed class SyncService
                 $"{kind.ToString().ToLowerInvariant()} sync: {counts.Apps} apps, {counts.Books} books, {counts.Assignments} assignments and {counts.Users} users read, " +
                 $"{counts.Skipped} skipped, {client.RequestCount} requests");
         });
+        _context.Observer.Verbose($"{token.Name}: {subscriptions.Subscriptions.Items.Count} subscription(s), " +
+            (subscriptions.Seats.Unchanged ? "seats unchanged since the last read" : $"{subscriptions.Seats.Items.Count:N0} seat(s) held") + ".");
+        if (remind) _context.Observer.Warning(SubscriptionSync.Reminder(token.Name));
         _context.Observer.Verbose($"{token.Name}: saved in {phase.Elapsed.TotalSeconds:0.00} s.");
         return true;
     }

@@ -33,7 +33,7 @@ public sealed partial class ContentTokenFile
     public static ContentTokenFile Read(string path)
     {
         if (Directory.Exists(path))
-            throw Bad("VppTokenFileIsDirectory", $"'{path}' is a folder, not a .vpptoken file. Give the path of the file downloaded from Apple Business Manager or Apple School Manager.", path);
+            throw Bad("VppTokenFileIsDirectory", $"'{path}' is a folder, not a .vpptoken file. Give the path of the file downloaded from Apple Business / Apple School Manager.", path);
         if (!File.Exists(path))
             throw new VppException(VppErrorKind.NotFound, "VppTokenFileNotFound", $"The token file '{path}' does not exist. Check the path.", path);
         var length = new FileInfo(path).Length;
@@ -54,12 +54,12 @@ public sealed partial class ContentTokenFile
         // Tolerate a BOM, surrounding white space, CRLF and Base64 wrapped over several lines.
         var bearer = WhiteSpace().Replace(text.TrimStart('\uFEFF'), "");
         if (bearer.Length == 0)
-            throw Bad("VppTokenFileEmpty", $"{source} is empty. Download the content token again from Apple Business Manager or Apple School Manager.", source);
+            throw Bad("VppTokenFileEmpty", $"{source} is empty. Download the content token again from Apple Business / Apple School Manager.", source);
         byte[] decoded;
         try { decoded = Convert.FromBase64String(bearer); }
         catch (FormatException)
         {
-            throw Bad("VppTokenNotBase64", $"{source} is not a content token: its content is not Base64. A .vpptoken file holds one Base64 string; download it again from Apple Business Manager or Apple School Manager.", source);
+            throw Bad("VppTokenNotBase64", $"{source} is not a content token: its content is not Base64. A .vpptoken file holds one Base64 string; download it again from Apple Business / Apple School Manager.", source);
         }
         JsonElement root;
         try

@@ -60,7 +60,7 @@ public sealed class TokenRemoval
         else if (policy == LicensePolicy.Forget)
         {
             summary = $"token removed with -Force; left {Describe(managed)} assigned at Apple";
-            _context.Observer.Warning($"The token '{token.Name}' is removed, but {Describe(managed)} that VppPS assigned stay assigned at Apple. Reclaim them in Apple Business/School Manager or with another MDM if they are no longer needed.");
+            _context.Observer.Warning($"The token '{token.Name}' is removed, but {Describe(managed)} that VppPS assigned stay assigned at Apple. Reclaim them in Apple Business / Apple School Manager or with another MDM if they are no longer needed.");
         }
         else
         {

@@ -42,7 +42,7 @@ public sealed partial class TokenService
         var now = _context.Clock.UtcNow;
         if (file.ExpiresAt <= now)
             throw new VppException(VppErrorKind.TokenExpired, "VppTokenExpired",
-                $"The content token of {file.OrganizationName} expired on {file.ExpiresAt:yyyy-MM-dd}. Download a new one from Apple Business Manager or Apple School Manager.", file.OrganizationName);
+                $"The content token of {file.OrganizationName} expired on {file.ExpiresAt:yyyy-MM-dd}. Download a new one from Apple Business / Apple School Manager.", file.OrganizationName);
         ValidateAppleId(request.AppleId);
         if (request.Name is not null) NameRules.Ensure(request.Name, "token name", "VppTokenNameInvalid");
         var cap = _context.Session.Configuration.TokenCap;
@@ -53,7 +53,7 @@ public sealed partial class TokenService
         var location = config.LocationName ?? file.OrganizationName;
         if (config.UId is { } uid && _context.Store.Read(c => _tokens.FindByLocation(c, null, uid)) is { } existing)
             throw new VppException(VppErrorKind.AlreadyExists, "VppTokenDuplicateLocation",
-                $"The location '{location}' (uId {uid}) is already managed by the token '{existing.Name}'. To renew it, run Update-VppToken -Name '{existing.Name}' -Path <new .vpptoken file>.", existing.Name);
+                $"The organizational unit (location) '{location}' (uId {uid}) is already managed by the token '{existing.Name}'. To renew it, run Update-VppToken -Name '{existing.Name}' -Path <new .vpptoken file>.", existing.Name);
         await ClaimAsync(client, config, location, request.ClaimFromExternalMdm, "Add-VppToken", cancellationToken).ConfigureAwait(false);
 
         var id = Guid.NewGuid();
@@ -64,7 +64,7 @@ public sealed partial class TokenService
             EnsureUnderCap(TokenStore.Count(c, t), cap);
             if (config.UId is { } u && _tokens.FindByLocation(c, t, u) is { } raced)
                 throw new VppException(VppErrorKind.AlreadyExists, "VppTokenDuplicateLocation",
-                    $"The location '{location}' was just added as '{raced.Name}'. Use Update-VppToken to renew it.", raced.Name);
+                    $"The organizational unit (location) '{location}' was just added as '{raced.Name}'. Use Update-VppToken to renew it.", raced.Name);
             var token = new VppToken
             {
                 Id = id,
@@ -95,13 +95,13 @@ public sealed partial class TokenService
         var now = _context.Clock.UtcNow;
         if (file.ExpiresAt <= now)
             throw new VppException(VppErrorKind.TokenExpired, "VppTokenExpired",
-                $"The new content token expired on {file.ExpiresAt:yyyy-MM-dd}. Download a current one from Apple Business Manager or Apple School Manager.", token.Name);
+                $"The new content token expired on {file.ExpiresAt:yyyy-MM-dd}. Download a current one from Apple Business / Apple School Manager.", token.Name);
         var client = AppleConnections.Create(_context, file.Bearer);
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
         if (token.LocationId is not null && config.UId != token.LocationId)
             throw new VppException(VppErrorKind.InvalidArgument, "VppTokenOtherLocation",
                 $"This file is the token of another location ('{config.LocationName}', uId {config.UId}), not of '{token.LocationName}' (uId {token.LocationId}). " +
-                "Renew a token with a file of its own location; add another location with Add-VppToken.", token.Name);
+                "Renew a token with a file of its own organizational unit (location); add another one with Add-VppToken.", token.Name);
         await ClaimAsync(client, config, token.LocationName ?? token.Name, claimFromExternal: false, "Update-VppToken", cancellationToken).ConfigureAwait(false);
         var secret = _context.Session.Secrets.Protect(file.Bearer);
         _context.Store.Write((c, t) =>
@@ -181,7 +181,7 @@ public sealed partial class TokenService
             if (envelope.MdmInfo?.Id is not { } holder || holder == ownId) return;
             var reason = DescribeMdm(envelope.MdmInfo);
             throw new VppException(VppErrorKind.Conflict, ClaimedByOtherMdm,
-                $"Another management system ({reason}) has taken over the location of the token '{token.Name}'. VppPS stopped and will write nothing under this token. " +
+                $"Another management system ({reason}) has taken over the organizational unit (location) of the token '{token.Name}'. VppPS stopped and will write nothing under this token. " +
                 $"To take it back, run Set-VppToken -Name '{token.Name}' -ClaimFromExternalMdm (the other system's assignments may be lost).", token.Name)
             { Data = { [ReasonKey] = "claimed by " + reason } };
         };
@@ -230,7 +230,7 @@ public sealed partial class TokenService
             VppTokenState.valid => null,
             VppTokenState.expired => $"it expired on {token.ExpirationDateTime:yyyy-MM-dd}. Download a new token and run Update-VppToken -Name '{token.Name}' -Path <file>.",
             VppTokenState.invalid => $"Apple does not accept it ({token.StateReason}). Download a new token and run Update-VppToken -Name '{token.Name}' -Path <file>.",
-            VppTokenState.assignedToExternalMDM => $"another management system holds its location ({token.StateReason}). Take it back with Set-VppToken -Name '{token.Name}' -ClaimFromExternalMdm.",
+            VppTokenState.assignedToExternalMDM => $"another management system holds its organizational unit (location) ({token.StateReason}). Take it back with Set-VppToken -Name '{token.Name}' -ClaimFromExternalMdm.",
             _ => $"its state is {token.State}.",
         };
         if (advice is not null)
@@ -259,9 +259,9 @@ public sealed partial class TokenService
             case VppTokenState.invalid:
                 Add(HealthSeverity.Error, "State", $"Invalid: {token.StateReason}. Download a new token and run Update-VppToken."); break;
             case VppTokenState.assignedToExternalMDM:
-                Add(HealthSeverity.Error, "State", $"Another management system holds the location ({token.StateReason}). Set-VppToken -ClaimFromExternalMdm takes it back."); break;
+                Add(HealthSeverity.Error, "State", $"Another management system holds the organizational unit (location) ({token.StateReason}). Set-VppToken -ClaimFromExternalMdm takes it back."); break;
             case VppTokenState.duplicateLocationId:
-                Add(HealthSeverity.Error, "State", "Another token manages the same location. Remove one of them."); break;
+                Add(HealthSeverity.Error, "State", "Another token manages the same organizational unit (location). Remove one of them."); break;
         }
 
         var interval = _context.Session.Configuration.SyncInterval;
@@ -312,9 +312,9 @@ public sealed partial class TokenService
             var other = DescribeMdm(config.MdmInfo);
             if (!claimFromExternal)
                 throw new VppException(VppErrorKind.Conflict, "VppTokenClaimedByOtherMdm",
-                    $"The location '{location}' is managed by another management system: {other}. A location must be managed by one system only. " +
+                    $"The organizational unit (location) '{location}' is managed by another management system: {other}. An organizational unit must be managed by one system only. " +
                     $"To take it over, run {command} again with -ClaimFromExternalMdm; the other system's assignments may be lost.", location);
-            _context.Observer.Warning($"Taking the location '{location}' over from {other}. That system's assignments may be lost, and it should stop managing this location.");
+            _context.Observer.Warning($"Taking the organizational unit (location) '{location}' over from {other}. That system's assignments may be lost, and it should stop managing it.");
         }
         if (config.MdmInfo?.Id == own.Id) return;
         await client.SetClientConfigAsync(new ClientConfigRequest { MdmInfo = own }, cancellationToken).ConfigureAwait(false);

@@ -6,14 +6,15 @@ namespace VppPS.Engine.Tokens;
 /// <summary>The tokens table. Reads return <see cref="VppToken"/> (no secret); the secret is read apart.</summary>
 public sealed class TokenStore
 {
-    private const string Columns =
+    private static readonly string Columns =
         "t.id, t.name, t.organization_name, t.location_name, t.location_uid, t.apple_id, t.account_type, t.country_or_region, " +
         "t.expiration, t.state, t.state_reason, t.last_sync_at, t.last_sync_status, t.automatically_update_apps, t.created_at, t.updated_at, " +
         // Counts once synced; unlimited (free) assets do not count as licenses owned.
         "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type <> 'Book'), " +
         "(SELECT count(*) FROM assets a WHERE a.token_key = t.key AND a.product_type = 'Book'), " +
-        "(SELECT sum(a.total_count) FROM assets a WHERE a.token_key = t.key AND a.total_count < 2147483647), " +
-        "(SELECT sum(a.assigned_count) FROM assets a WHERE a.token_key = t.key)";
+        $"(SELECT sum(a.total_count) FROM assets a WHERE a.token_key = t.key AND a.total_count < {Apple.Wire.ResponseAsset.UnlimitedCount}), " +
+        "(SELECT sum(a.assigned_count) FROM assets a WHERE a.token_key = t.key), " +
+        "(SELECT s.management FROM subscription_state s WHERE s.token_key = t.key)";
 
     private readonly StateStore _store;
 
@@ -95,6 +96,7 @@ public sealed class TokenStore
                 BookCount = reader.IsDBNull(11) ? null : reader.GetInt32(17),
                 TotalLicenseCount = reader.IsDBNull(11) ? null : reader.IsDBNull(18) ? 0 : reader.GetInt64(18),
                 AssignedLicenseCount = reader.IsDBNull(11) ? null : reader.IsDBNull(19) ? 0 : reader.GetInt64(19),
+                SubscriptionManagement = reader.GetStringOrNull(20) is { } declared ? Enum.Parse<Subscriptions.SubscriptionManagement>(declared) : null,
             });
         }
         return tokens;

@@ -36,6 +36,8 @@ public sealed class VppToken
     public int? BookCount { get; init; }
     public long? TotalLicenseCount { get; init; }
     public long? AssignedLicenseCount { get; init; }
+    /// <summary>What VppPS declared to Apple about managing subscriptions here; null: not declared (Set-VppToken -SubscriptionManagement).</summary>
+    public Subscriptions.SubscriptionManagement? SubscriptionManagement { get; init; }
     public required DateTimeOffset CreatedDateTime { get; init; }
     public required DateTimeOffset LastModifiedDateTime { get; init; }
 

@@ -89,6 +89,12 @@ public abstract class LicensedAssetCommand : VppCmdlet
                 shown.TypeNames.Insert(0, SummaryTypeName);
                 WriteObject(shown);
             }
+            // Apps' subscriptions follow, one line each with the seats that lapse at the next period end (their own view).
+            if (ProductType == "App" && AdamId is null && BundleId is null && !NoLicensesLeft && !OverAssigned
+                && TryRun(c => new VppPS.Engine.Subscriptions.SubscriptionService(c).List(), out var subscriptions))
+                foreach (var subscription in VppPS.Subscriptions.GetVppSubscriptionCommand.Select(subscriptions, Name, Token, summary: true, notFound: null,
+                             VppPS.Subscriptions.GetVppSubscriptionCommand.AppSummaryTypeName))
+                    WriteObject(subscription);
             return;
         }
         // Token by token (the default view groups by token), by name within a token.
@@ -97,7 +103,7 @@ public abstract class LicensedAssetCommand : VppCmdlet
 }
 
 [Cmdlet(VerbsCommon.Get, "VppLicensedApp", DefaultParameterSetName = "ByName")]
-[OutputType(typeof(LicensedAsset))]
+[OutputType(typeof(LicensedAsset), typeof(VppPS.Engine.Subscriptions.VppSubscription))]
 public sealed class GetVppLicensedAppCommand : LicensedAssetCommand
 {
     protected override string ProductType => "App";

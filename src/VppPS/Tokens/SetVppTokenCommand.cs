@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Tokens;
+using SubscriptionManagementState = VppPS.Engine.Subscriptions.SubscriptionManagement;
 
 namespace VppPS.Tokens;
 
@@ -25,6 +27,11 @@ public sealed class SetVppTokenCommand : VppTokenCmdlet
     [Parameter]
     public SwitchParameter ClaimFromExternalMdm { get; set; }
 
+    /// <summary>Declares to Apple whether VppPS manages subscriptions for the token's organizational unit (location).</summary>
+    [Parameter]
+    [ValidateSet("Enabled", "Disabled")]
+    public string? SubscriptionManagement { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -32,12 +39,20 @@ public sealed class SetVppTokenCommand : VppTokenCmdlet
     {
         var change = new TokenSettingsChange(NewName, AppleId, CountryOrRegion?.ToUpperInvariant(),
             MyInvocation.BoundParameters.ContainsKey(nameof(AutomaticallyUpdateApps)) ? AutomaticallyUpdateApps : null, ClaimFromExternalMdm);
+        var declare = MyInvocation.BoundParameters.ContainsKey(nameof(SubscriptionManagement));
+        var settings = MyInvocation.BoundParameters.Keys.Any(k => k is nameof(NewName) or nameof(AppleId) or nameof(CountryOrRegion) or nameof(AutomaticallyUpdateApps) or nameof(ClaimFromExternalMdm));
         foreach (var token in ResolveTokens())
         {
-            var action = ClaimFromExternalMdm ? "Claim the location back for VppPS at Apple and change settings" : "Change settings";
+            var action = ClaimFromExternalMdm ? "Claim the organizational unit (location) back for VppPS at Apple and change settings" : "Change settings";
+            if (declare)
+                action = (settings ? action + ", and declare" : "Declare") +
+                    $" to Apple that subscription management is {SubscriptionManagement!.ToLowerInvariant()} (content managers see it in Apple Business / Apple School Manager)";
             if (!ShouldProcess(token.Name, action)) continue;
-            if (TryRun(c => new TokenService(c).SetAsync(token.Id, change, CancelToken).GetAwaiter().GetResult(), out var updated, token.Name) && PassThru)
-                WriteObject(updated);
+            if (!TryRun(c => new TokenService(c).SetAsync(token.Id, change, CancelToken).GetAwaiter().GetResult(), out var updated, token.Name)) continue;
+            // TryRun clears its out variable before the work runs: the work reads another one.
+            var settled = updated;
+            if (declare && !TryRun(c => new SubscriptionService(c).DeclareAsync(settled, Enum.Parse<SubscriptionManagementState>(SubscriptionManagement!, ignoreCase: true), CancelToken).GetAwaiter().GetResult(), out updated, token.Name)) continue;
+            if (PassThru) WriteObject(updated);
         }
     }
 }

@@ -10,11 +10,11 @@ public sealed class LicenseReportTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 8, 0, 0, TimeSpan.Zero);
 
-    private static LicenseReportRow Row(string name, long total, long assigned, long retired = 0, string type = "App", long given = 0,
+    private static LicenseReportRow Row(string name, long? total, long assigned, long retired = 0, string type = "App", long given = 0,
         string token = "North School", int waiting = 0, string? adamId = null) => new(new LicensedAsset
     {
         Name = name, AdamId = adamId ?? "1", Token = token, TokenId = TokenId(token), PricingParam = "STDQ", ProductType = type, TotalCount = total, AssignedCount = assigned,
-        AvailableCount = total == LicensedAsset.UnlimitedCount ? total : total - assigned - retired, RetiredCount = retired,
+        AvailableCount = total - assigned - retired, RetiredCount = retired, Unlimited = total is null,
         DeviceAssignable = true, Revocable = type == "App", SupportedPlatforms = ["iOS"],
     }, given, waiting);
 
@@ -67,7 +67,7 @@ public sealed class LicenseReportTests
     public void Csv_quotes_what_needs_it_and_never_lets_a_spreadsheet_run_a_name_as_a_formula()
     {
         var writer = new StringWriter();
-        Report(Row("Maps, \"Pro\"", 10, 4, retired: 2, given: 3), Row("=HYPERLINK(\"x\")", 5, 0, waiting: 2), Row("Free App", LicensedAsset.UnlimitedCount, 7),
+        Report(Row("Maps, \"Pro\"", 10, 4, retired: 2, given: 3), Row("=HYPERLINK(\"x\")", 5, 0, waiting: 2), Row("Free App", null, 7),
             Row("-1+2", 3, 1), Row("@SUM(A1)", 3, 1)).WriteCsv(writer);
         var lines = writer.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
 
@@ -110,7 +110,7 @@ public sealed class LicenseReportTests
     {
         var report = new LicenseReport(Now,
             [
-                Row("Keynote", 100, 40, given: 10), Row("Pages", 50, 50, waiting: 4, adamId: "2"), Row("Classroom", LicensedAsset.UnlimitedCount, 70, adamId: "3"),
+                Row("Keynote", 100, 40, given: 10), Row("Pages", 50, 50, waiting: 4, adamId: "2"), Row("Classroom", null, 70, adamId: "3"),
                 Row("Keynote", 30, 10, token: "South School"), Row("Hamlet", 20, 5, type: "Book", token: "South School", adamId: "4"),
             ],
             [Token("North School"), Token("South School")],
@@ -191,7 +191,7 @@ public sealed class LicenseReportTests
         var report = new LicenseReport(Now,
             [
                 Row("Plenty", 1000, 10, adamId: "1"), Row("Full", 30, 30, adamId: "2"), Row("Full and waited for", 20, 20, waiting: 7, adamId: "3"),
-                Row("Nearly", 100, 97, adamId: "4"), Row("Free", LicensedAsset.UnlimitedCount, 500, adamId: "5"), Row("Small", 5, 1, adamId: "6"),
+                Row("Nearly", 100, 97, adamId: "4"), Row("Free", null, 500, adamId: "5"), Row("Small", 5, 1, adamId: "6"),
                 Row("Full elsewhere", 10, 10, token: "South School", waiting: 2, adamId: "3"),
             ],
             [Token("North School"), Token("South School")],
@@ -216,7 +216,7 @@ public sealed class LicenseReportTests
     [Fact]
     public void Nothing_waiting_and_nothing_paid_say_so()
     {
-        var html = Html(new LicenseReport(Now, [Row("Free", LicensedAsset.UnlimitedCount, 5)], [Token("North School")]));
+        var html = Html(new LicenseReport(Now, [Row("Free", null, 5)], [Token("North School")]));
         Assert.Contains("No member is waiting", html);
         Assert.Contains("free apps never run out", html);
         Assert.DoesNotContain("<svg", html);
@@ -278,5 +278,27 @@ public sealed class LicenseReportTests
 
         var error = Assert.Throws<VppException>(() => Report().Save(Path.Combine(folder.Path, "missing", "r.html"), LicenseReportFormat.Html));
         Assert.Equal("VppReportFolderMissing", error.ErrorId);
+    }
+
+    [Fact]
+    public void Subscriptions_have_their_section_totals_and_a_forecast_of_the_next_period_end()
+    {
+        var reads = new VppPS.Engine.Subscriptions.VppSubscription
+        {
+            Token = "North School", AdamId = "1640000101", ParentApp = "Riverside Reads", Status = "ACTIVE", PeriodEndDate = new DateTime(2027, 1, 9),
+            AssignedRenewing = 3, AssignedExpiring = 3, AvailableRenewing = 22, AvailableExpiring = 7, TotalRenewing = 25, TotalExpiring = 10,
+        };
+        var report = new LicenseReport(Now, [Row("Maps", 10, 4)], subscriptions: [reads]);
+
+        var csv = new StringWriter();
+        report.WriteCsv(csv);
+        Assert.Contains("North School,Subscription,Riverside Reads (1640000101),1640000101,,False,35,6,29,,17.1,,User,", csv.ToString());
+
+        var html = new StringWriter();
+        report.WriteHtml(html);
+        Assert.Contains("<h2 id=\"subscriptions\">Subscriptions</h2>", html.ToString());
+        Assert.Contains("<a href=\"#subscriptions\">Subscriptions</a>", html.ToString());
+        Assert.Contains("6 of 35 seats assigned.", html.ToString());
+        Assert.Contains("Forecast: 10 seat(s) lapse at the end of their billing period (the next on 2027-01-09), and 3 user(s) lose the seat they hold then.", html.ToString());
     }
 }

@@ -19,4 +19,8 @@ namespace VppPS.Engine.Apple.Wire;
 [JsonSerializable(typeof(ManageUsersRequest))]
 [JsonSerializable(typeof(EventResponse))]
 [JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(SubscriptionManagementResponse))]
+[JsonSerializable(typeof(GetSubscriptionsResponse))]
+[JsonSerializable(typeof(GetSubscriptionAssignmentsResponse))]
+[JsonSerializable(typeof(ManageSubscriptionsRequest))]
 internal sealed partial class AppleJsonContext : JsonSerializerContext;

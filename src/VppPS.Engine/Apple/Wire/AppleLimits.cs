@@ -2,7 +2,8 @@ namespace VppPS.Engine.Apple.Wire;
 
 /// <summary>
 /// The service/config limits the client obeys. Defaults are the values of Apple's example,
-/// used when a key is missing.
+/// used when a key is missing. Apple's limits are an open, dynamic map: every key Apple sent is
+/// kept in <see cref="All"/>, known or not.
 /// </summary>
 public sealed record AppleLimits
 {
@@ -13,6 +14,13 @@ public sealed record AppleLimits
     public int MaxRevokeSerialNumbers { get; init; } = 100;
     public int MaxUsers { get; init; } = 100;
     public int MaxRequestPerSecond { get; init; } = 15;
+    /// <summary>Unique adamIds per subscription associate/disassociate request (2026).</summary>
+    public int MaxSubscriptions { get; init; } = 25;
+    /// <summary>Unique clientUserIds per subscription associate/disassociate request (2026).</summary>
+    public int MaxSubscriptionClientUserIds { get; init; } = 1000;
+
+    /// <summary>Every limit service/config listed, new keys included.</summary>
+    public IReadOnlyDictionary<string, int> All { get; init; } = new Dictionary<string, int>();
 
     public static AppleLimits Default { get; } = new();
 
@@ -30,6 +38,9 @@ public sealed record AppleLimits
             MaxRevokeSerialNumbers = Get("maxRevokeSerialNumbers", Default.MaxRevokeSerialNumbers),
             MaxUsers = Get("maxUsers", Default.MaxUsers),
             MaxRequestPerSecond = Get("maxRequestPerSecond", Default.MaxRequestPerSecond),
+            MaxSubscriptions = Get("maxSubscriptions", Default.MaxSubscriptions),
+            MaxSubscriptionClientUserIds = Get("maxSubscriptionClientUserIds", Default.MaxSubscriptionClientUserIds),
+            All = new Dictionary<string, int>(limits, StringComparer.Ordinal),
         };
     }
 }

@@ -14,6 +14,31 @@ public sealed record RequestAsset
 /// <summary>One licensed product with its counts (ResponseAsset).</summary>
 public sealed record ResponseAsset
 {
+    /// <summary>
+    /// The one "unlimited" count: Apple gives a free (unlimited) asset this totalCount when
+    /// unlimited is not asked for, and VppPS stores a free asset's total with it. Never shown:
+    /// the inventory turns it into Unlimited and null counts.
+    /// </summary>
+    public const int UnlimitedCount = int.MaxValue;
+
+    /// <summary>A free app or book, with no license count.</summary>
+    [JsonIgnore] public bool IsUnlimited => TotalCount >= UnlimitedCount;
+
+    /// <summary>A free asset read with unlimited=true, with the counts VppPS stores for it (assigned only; the rest unlimited).</summary>
+    public static ResponseAsset FromUnlimited(UnlimitedResponseAsset asset) => new()
+    {
+        AdamId = asset.AdamId,
+        AssignedCount = asset.AssignedCount,
+        AvailableCount = UnlimitedCount - asset.AssignedCount,
+        DeviceAssignable = asset.DeviceAssignable,
+        PricingParam = asset.PricingParam,
+        ProductType = asset.ProductType,
+        RetiredCount = 0,
+        Revocable = asset.Revocable,
+        TotalCount = UnlimitedCount,
+        SupportedPlatforms = asset.SupportedPlatforms,
+    };
+
     [JsonPropertyName("adamId")] public string AdamId { get; init; } = "";
     [JsonPropertyName("assignedCount")] public int AssignedCount { get; init; }
     [JsonPropertyName("availableCount")] public int AvailableCount { get; init; }

@@ -17,3 +17,12 @@ public interface IApplePage<out TItem> : IApplePage
 {
     IReadOnlyList<TItem> Items { get; }
 }
+
+/// <summary>A page of a cursor-paged read (the subscription endpoints): no page index, a nextCursor until the last page.</summary>
+public interface ICursorPage<out TItem>
+{
+    /// <summary>Opaque; absent on the last page.</summary>
+    string? NextCursor { get; }
+    string? VersionId { get; }
+    IReadOnlyList<TItem> Items { get; }
+}

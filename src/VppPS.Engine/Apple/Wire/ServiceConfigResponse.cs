@@ -6,7 +6,7 @@ namespace VppPS.Engine.Apple.Wire;
 public sealed record ServiceConfigResponse
 {
     [JsonPropertyName("errorCodes")] public IReadOnlyList<AppleErrorBody>? ErrorCodes { get; init; }
-    [JsonPropertyName("limits")] public IReadOnlyDictionary<string, int>? Limits { get; init; }
+    [JsonPropertyName("limits"), JsonConverter(typeof(OpenLimitsConverter))] public IReadOnlyDictionary<string, int>? Limits { get; init; }
     [JsonPropertyName("notificationTypes")] public IReadOnlyList<string>? NotificationTypes { get; init; }
     [JsonPropertyName("urls")] public IReadOnlyDictionary<string, string>? Urls { get; init; }
 

@@ -294,6 +294,43 @@ internal static class PostgresMigrations
         """
         ALTER TABLE managed_users ADD COLUMN adopted_at text;
         """,
+        // 3: SQLite's step 10: subscriptions (Apple, 2026), their seat holders, and per token what
+        // VppPS declared to Apple and the versionIds of the last complete reads (Subscriptions/
+        // SubscriptionStore owns them). Ids sort by their bytes, as SQLite's BINARY collation does;
+        // the roles' grants follow, as after every step.
+        """
+        CREATE TABLE subscriptions (
+            token_key          bigint NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id            text COLLATE "C" NOT NULL,
+            parent_adam_id     text,
+            status             text,
+            period_end_date    text,
+            assigned_renewing  bigint NOT NULL,
+            assigned_expiring  bigint NOT NULL,
+            available_renewing bigint NOT NULL,
+            available_expiring bigint NOT NULL,
+            total_renewing     bigint NOT NULL,
+            total_expiring     bigint NOT NULL,
+            PRIMARY KEY (token_key, adam_id)
+        );
+        CREATE TABLE subscription_seats (
+            token_key      bigint NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id        text COLLATE "C" NOT NULL,
+            client_user_id text COLLATE "C" NOT NULL,
+            renewing       bigint NOT NULL,
+            PRIMARY KEY (token_key, adam_id, client_user_id)
+        );
+        CREATE INDEX ix_subscription_seats_user ON subscription_seats (token_key, client_user_id);
+        CREATE TABLE subscription_state (
+            token_key             bigint PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
+            management            text CHECK (management IN ('Enabled', 'Disabled')),
+            declared_at           text,
+            reminded_at           text,
+            subscriptions_version text,
+            seats_version         text,
+            synced_at             text
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

@@ -1,0 +1,106 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'SimulatorHelpers.psm1') -Force
+    Import-Module (Get-TestModulePath) -Force
+    $env:VPPPS_RETRY_BASE_DELAY_MS = '5'
+    $env:VPPPS_HOME = New-TestHome
+    $script:Sim = Start-VppSimulator -Scenario Demo
+    $Sim.TokenFiles | Add-VppToken -AppleId 'vpp@riversideusd.example' -AccountType Education -WarningAction SilentlyContinue | Out-Null
+    $script:SyncWarnings = @()
+    Sync-VppToken -All -WarningVariable script:SyncWarnings -WarningAction SilentlyContinue | Out-Null
+}
+AfterAll { Stop-VppSimulator; Stop-TestChildren; Remove-TestHome; Remove-Item Env:VPPPS_RETRY_BASE_DELAY_MS -ErrorAction Ignore }
+
+Describe 'Subscriptions' {
+    It 'reminds once, with the command, to declare subscription management for the tokens that own seats' {
+        $reminders = @($SyncWarnings | Where-Object { "$_" -match 'SubscriptionManagement Enabled' })
+        $reminders | Should -HaveCount 2   # Riverside High School and Lincoln Middle School; Oak Park owns none
+        "$($reminders[0])" | Should -Match "Set-VppToken -Name '(Riverside High School|Lincoln Middle School)' -SubscriptionManagement Enabled"
+        Sync-VppToken -All -WarningVariable again -WarningAction SilentlyContinue | Out-Null
+        @($again | Where-Object { "$_" -match 'SubscriptionManagement' }) | Should -BeNullOrEmpty
+    }
+
+    It 'lists every subscription with its seats as Apple counts them' {
+        $expected = foreach ($location in 'Riverside High School', 'Lincoln Middle School') {
+            (Invoke-SimControl $Sim "locations/$location/subscriptions" -Method Get) | ForEach-Object {
+                "$location|$($_.adamId)|$($_.status)|$($_.assignedRenewing)+$($_.assignedExpiring)|$($_.availableRenewing)+$($_.availableExpiring)|$($_.totalRenewing)+$($_.totalExpiring)" }
+        }
+        $actual = Get-VppSubscription | ForEach-Object {
+            "$($_.Token)|$($_.AdamId)|$($_.Status)|$($_.AssignedRenewing)+$($_.AssignedExpiring)|$($_.AvailableRenewing)+$($_.AvailableExpiring)|$($_.TotalRenewing)+$($_.TotalExpiring)" }
+        @($actual | Sort-Object) | Should -Be @($expected | Sort-Object)
+        $reads = Get-VppSubscription -Name 1640000101 -Token 'Riverside*'
+        $reads.SeatsLapsing | Should -Be 10
+        $reads.PeriodEndDate | Should -BeOfType [datetime]
+        ($reads | Out-String -Width 80) | Should -Match '\s3\+3\s+22\+7\s+25\+10\s+10\s'
+    }
+
+    It 'selects by name with wildcards, by token piped from Get-VppToken, and says when a name matches nothing' {
+        @(Get-VppToken -Name 'Lincoln*' | Get-VppSubscription).AdamId | Should -Be @('1640000101')
+        @(Get-VppSubscription -Name 'Notability*').AdamId | Should -Be @('1640000102')
+        @(Get-VppSubscription -Name '16400001*' -Token 'Riverside High School').Count | Should -Be 3
+        Get-VppSubscription -Name 'No Such Subscription' -ErrorVariable failed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -Match '^VppSubscriptionNotFound'
+        $failed[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Get-VppSubscription -Name 'Nothing*' -ErrorVariable none -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $none | Should -BeNullOrEmpty
+    }
+
+    It 'lists seat holders, piped from Get-VppSubscription, and those whose seat ends' {
+        $expected = (Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) |
+            Where-Object adamId -eq 1640000101 | ForEach-Object { "$($_.clientUserId)|$($_.renewing)" } | Sort-Object
+        @(Get-VppSubscription -Name 1640000101 -Token 'Riverside High School' | Get-VppSubscriptionSeat | ForEach-Object { "$($_.ClientUserId)|$($_.Renewing)" } | Sort-Object) |
+            Should -Be @($expected)
+        @(Get-VppSubscriptionSeat -Token 'Riverside High School' -Expiring).ClientUserId | Sort-Object | Should -Be @('rusd-rhs-s-1002', 'rusd-rhs-s-1003', 'rusd-rhs-s-1004', 'rusd-rhs-s-1004')
+    }
+
+    It 'adds the subscriptions, with the seats that lapse, to Get-VppLicensedApp -Summary and to the report' {
+        $summary = @(Get-VppLicensedApp -Summary)
+        $subscriptions = @($summary | Where-Object { $_.PSObject.TypeNames[0] -eq 'VppPS.Engine.Subscriptions.VppSubscription#AppSummary' })
+        $subscriptions.AdamId | Sort-Object | Should -Be @('1640000101', '1640000102', '1640000103')
+        ($subscriptions | Where-Object AdamId -eq 1640000101).SeatsLapsing | Should -Be 14   # 10 at Riverside, 4 at Lincoln
+        ($subscriptions | Where-Object AdamId -eq 1640000101).TokenCount | Should -Be 2
+        # One table: the subscription lines follow the apps, with the forecast in their name.
+        $shown = $summary | Out-String -Width 120
+        ([regex]::Matches($shown, '(?m)^Name\s+Pricing')).Count | Should -Be 1
+        # Name wraps in its column: "1640000101: subscription, 14 seat(s) lapse <date>", seats 51 total, 9 assigned, 42 available, 2 tokens.
+        ($shown -replace '\s', '') | Should -Match '1640000101:subscriptionseats519422,14seat\(s\)lapse\d{4}-\d\d-\d\d'
+        $html = Join-Path $env:VPPPS_HOME 'report.html'
+        Export-VppLicenseReport -Path $html | Out-Null
+        $text = Get-Content -Raw $html
+        $text | Should -Match '<h2 id="subscriptions">Subscriptions</h2>'
+        $text | Should -Match 'Forecast: 14 seat\(s\) lapse at the end of their billing period'
+    }
+
+    It 'shows free apps as unlimited, never as 2147483647' {
+        $free = Get-VppLicensedApp -Name 'Google Classroom' -Token 'Riverside High School'
+        $free.Unlimited | Should -BeTrue
+        $free.TotalCount | Should -BeNullOrEmpty
+        $free.AvailableCount | Should -BeNullOrEmpty
+        $shown = $free | Out-String -Width 80
+        $shown | Should -Match 'unlimited\s+\d+\s+unlimited'
+        $shown | Should -Not -Match '2147483647'
+        ($free | Format-List * | Out-String) | Should -Not -Match '2147483647'
+    }
+
+    It 'declares subscription management to Apple, and refuses to disable it while the unit owns subscriptions' {
+        $token = Set-VppToken -Name 'Riverside High School' -SubscriptionManagement Enabled -PassThru -Confirm:$false
+        "$($token.SubscriptionManagement)" | Should -Be 'Enabled'
+        (Invoke-SimControl $Sim 'locations/Riverside High School' -Method Get).subscriptionManagement | Should -BeTrue
+        Set-VppToken -Name 'Riverside High School' -SubscriptionManagement Disabled -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -Match '^VppSubscriptionsExist'
+        "$($refused[0])" | Should -Match "Riverside High School.*still owns subscriptions \(Apple error 9818\)"
+        "$((Get-VppToken -Name 'Riverside High School').SubscriptionManagement)" | Should -Be 'Enabled'
+        Set-VppToken -Name 'Oak Park Elementary' -SubscriptionManagement Disabled -WhatIf | Out-Null
+        (Invoke-SimControl $Sim 'locations/Oak Park Elementary' -Method Get).subscriptionManagement | Should -BeNullOrEmpty
+    }
+
+    It 'refuses to assign a subscription to a device group or to devices, saying its seats go to users only' {
+        New-VppGroup -Name 'Subscription iPads' -Kind Device | Out-Null
+        New-VppGroup -Name 'Subscription readers' -Kind User | Out-Null
+        { Set-VppAssignment -App 1640000101 -Token 'Riverside High School' -Group 'Subscription iPads' -Intent Required -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppSubscriptionUsersOnly,*' -ExpectedMessage "*users only*device group 'Subscription iPads'*"
+        { Set-VppAssignment -App 1640000101 -Token 'Riverside High School' -Group 'Subscription readers' -Intent Required -LicenseType Device -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppSubscriptionUsersOnly,*' -ExpectedMessage '*-LicenseType User*'
+        @(Get-VppAssignment) | Should -BeNullOrEmpty
+    }
+}
