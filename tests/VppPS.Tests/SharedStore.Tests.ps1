@@ -1,0 +1,143 @@
+# A PostgreSQL store shared by a team (issue 11), as users run it: build.ps1 Test starts a private
+# server and sets VPPPS_TEST_POSTGRES; each test gets a database of its own on it.
+BeforeDiscovery { $script:NoServer = -not $env:VPPPS_TEST_POSTGRES }
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../../tools/TestPostgres.psm1') -Force
+    Import-Module (Get-TestModulePath) -Force
+
+    # What a child pwsh (another admin's machine, a runbook) needs to reach the simulator and the store.
+    function Get-AdminEnvironment([string] $connection, [string] $key, [hashtable] $more = @{}) {
+        $environment = @{
+            HOME = New-TestHome; VPPPS_HOME = $null; VPPPS_STORE = $connection; VPPPS_STORE_KEY = $key
+            VPPPS_SERVICE_URL = $Sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0'; VPPPS_RETRY_BASE_DELAY_MS = '5'
+        }
+        foreach ($name in $more.Keys) { $environment[$name] = $more[$name] }
+        $environment
+    }
+
+    function Invoke-Admin([hashtable] $environment, [string] $script) {
+        $result = Invoke-TestPwsh -Environment $environment -Script "`$ErrorActionPreference = 'Stop'; Import-Module `$env:VPPPS_TEST_MODULE; $script"
+        $result.ExitCode | Should -Be 0 -Because "the admin's pwsh failed: $($result.Errors)"
+        $result.Output.Trim()
+    }
+}
+
+AfterAll { Stop-VppSimulator; Connect-VppStore -Default -ErrorAction Ignore | Out-Null; Stop-TestChildren; Remove-TestHome }
+
+Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
+    BeforeEach {
+        # A simulator of its own: each test's store is another management system to Apple.
+        Stop-VppSimulator
+        $script:Sim = Start-VppSimulator -Scenario Demo
+        $env:VPPPS_HOME = New-TestHome
+        $script:Connection = New-TestPostgresDatabase $env:VPPPS_TEST_POSTGRES
+        $script:KeyText = New-VppStoreKey
+        $script:Key = ConvertTo-SecureString $KeyText -AsPlainText -Force
+        $script:Password = (ConvertFrom-StringData ($Connection -replace ';', "`n")).Password
+    }
+    AfterEach { Connect-VppStore -Default | Out-Null }
+
+    It 'Connect-VppStore switches this PowerShell session only, and Get-VppStore never shows the password or the key' {
+        $info = Connect-VppStore -ConnectionString $Connection -Key $Key
+        $info.Kind | Should -Be 'PostgreSql'
+        $info.Source | Should -Be 'Session'
+        $info.KeyMatches | Should -BeTrue
+        $info.ReadOnly | Should -BeFalse
+        $info.SchemaVersion | Should -Be $info.ModuleSchemaVersion
+        $shown = (Get-VppStore | Format-List * | Out-String -Width 200) + (Get-VppConfiguration | Format-List * | Out-String -Width 200) + (Test-VppDatabase | Out-String -Width 200)
+        $shown | Should -Match 'PostgreSql postgres@127\.0\.0\.1:\d+/vppps_t_'
+        $shown | Should -Not -Match ([regex]::Escape($Password))
+        $shown | Should -Not -Match ([regex]::Escape($KeyText))
+
+        # Another runspace of the same process (a second runbook job) keeps its own store.
+        $other = [powershell]::Create()
+        try {
+            $null = $other.AddScript('Import-Module $env:VPPPS_TEST_MODULE; (Get-VppStore).Kind.ToString()')
+            $other.Invoke() | Should -Be 'Sqlite'
+        } finally { $other.Dispose() }
+
+        (Connect-VppStore -Default).Kind | Should -Be 'Sqlite'
+        (Get-VppStore).Folder | Should -Be $env:VPPPS_HOME
+    }
+
+    It 'lets two admins on two machines share one state and one identity, with no location to claim' {
+        $token = $Sim.TokenFiles | Select-Object -First 1
+        $alice = Get-AdminEnvironment $Connection $KeyText
+        $bob = Get-AdminEnvironment $Connection $KeyText
+        $first = Invoke-Admin $alice "Add-VppToken -Path '$token' -AppleId 'vpp@riversideusd.example' -AccountType Education | Out-Null; `$run = Sync-VppToken -All; `"`$(`$run.Status)|`$((Get-VppStore).StoreId)|`$(@(Get-VppLicense).Count)`""
+        $status, $storeId, $licenses = $first -split '\|'
+        $status | Should -Be 'completed'
+        [int] $licenses | Should -BeGreaterThan 0
+
+        # Bob's machine never added the token: he sees it, syncs it and gets the same identity.
+        $second = Invoke-Admin $bob "`$run = Sync-VppToken -All; `"`$(`$run.Status)|`$((Get-VppStore).StoreId)|`$(@(Get-VppLicense).Count)|`$(@(Get-VppToken).Count)`""
+        $second | Should -Be "completed|$storeId|$licenses|1"
+
+        # This session, on the same store, is the same management system too.
+        (Connect-VppStore -ConnectionString $Connection -Key $Key).StoreId | Should -Be $storeId
+        @(Get-VppLicense).Count | Should -Be ([int] $licenses)
+    }
+
+    It 'lets a vppps_reader login read everything and refuses any change before anything is written or sent' {
+        $token = $Sim.TokenFiles | Select-Object -First 1
+        Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
+        Add-VppToken -Path $token -AppleId 'vpp@riversideusd.example' -AccountType Education | Out-Null
+        Sync-VppToken -All | Out-Null
+        $journal = @(Get-VppAuditLog).Count
+
+        $reader = New-TestPostgresLogin $Connection 'vppps_reader'
+        $info = Connect-VppStore -ConnectionString $reader -Key $Key
+        $info.ReadOnly | Should -BeTrue
+        @(Get-VppToken).Count | Should -Be 1
+        @(Get-VppLicense).Count | Should -BeGreaterThan 0
+        Test-VppToken -All | Should -Not -BeNullOrEmpty
+        { Sync-VppToken -All -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*' -ExpectedMessage '*only read*'
+        { New-VppGroup -Name 'Auditors' -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
+        { Set-VppConfiguration -TokenCap 10 -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
+
+        Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
+        @(Get-VppAuditLog).Count | Should -Be $journal
+        Get-VppGroup -Name 'Auditors' -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a wrong key and a missing key with what to do, before anything is read' {
+        Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
+        Connect-VppStore -Default | Out-Null
+        $wrong = Invoke-TestPwsh -Environment (Get-AdminEnvironment $Connection (New-VppStoreKey)) -Script 'Import-Module $env:VPPPS_TEST_MODULE; try { Get-VppToken -ErrorAction Stop } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }'
+        $wrong.Output | Should -Match 'VppStoreKeyWrong'
+        $wrong.Output | Should -Match 'VPPPS_STORE_KEY'
+        $missing = Invoke-TestPwsh -Environment (Get-AdminEnvironment $Connection $null) -Script 'Import-Module $env:VPPPS_TEST_MODULE; try { Get-VppToken -ErrorAction Stop } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }'
+        $missing.Output | Should -Match 'VppStoreKeyMissing'
+        $missing.Output | Should -Match 'New-VppStoreKey'
+        foreach ($text in $wrong.Output, $wrong.Errors, $missing.Output, $missing.Errors) { $text | Should -Not -Match ([regex]::Escape($Password)) }
+    }
+
+    It 'saves a store for the user with Set-VppConfiguration -Store, password and key encrypted, and -Reset Store goes back' {
+        $home1 = New-TestHome
+        $environment = @{ HOME = $home1; VPPPS_HOME = $null; VPPPS_STORE = $null; VPPPS_STORE_KEY = $null }
+        $save = Invoke-TestPwsh -Environment ($environment + @{ K = $KeyText; C = $Connection }) -Script 'Import-Module $env:VPPPS_TEST_MODULE; Set-VppConfiguration -Store $env:C -StoreKey (ConvertTo-SecureString $env:K -AsPlainText -Force) -Confirm:$false -ErrorAction Stop; "saved"'
+        $save.Output.Trim() | Should -Be 'saved' -Because $save.Errors
+        $saved = Get-Content -Raw (Join-Path $home1 '.local/share/VppPS/store.json')
+        $saved | Should -Not -Match ([regex]::Escape($Password))
+        $saved | Should -Not -Match ([regex]::Escape($KeyText))
+
+        # A later pwsh of the same user (a scheduled sync) is on the saved store without being told.
+        $later = Invoke-TestPwsh -Environment $environment -Script 'Import-Module $env:VPPPS_TEST_MODULE; $s = Get-VppStore; "$($s.Kind)|$($s.Source)|$($s.KeyMatches)"'
+        $later.Output.Trim() | Should -Be 'PostgreSql|Configuration|True' -Because $later.Errors
+        $reset = Invoke-TestPwsh -Environment $environment -Script 'Import-Module $env:VPPPS_TEST_MODULE; Set-VppConfiguration -Reset Store -Confirm:$false; $s = Get-VppStore; "$($s.Kind)|$($s.Source)"'
+        $reset.Output.Trim() | Should -Be 'Sqlite|Default' -Because $reset.Errors
+    }
+
+    It 'refuses a store it cannot use with a clear error and leaves the session where it was' {
+        $before = (Get-VppStore).Location
+        { Connect-VppStore -ConnectionString ($Connection -replace 'Password=[^;]*', 'Password=wrong') -Key $Key -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppStoreLoginFailed,*'
+        { Connect-VppStore -ConnectionString ($Connection -replace 'Database=[^;]*', 'Database=no_such_db') -Key $Key -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppStore*,*'
+        { Connect-VppStore -ConnectionString 'not a store' -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreConnectionInvalid,*'
+        { Connect-VppStore -ConnectionString $Connection -Key (ConvertTo-SecureString 'c2hvcnQ=' -AsPlainText -Force) -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreKeyInvalid,*'
+        (Get-VppStore).Location | Should -Be $before
+    }
+}
