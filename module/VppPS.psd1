@@ -19,6 +19,7 @@
         'Connect-VppStore'
         'Get-VppStore'
         'New-VppStoreKey'
+        'Copy-VppState'
         'Add-VppToken'
         'Get-VppToken'
         'Update-VppToken'

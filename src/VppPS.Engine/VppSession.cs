@@ -144,6 +144,9 @@ public sealed class VppSession
         return StateStore.Check(folder);
     }
 
+    /// <summary>Drops the process's open session on <paramref name="choice"/>'s store, so the next command opens it afresh (after Copy-VppState replaced its state).</summary>
+    internal static void Forget(StoreChoice choice) => Sessions.TryRemove(choice.CacheKey, out _);
+
     /// <summary>
     /// The session for the store in effect now: <paramref name="sessionChoice"/> (the PowerShell
     /// session's own, Connect-VppStore) or what the environment and configuration say (they may
