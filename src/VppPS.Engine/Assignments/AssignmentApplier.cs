@@ -396,19 +396,20 @@ public sealed class AssignmentApplier
             DELETE FROM event_changes;
             """);
         var succeeded = 0;
-        using (var insert = c.Command(t, "INSERT INTO event_changes VALUES ($a, $p, $kind, $x, $r, $s)",
-                   ("$a", null), ("$p", null), ("$kind", null), ("$x", null), ("$r", null), ("$s", null)))
+        // Prepared() and not Prepare(): a PostgreSQL statement prepared with untyped parameters would
+        // take the int target kind as the column's bigint and misread it.
+        var (insert, values) = c.Prepared(t, "INSERT INTO event_changes VALUES ($a, $p, $kind, $x, $r, $s)", "$a", "$p", "$kind", "$x", "$r", "$s");
+        using (insert)
         {
-            insert.Prepare();
             foreach (var change in changes)
             {
                 if (failed.ContainsKey((change.AdamId, change.TargetKind, change.Target))) continue;
-                insert.Parameters[0].Value = change.AdamId;
-                insert.Parameters[1].Value = change.PricingParam;
-                insert.Parameters[2].Value = change.TargetKind;
-                insert.Parameters[3].Value = change.Target;
-                insert.Parameters[4].Value = change.Reason;
-                insert.Parameters[5].Value = (object?)change.AssignmentId ?? DBNull.Value;
+                values[0].Value = change.AdamId;
+                values[1].Value = change.PricingParam;
+                values[2].Value = (long)change.TargetKind;
+                values[3].Value = change.Target;
+                values[4].Value = change.Reason;
+                values[5].Value = (object?)change.AssignmentId ?? DBNull.Value;
                 insert.ExecuteNonQuery();
                 succeeded++;
             }
@@ -428,7 +429,7 @@ public sealed class AssignmentApplier
                       GROUP BY c.asset_key) x
                 WHERE assets.asset_key = x.asset_key
                 """, k);
-            c.Execute(t, $"INSERT INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) WHERE true ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", k);
+            c.Execute(t, $"INSERT INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) x WHERE true ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", k);
             c.Execute(t, """
                 INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id)
                 SELECT $k, adam_id, pricing_param, target_kind, target, reason, $now, assignment_id FROM event_changes WHERE true
@@ -445,7 +446,7 @@ public sealed class AssignmentApplier
                       GROUP BY c.asset_key) x
                 WHERE assets.asset_key = x.asset_key
                 """, k);
-            c.Execute(t, $"DELETE FROM licenses WHERE (asset_key, target_kind, target) IN (SELECT asset_key, target_kind, target FROM ({Changed}))", k);
+            c.Execute(t, $"DELETE FROM licenses WHERE (asset_key, target_kind, target) IN (SELECT asset_key, target_kind, target FROM ({Changed}) x)", k);
             c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = $k AND (adam_id, pricing_param, target_kind, target) IN (SELECT adam_id, pricing_param, target_kind, target FROM event_changes)", k);
             if (counts is not null) counts.Disassociated += succeeded;
         }

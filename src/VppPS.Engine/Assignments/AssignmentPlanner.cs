@@ -198,7 +198,7 @@ public static class AssignmentPlanner
         var candidateSource = restricted
             // From the few changed targets into managed licenses by target: CROSS JOIN keeps that order and
             // INDEXED BY the index (left alone, SQLite walks the token's whole primary key instead).
-            ? $"changed_targets ct CROSS JOIN managed_licenses ml {(c.IsPostgres() ? "" : "INDEXED BY ix_managed_licenses_target ")}ON ml.token_key = $k AND ml.target_kind = ct.target_kind AND ml.target = ct.target"
+            ? $"changed_targets ct {(c.IsPostgres() ? "JOIN managed_licenses ml " : "CROSS JOIN managed_licenses ml INDEXED BY ix_managed_licenses_target ")}ON ml.token_key = $k AND ml.target_kind = ct.target_kind AND ml.target = ct.target"
             : "managed_licenses ml";
         using (var command = c.Command(t, $"""
             SELECT a.asset_key, ml.target_kind, ml.target, coalesce(u.user_principal_name, ml.target), ml.assignment_id, g.name,

@@ -330,8 +330,9 @@ public sealed class AssignmentService
             using var command = c.Command(null, """
                 SELECT a.token_key, t.id, t.name, a.adam_id, a.pricing_param, a.product_type, m.name, a.device_assignable, a.revocable, a.available_count
                 FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
-                WHERE ($id IS NULL OR a.adam_id = $id) AND ($name IS NULL OR lower(m.name) = lower($name) OR a.adam_id = $name)
-                  AND ($token IS NULL OR lower(t.name) = lower($token)) AND ($tid IS NULL OR t.id = $tid) AND ($p IS NULL OR a.pricing_param = $p)
+                WHERE (CAST($id AS TEXT) IS NULL OR a.adam_id = $id) AND (CAST($name AS TEXT) IS NULL OR lower(m.name) = lower(CAST($name AS TEXT)) OR a.adam_id = $name)
+                  AND (CAST($token AS TEXT) IS NULL OR lower(t.name) = lower(CAST($token AS TEXT))) AND (CAST($tid AS TEXT) IS NULL OR t.id = $tid)
+                  AND (CAST($p AS TEXT) IS NULL OR a.pricing_param = $p)
                 ORDER BY t.name, a.pricing_param
                 """, ("$id", selector.AdamId), ("$name", selector.Name), ("$token", selector.Token), ("$tid", selector.TokenId?.ToString()), ("$p", selector.PricingParam));
             using var reader = command.ExecuteReader();

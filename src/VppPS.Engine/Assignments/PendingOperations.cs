@@ -65,7 +65,7 @@ internal static class PendingOperations
         using var held = c.Command(t, """
             SELECT 1 FROM licenses l JOIN assets a ON a.asset_key = l.asset_key
             WHERE a.token_key = $k AND a.adam_id = $a AND a.pricing_param = $p AND l.target_kind = $kind AND l.target = $x
-            """, ("$k", tokenKey), ("$a", null), ("$p", null), ("$kind", null), ("$x", null));
+            """, ("$k", tokenKey), ("$a", null), ("$p", null), ("$kind", null), ("$x", null)); // set by position: PostgreSQL's parameters are named without '$
         using var person = c.Command(t, "SELECT user_key FROM directory_users WHERE id = $id", ("$id", null));
         foreach (var operation in open)
             switch (operation.Kind)
@@ -74,10 +74,10 @@ internal static class PendingOperations
                     foreach (var change in AssetsPayload.Read(operation.Payload).Changes)
                     {
                         if (!inFlight.Licenses.Add((change.AdamId, change.PricingParam, change.TargetKind, change.Target)) || operation.Kind != Associate) continue;
-                        held.Parameters["$a"].Value = change.AdamId;
-                        held.Parameters["$p"].Value = change.PricingParam;
-                        held.Parameters["$kind"].Value = change.TargetKind;
-                        held.Parameters["$x"].Value = change.Target;
+                        held.Parameters[1].Value = change.AdamId;
+                        held.Parameters[2].Value = change.PricingParam;
+                        held.Parameters[3].Value = change.TargetKind;
+                        held.Parameters[4].Value = change.Target;
                         if (held.ExecuteScalar() is null)
                             inFlight.Reserved[(change.AdamId, change.PricingParam)] = inFlight.Reserved.GetValueOrDefault((change.AdamId, change.PricingParam)) + 1;
                     }
@@ -85,7 +85,7 @@ internal static class PendingOperations
                 case CreateUsers:
                     foreach (var user in UsersPayload.Read(operation.Payload).Users.Where(u => u.DirectoryUserId is not null))
                     {
-                        person.Parameters["$id"].Value = user.DirectoryUserId;
+                        person.Parameters[0].Value = user.DirectoryUserId;
                         if (person.ExecuteScalar() is long key) inFlight.PeopleBeingCreated.Add(key);
                     }
                     break;

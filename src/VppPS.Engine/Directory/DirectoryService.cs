@@ -227,20 +227,31 @@ public sealed class DirectoryService
     /// <summary>The members of <paramref name="groupName"/> now, read in the caller's connection (and transaction, if any).</summary>
     public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, string groupName)
     {
-        using var find = c.Command(t, "SELECT group_key, name, kind FROM directory_groups WHERE name = $name", ("$name", groupName.Trim()));
-        using var found = find.ExecuteReader();
-        if (!found.Read()) throw GroupNotFound(groupName);
-        var (key, name, kind) = (found.GetInt64(0), found.GetString(1), Enum.Parse<DirectoryKind>(found.GetString(2)));
+        // The group's row is read and its reader closed before the members are read (PostgreSQL runs one command at a time per connection).
+        long key;
+        string name;
+        DirectoryKind kind;
+        using (var find = c.Command(t, "SELECT group_key, name, kind FROM directory_groups WHERE name = $name", ("$name", groupName.Trim())))
+        using (var found = find.ExecuteReader())
+        {
+            if (!found.Read()) throw GroupNotFound(groupName);
+            (key, name, kind) = (found.GetInt64(0), found.GetString(1), Enum.Parse<DirectoryKind>(found.GetString(2)));
+        }
         return MembersOf(c, t, key, name, kind);
     }
 
     /// <summary>The members of the group with <paramref name="groupKey"/> (directory_groups.group_key).</summary>
     public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, long groupKey)
     {
-        using var find = c.Command(t, "SELECT name, kind FROM directory_groups WHERE group_key = $key", ("$key", groupKey));
-        using var found = find.ExecuteReader();
-        if (!found.Read()) throw GroupNotFound($"#{groupKey}");
-        return MembersOf(c, t, groupKey, found.GetString(0), Enum.Parse<DirectoryKind>(found.GetString(1)));
+        string name;
+        DirectoryKind kind;
+        using (var find = c.Command(t, "SELECT name, kind FROM directory_groups WHERE group_key = $key", ("$key", groupKey)))
+        using (var found = find.ExecuteReader())
+        {
+            if (!found.Read()) throw GroupNotFound($"#{groupKey}");
+            (name, kind) = (found.GetString(0), Enum.Parse<DirectoryKind>(found.GetString(1)));
+        }
+        return MembersOf(c, t, groupKey, name, kind);
     }
 
     public GroupMembers MembersOf(string groupName) => Store.Read(c => MembersOf(c, null, groupName));

@@ -137,7 +137,7 @@ public sealed class LicenseReport
             var counts = new Dictionary<(Guid, string, string), long>();
             using var command = c.Command(null, """
                 SELECT t.id, ml.adam_id, ml.pricing_param, count(*) FROM managed_licenses ml JOIN tokens t ON t.key = ml.token_key
-                GROUP BY ml.token_key, ml.adam_id, ml.pricing_param
+                GROUP BY t.id, ml.adam_id, ml.pricing_param
                 """);
             using var reader = command.ExecuteReader();
             while (reader.Read()) counts[(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetString(2))] = reader.GetInt64(3);

@@ -25,6 +25,10 @@ internal static class CommandExtensions
             var parameter = command.CreateParameter();
             parameter.ParameterName = postgres && name.StartsWith('$') ? name[1..] : name;
             parameter.Value = value ?? DBNull.Value;
+            // Text goes to PostgreSQL untyped, so it takes the type of what it is compared with or
+            // stored in, as in SQLite: a citext column (SQLite's COLLATE NOCASE) then compares
+            // without case, where a text parameter would make the comparison case-sensitive.
+            if (postgres && value is string) ((NpgsqlParameter)parameter).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Unknown;
             command.Parameters.Add(parameter);
         }
         return command;

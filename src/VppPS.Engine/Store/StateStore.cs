@@ -49,12 +49,22 @@ public sealed class StateStore
     public bool ReadOnly => _postgres?.ReadOnly ?? false;
     public int SchemaVersion => _sqlite?.SchemaVersion ?? _postgres!.SchemaVersion;
 
-    /// <summary>For tests: runs on every SQLite connection after its pragmas.</summary>
-    internal Action<SqliteConnection>? OnOpen
+    /// <summary>
+    /// For tests, on either backend: runs on every connection the store opens (SQLite: after its
+    /// pragmas), to inject a fault (a full disk, a failing server) where the engine meets it.
+    /// </summary>
+    internal Action<DbConnection>? OnOpen
     {
-        get => _sqlite?.OnOpen;
-        set => Sqlite.OnOpen = value;
+        get => _onOpen;
+        set
+        {
+            _onOpen = value;
+            if (_sqlite is not null) _sqlite.OnOpen = value is null ? null : c => value(c);
+            else _postgres!.OnOpen = value is null ? null : c => value(c);
+        }
     }
+
+    private Action<DbConnection>? _onOpen;
 
     private SqliteDatabase Sqlite => _sqlite ?? throw new InvalidOperationException("This is a SQLite-only operation; the store is PostgreSQL.");
 

@@ -88,7 +88,7 @@ public sealed class JournalTests
 
     private static List<(string ClientUserId, string? DirectoryUserId, bool Retired)> ManagedUsers(EngineHarness h) => h.Context.Store.Read(c =>
     {
-        using var command = c.Command(null, "SELECT client_user_id, directory_user_id, retired_at IS NOT NULL FROM managed_users ORDER BY client_user_id");
+        using var command = c.Command(null, "SELECT client_user_id, directory_user_id, CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END FROM managed_users ORDER BY client_user_id");
         using var reader = command.ExecuteReader();
         var list = new List<(string, string?, bool)>();
         while (reader.Read()) list.Add((reader.GetString(0), reader.GetStringOrNull(1), reader.GetInt64(2) != 0));

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using VppPS.Engine.Store;
 using VppPS.Engine.Sync;
 using VppPS.Engine.Tests.Apple;
@@ -44,21 +43,11 @@ public sealed class SyncFailureTests
             Locations = [new ScenarioLocation { LocationName = "Generated", Generate = new ScenarioGenerate { Assets = 20, Users = 300, Assignments = 3000 } }],
         };
         await using var h = await EngineHarness.StartAsync(scenario, "Generated");
-        var store = h.Context.Store;
-        // The "disk" is full: no connection may grow the file by a single page.
-        store.OnOpen = c => c.Execute(null, $"PRAGMA max_page_count = {(long)c.Scalar(null, "PRAGMA page_count;")!};");
         VppException e;
-        try
-        {
+        using (TestStores.FillDisk(h.Context.Store))
             e = await Assert.ThrowsAsync<VppException>(() => h.SyncAsync());
-        }
-        finally
-        {
-            store.OnOpen = null;
-            SqliteConnection.ClearAllPools();
-        }
 
-        Assert.Equal((VppErrorKind.DiskFull, "VppStateDiskFull"), (e.Kind, e.ErrorId));
+        Assert.Equal((VppErrorKind.DiskFull, TestStores.DiskFullId), (e.Kind, e.ErrorId));
         var run = h.SyncHistory()[0];
         Assert.Equal(SyncStatus.failed, run.Status);
         Assert.Contains("disk", run.Error);
@@ -73,7 +62,7 @@ public sealed class SyncFailureTests
         var runs = new SyncRunStore(new VppContext(h.Context.Session, "xunit", observer));
         var runId = runs.Start(h.CurrentToken, SyncKind.Full);
 
-        h.Context.Store.OnOpen = _ => throw new SqliteException("database or disk is full", 13);
+        h.Context.Store.OnOpen = _ => throw TestStores.DiskFullError();
         try
         {
             runs.Fail(runId, h.Token.Id, "Apple is unavailable", 3); // does not throw: the caller reports the failure itself
@@ -83,7 +72,7 @@ public sealed class SyncFailureTests
             h.Context.Store.OnOpen = null;
         }
 
-        Assert.Contains(observer.VerboseLines, l => l.StartsWith("WARNING: ") && l.Contains("could not be recorded") && l.Contains("VppStateDiskFull"));
+        Assert.Contains(observer.VerboseLines, l => l.StartsWith("WARNING: ") && l.Contains("could not be recorded") && l.Contains(TestStores.DiskFullId));
         Assert.Equal(SyncStatus.inProgress, runs.Get(runId).Status);
         runs.Start(h.CurrentToken, SyncKind.Full);
         var interrupted = runs.Get(runId);

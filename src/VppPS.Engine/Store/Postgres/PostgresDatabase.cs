@@ -30,12 +30,16 @@ internal sealed class PostgresDatabase
         return database;
     }
 
+    /// <summary>For tests: runs on every connection once it is open (see StateStore.OnOpen).</summary>
+    internal Action<NpgsqlConnection>? OnOpen { get; set; }
+
     public NpgsqlConnection OpenConnection()
     {
         var connection = new NpgsqlConnection(Location.ConnectionString);
         try
         {
             connection.Open();
+            OnOpen?.Invoke(connection);
             return connection;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or SocketException)
@@ -135,7 +139,7 @@ internal sealed class PostgresDatabase
                 PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
                     => new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnavailable",
                     $"The PostgreSQL server at {location.Host}:{location.Port} cannot take this connection now ({pg.MessageText}). Nothing was changed; try again in a moment.", where, e),
-                PostgresErrorCodes.DiskFull => new VppException(VppErrorKind.StateStore, "VppStoreFull",
+                PostgresErrorCodes.DiskFull => new VppException(VppErrorKind.DiskFull, "VppStoreFull",
                     $"The PostgreSQL server at {location.Host}:{location.Port} is out of disk space: nothing was changed. Ask its administrator to free space, then run the command again.", where, e),
                 _ => new VppException(VppErrorKind.StateStore, "VppStoreFailed",
                     $"The PostgreSQL store {where} failed: {pg.MessageText} ({pg.SqlState}). Nothing of this command was written; run it again.", where, e),
