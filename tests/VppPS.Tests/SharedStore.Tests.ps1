@@ -92,9 +92,9 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         $info.ReadOnly | Should -BeTrue
         @(Get-VppToken).Count | Should -Be 1
         @(Get-VppLicense).Count | Should -BeGreaterThan 0
-        Test-VppToken -All | Should -Not -BeNullOrEmpty
+        Test-VppToken | Should -Not -BeNullOrEmpty
         { Sync-VppToken -All -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*' -ExpectedMessage '*only read*'
-        { New-VppGroup -Name 'Auditors' -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
+        { New-VppGroup -Name 'Auditors' -Kind User -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
         { Set-VppConfiguration -TokenCap 10 -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
 
         Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
@@ -139,5 +139,45 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         { Connect-VppStore -ConnectionString 'not a store' -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreConnectionInvalid,*'
         { Connect-VppStore -ConnectionString $Connection -Key (ConvertTo-SecureString 'c2hvcnQ=' -AsPlainText -Force) -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreKeyInvalid,*'
         (Get-VppStore).Location | Should -Be $before
+    }
+    It 'Copy-VppState moves a one-admin installation into PostgreSQL and back, with the same plan, identity and tokens' {
+        Set-VppConfiguration -StatusPollIntervalSeconds 0 -Confirm:$false
+        $Sim.TokenFiles | Add-VppToken -AppleId 'vpp@riversideusd.example' -AccountType Education | Out-Null
+        Sync-VppToken -All | Out-Null
+        New-VppGroup -Name 'Cart' -Kind Device | Out-Null
+        1..6 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'CPY{0:D5}' -f $_ } } | Add-VppGroupMember -Group 'Cart'
+        Get-VppLicensedApp -Name Keynote -Token 'Riverside*' | Set-VppAssignment -Group 'Cart' -Intent Required | Out-Null
+        7..9 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'CPY{0:D5}' -f $_ } } | Add-VppGroupMember -Group 'Cart'
+        $plan = @(Get-VppAssignmentPlan | ForEach-Object { "$($_.Action)|$($_.AdamId)|$($_.Target)" } | Sort-Object)
+        $plan | Should -Not -BeNullOrEmpty
+        $storeId = (Get-VppStore).StoreId
+        $licenses = @(Get-VppLicense).Count
+
+        Copy-VppState -Destination $Connection -Key $Key -WhatIf | Should -BeNullOrEmpty
+        $copy = Copy-VppState -Destination $Connection -Key $Key -Confirm:$false
+        $copy.Copied | Should -BeTrue
+        $copy.DestinationHeldState | Should -BeFalse
+        ($copy.Tables | Where-Object Table -eq 'licenses').Rows | Should -Be $licenses
+        $copy.StoreId | Should -Be $storeId
+        { Copy-VppState -Destination $Connection -Key $Key -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VppCopyDestinationHoldsState,*'
+
+        (Connect-VppStore -ConnectionString $Connection -Key $Key).StoreId | Should -Be $storeId
+        @(Get-VppAssignmentPlan | ForEach-Object { "$($_.Action)|$($_.AdamId)|$($_.Target)" } | Sort-Object) | Should -Be $plan
+        @(Get-VppLicense).Count | Should -Be $licenses
+        (Test-VppToken | Where-Object Severity -eq 'Error') | Should -BeNullOrEmpty
+
+        # And back to a folder, with the same plan.
+        $folder = New-TestHome
+        $back = Copy-VppState -Destination $folder -Confirm:$false
+        $back.Copied | Should -BeTrue
+        (Connect-VppStore -Folder $folder).StoreId | Should -Be $storeId
+        @(Get-VppAssignmentPlan | ForEach-Object { "$($_.Action)|$($_.AdamId)|$($_.Target)" } | Sort-Object) | Should -Be $plan
+
+        # The token contents were encrypted again with the store key: a sync on the PostgreSQL store reads
+        # them, Apple still knows this management system, and the plan is applied there.
+        Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
+        @(Sync-VppToken -All | ForEach-Object { "$($_.Status)" } | Sort-Object -Unique) | Should -Be @('completed')
+        Get-VppAssignmentPlan | Should -BeNullOrEmpty
+        @(Get-VppLicense -Token 'Riverside*' | Where-Object Target -like 'CPY*').Count | Should -Be 9
     }
 }
