@@ -181,3 +181,91 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         @(Get-VppLicense -Token 'Riverside*' | Where-Object Target -like 'CPY*').Count | Should -Be 9
     }
 }
+
+Describe 'Several machines on one PostgreSQL store: leases, the last licenses, a holder killed' -Skip:$NoServer {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'SimulatorHelpers.psm1') -Force
+        $script:Location = 'Race School'
+        # One app with 10 licenses for two carts of 8 iPads, a big app for the killed runs, one licensed outside VppPS.
+        $script:Scenario = Join-Path ([IO.Path]::GetTempPath()) "vppps-race-$([guid]::NewGuid().ToString('N')).json"
+        @{ pageSize = 1000; locations = @(@{
+            orgName = 'Race District'; locationName = $Location; uId = '5550000000000091'; countryISO2ACode = 'US'
+            assets = @(
+                @{ adamId = '100000001'; name = 'Maps for Schools'; bundleId = 'com.example.maps'; productType = 'App'; totalCount = 10 }
+                @{ adamId = '100000004'; name = 'Big App'; bundleId = 'com.example.big'; productType = 'App'; totalCount = 1000 }
+                @{ adamId = '100000005'; name = 'Notes'; bundleId = 'com.example.notes'; productType = 'App'; totalCount = 50 })
+            assignments = @(1..3 | ForEach-Object { @{ adamId = '100000005'; serialNumber = 'OUTSIDE{0:D5}' -f $_ } }) }) } |
+            ConvertTo-Json -Depth 8 | Set-Content $Scenario
+
+        function Get-SimCount([string] $adamId) {
+            @((Invoke-SimControl $Sim "locations/$Location/assignments" -Method Get) | Where-Object adamId -eq $adamId).Count
+        }
+    }
+    AfterAll { Remove-Item $Scenario -ErrorAction Ignore }
+
+    BeforeEach {
+        Stop-VppSimulator
+        $env:VPPPS_HOME = New-TestHome
+        $script:Sim = Start-VppSimulator -Scenario $Scenario
+        $script:Connection = New-TestPostgresDatabase $env:VPPPS_TEST_POSTGRES
+        $script:KeyText = New-VppStoreKey
+        Connect-VppStore -ConnectionString $Connection -Key (ConvertTo-SecureString $KeyText -AsPlainText -Force) | Out-Null
+        Set-VppConfiguration -StatusPollIntervalSeconds 0 -Confirm:$false
+        $Sim.TokenFiles | Add-VppToken -AppleId 'vpp@race.example' -AccountType Education | Out-Null
+        Sync-VppToken -All | Out-Null
+        foreach ($cart in 'Cart A', 'Cart B') {
+            New-VppGroup -Name $cart -Kind Device | Out-Null
+            $prefix = $cart -replace '\W', ''
+            1..8 | ForEach-Object { [pscustomobject]@{ SerialNumber = '{0}{1:D4}' -f $prefix.ToUpperInvariant(), $_ } } | Add-VppGroupMember -Group $cart
+        }
+        $script:Admin = @{
+            HOME = $null; VPPPS_HOME = $null; VPPPS_STORE = $Connection; VPPPS_STORE_KEY = $KeyText
+            VPPPS_SERVICE_URL = $Sim.ServiceUrl; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0'; VPPPS_RETRY_BASE_DELAY_MS = '5'
+        }
+    }
+    AfterEach { Stop-TestChildren; Connect-VppStore -Default | Out-Null }
+
+    It 'never hands out more licenses than owned when two admins assign the last ones at the same moment' {
+        $children = foreach ($cart in 'Cart A', 'Cart B') {
+            $environment = $Admin.Clone(); $environment.HOME = New-TestHome
+            Start-TestPwsh -Environment $environment -Script "Import-Module `$env:VPPPS_TEST_MODULE; Set-VppAssignment -App 'Maps for Schools' -Group '$cart' -Intent Required -AllowShortage -WarningAction SilentlyContinue | Out-Null"
+        }
+        foreach ($child in $children) { $child.WaitForExit(120000) | Should -BeTrue; $child.ExitCode | Should -Be 0 -Because $child.StandardError.ReadToEnd() }
+        # Whatever the order, the second admin's run waited for or saw the first one's licenses.
+        Sync-VppToken -All | Out-Null
+        Get-SimCount '100000001' | Should -Be 10
+        @(Get-VppLicense -App 'Maps for Schools').Count | Should -Be 10
+        @(Get-VppAssignmentPlan | Where-Object Action -eq 'WaitForLicense').Count | Should -Be 6
+    }
+
+    It 'tells a second sync who holds the token, takes over from a holder killed mid-sync, and one clean sync matches Apple' {
+        Invoke-SimControl $Sim "locations/$Location/faults" -Body @{ kind = 'slow'; delayMs = 120000; path = 'assets'; count = 1 } | Out-Null
+        $environment = $Admin.Clone(); $environment.HOME = New-TestHome
+        $holder = Start-TestPwsh -Environment $environment -Script 'Import-Module $env:VPPPS_TEST_MODULE; Sync-VppToken -All -Full | Out-Null'
+        Wait-Until -Because 'the other machine to be inside its sync' -Condition { (Invoke-SimControl $Sim "locations/$Location/requests" -Method Get).inFlight -ge 1 }
+
+        { Sync-VppToken -All -ErrorAction Stop } | Should -Throw -ErrorId 'VppSyncInProgress,*' -ExpectedMessage '*since*'
+
+        $holder.Kill($true); $holder.WaitForExit()
+        Invoke-SimControl $Sim "locations/$Location/faults" -Method Delete | Out-Null
+        @(Sync-VppToken -All | ForEach-Object { "$($_.Status)" }) | Should -Be @('completed')
+        @(Get-VppLicense | ForEach-Object { "$($_.AdamId)|$($_.Target)" } | Sort-Object) |
+            Should -Be @((Invoke-SimControl $Sim "locations/$Location/assignments" -Method Get) | Where-Object adamId | ForEach-Object { "$($_.adamId)|$($_.serialNumber)" } | Sort-Object)
+        @(Get-VppLicense).Count | Should -Be 3
+    }
+
+    It 'finishes what a holder killed mid-apply had sent to Apple: nothing lost, nothing given twice' {
+        Invoke-SimControl $Sim "locations/$Location/faults" -Body @{ kind = 'stayPending'; path = 'assets/associate' } | Out-Null
+        $environment = $Admin.Clone(); $environment.HOME = New-TestHome
+        $holder = Start-TestPwsh -Environment $environment -Script "Import-Module `$env:VPPPS_TEST_MODULE; Set-VppAssignment -App 'Big App' -Group 'Cart A' -Intent Required | Out-Null"
+        Wait-Until -Because 'the associate to be sent and journaled' -Condition {
+            [int] (Invoke-TestPostgresSql $Connection "SELECT count(*) FROM vppps.pending_operations WHERE event_id IS NOT NULL") -ge 1 }
+
+        $holder.Kill($true); $holder.WaitForExit()
+        Invoke-SimControl $Sim "locations/$Location/events/release" | Out-Null
+        @(Sync-VppToken -All | ForEach-Object { "$($_.Status)" }) | Should -Be @('completed')
+        Get-SimCount '100000004' | Should -Be 8
+        @(Get-VppLicense -App 'Big App').Count | Should -Be 8
+        Get-VppAssignmentPlan | Should -BeNullOrEmpty
+    }
+}
