@@ -4,7 +4,8 @@
 .DESCRIPTION
     dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 <Task>
       Build  builds the solution and lays out the module in out/VppPS
-      Test   Build, then every xunit and Pester test; prints "N passed, N failed, N skipped"
+      Test   Build, then every xunit and Pester test (the engine's xunit tests once on SQLite and once
+             on a private PostgreSQL server); prints "N passed, N failed, N skipped"
       Demo   Build, then runs demo/demo.ps1 against the simulator
       Bench  Build, then prints the speed and memory figures of the benchmarks
       Package  Build, then writes out/packages/VppPS.<version>.nupkg (PowerShell Gallery or any
@@ -151,16 +152,30 @@ function Invoke-TestSuites {
     $broken = @()
 
     if (-not $SkipXunit) {
-        foreach ($project in 'VppPS.Simulator.Tests', 'VppPS.Engine.Tests') {
-            Write-Host "== xunit: $project" -ForegroundColor Cyan
-            $trx = Join-Path $ResultsDir "$project.trx"
-            & dotnet test (Join-Path $Root "tests/$project") -c $Configuration --no-build --nologo `
-                --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+        # The engine's tests run twice: on SQLite, then on PostgreSQL (each test a database of its own
+        # on the private server, see tests/VppPS.Engine.Tests/TestStores.cs).
+        $runs = @(
+            @{ Project = 'VppPS.Simulator.Tests'; Backend = $null }
+            @{ Project = 'VppPS.Engine.Tests'; Backend = $null }
+            @{ Project = 'VppPS.Engine.Tests'; Backend = 'PostgreSql' }
+        )
+        foreach ($run in $runs) {
+            $project = $run.Project
+            $name = if ($run.Backend) { "$project.$($run.Backend)" } else { $project }
+            Write-Host "== xunit: $project$(if ($run.Backend) { " on $($run.Backend)" })" -ForegroundColor Cyan
+            $trx = Join-Path $ResultsDir "$name.trx"
+            $started = [Diagnostics.Stopwatch]::StartNew()
+            if ($run.Backend) { $env:VPPPS_TEST_BACKEND = $run.Backend }
+            try {
+                & dotnet test (Join-Path $Root "tests/$project") -c $Configuration --no-build --nologo `
+                    --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+            } finally { Remove-Item Env:VPPPS_TEST_BACKEND -ErrorAction Ignore }
+            Write-Host ("{0} took {1:mm\:ss}" -f $name, $started.Elapsed)
             if (Test-Path $trx) {
                 $counts = Read-TrxCounts $trx
                 $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
-                if ($LASTEXITCODE -ne 0 -and $counts.Failed -eq 0) { $broken += $project }
-            } else { $broken += $project }
+                if ($LASTEXITCODE -ne 0 -and $counts.Failed -eq 0) { $broken += $name }
+            } else { $broken += $name }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Npgsql;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Directories;
@@ -6,13 +7,17 @@ namespace VppPS.Engine.Directories;
 /// <summary>
 /// The directory's changes inside one write transaction: users, devices, groups and memberships
 /// read once into memory, then changed with prepared statements, each change journaled. This is
-/// what lets 100,000 devices join a group in one transaction in about a second.
+/// what lets 100,000 devices join a group in one transaction in about a second. On PostgreSQL the
+/// writes are sent in batches (<see cref="WriteBehind"/>) and new rows take keys drawn in blocks
+/// from their identity sequence, so that no write waits for a round trip of its own.
 /// </summary>
 internal sealed class DirectoryWriter : IDisposable
 {
     private readonly DbConnection _c;
     private readonly DbTransaction _t;
     private readonly AuditBatch _journal;
+    private readonly WriteBehind _writes;
+    private readonly Dictionary<string, Queue<long>> _keys = [];
     private readonly string _now;
     private readonly List<DbCommand> _commands = [];
     private Dictionary<string, UserRow>? _users;
@@ -25,7 +30,8 @@ internal sealed class DirectoryWriter : IDisposable
     {
         _c = connection;
         _t = transaction;
-        _journal = context.Journal.Batch(connection, transaction);
+        _writes = new WriteBehind(connection, transaction);
+        _journal = context.Journal.Batch(connection, transaction, _writes);
         _now = context.Clock.UtcNow.ToStored();
     }
 
@@ -43,6 +49,7 @@ internal sealed class DirectoryWriter : IDisposable
         if (DirectoryValues.CheckGroupName(name) is { } problem) throw problem;
         if (MemberInput.Clean(description) is { } text) NameRules.Ensure(text, "group description", "VppGroupDescriptionInvalid");
         var id = Guid.NewGuid().ToString();
+        _writes.Flush();
         var key = (long)_c.Scalar(_t,
             "INSERT INTO directory_groups (id, name, kind, description, created_at) VALUES ($id, $name, $kind, $description, $now) RETURNING group_key",
             ("$id", id), ("$name", name), ("$kind", kind.ToString()), ("$description", MemberInput.Clean(description)), ("$now", _now))!;
@@ -73,11 +80,11 @@ internal sealed class DirectoryWriter : IDisposable
         if (row is null)
         {
             _insertUser ??= Prepare("""
-                INSERT INTO directory_users (id, user_principal_name, mail, managed_apple_id, display_name, external_id, created_at, updated_at)
-                VALUES ($id, $upn, $mail, $managed, $display, $external, $now, $now) RETURNING user_key
-                """, "$id", "$upn", "$mail", "$managed", "$display", "$external", "$now");
+                INSERT INTO directory_users (user_key, id, user_principal_name, mail, managed_apple_id, display_name, external_id, created_at, updated_at)
+                VALUES ($key, $id, $upn, $mail, $managed, $display, $external, $now, $now) RETURNING user_key
+                """, "$key", "$id", "$upn", "$mail", "$managed", "$display", "$external", "$now");
             var id = Guid.NewGuid().ToString();
-            var key = InsertReturningKey(_insertUser, id, upn, mail, managed, display, externalId, _now);
+            var key = Insert(_insertUser, "directory_users", "user_key", id, upn, mail, managed, display, externalId, _now);
             row = new UserRow { Key = key, Id = id, Upn = upn, Mail = mail, ManagedAppleId = managed, DisplayName = display, ExternalId = externalId };
             Users[upn] = row;
             if (externalId is not null && _usersByExternalId is not null) _usersByExternalId[externalId] = row;
@@ -113,10 +120,10 @@ internal sealed class DirectoryWriter : IDisposable
         if (!Devices.TryGetValue(serial, out var row))
         {
             _insertDevice ??= Prepare("""
-                INSERT INTO directory_devices (serial_number, device_name, owner_upn, platform, created_at, updated_at)
-                VALUES ($serial, $name, $owner, $platform, $now, $now) RETURNING device_key
-                """, "$serial", "$name", "$owner", "$platform", "$now");
-            var key = InsertReturningKey(_insertDevice, serial, name, owner, platform, _now);
+                INSERT INTO directory_devices (device_key, serial_number, device_name, owner_upn, platform, created_at, updated_at)
+                VALUES ($key, $serial, $name, $owner, $platform, $now, $now) RETURNING device_key
+                """, "$key", "$serial", "$name", "$owner", "$platform", "$now");
+            var key = Insert(_insertDevice, "directory_devices", "device_key", serial, name, owner, platform, _now);
             row = new DeviceRow { Key = key, Serial = serial, Name = name, Owner = owner, Platform = platform };
             Devices[serial] = row;
             Log($"device:{serial}", "Add", "added to the directory" + Describe(("name", name), ("owner", owner), ("platform", platform)));
@@ -161,6 +168,7 @@ internal sealed class DirectoryWriter : IDisposable
     {
         var removed = LeaveAll(DirectoryKind.User, user.Key, user.Upn, " (removed from the directory)");
         user.RemovedAt = _now;
+        _writes.Flush();
         _c.Execute(_t, "UPDATE directory_users SET removed_at = $now, updated_at = $now WHERE user_key = $key", ("$now", _now), ("$key", user.Key));
         Log($"user:{user.Upn}", "Remove", "removed from the directory" + why);
         return removed;
@@ -170,6 +178,7 @@ internal sealed class DirectoryWriter : IDisposable
     {
         var removed = LeaveAll(DirectoryKind.Device, device.Key, device.Serial, " (removed from the directory)");
         device.RemovedAt = _now;
+        _writes.Flush();
         _c.Execute(_t, "UPDATE directory_devices SET removed_at = $now, updated_at = $now WHERE device_key = $key", ("$now", _now), ("$key", device.Key));
         Log($"device:{device.Serial}", "Remove", "removed from the directory" + why);
         return removed;
@@ -191,6 +200,7 @@ internal sealed class DirectoryWriter : IDisposable
 
     internal HashSet<long> LoadMembers(long groupKey)
     {
+        _writes.Flush();
         using var command = _c.Command(_t, "SELECT member_key FROM group_members WHERE group_key = $g", ("$g", groupKey));
         using var reader = command.ExecuteReader();
         var set = new HashSet<long>();
@@ -210,6 +220,7 @@ internal sealed class DirectoryWriter : IDisposable
 
     private Dictionary<string, UserRow> LoadUsers()
     {
+        _writes.Flush();
         using var command = _c.Command(_t, "SELECT user_key, id, user_principal_name, mail, managed_apple_id, display_name, external_id, removed_at FROM directory_users");
         using var reader = command.ExecuteReader();
         var users = new Dictionary<string, UserRow>(StringComparer.OrdinalIgnoreCase);
@@ -225,6 +236,7 @@ internal sealed class DirectoryWriter : IDisposable
 
     private Dictionary<string, DeviceRow> LoadDevices()
     {
+        _writes.Flush();
         using var command = _c.Command(_t, "SELECT device_key, serial_number, device_name, owner_upn, platform, removed_at FROM directory_devices");
         using var reader = command.ExecuteReader();
         var devices = new Dictionary<string, DeviceRow>(StringComparer.OrdinalIgnoreCase);
@@ -239,6 +251,7 @@ internal sealed class DirectoryWriter : IDisposable
 
     private Dictionary<string, GroupRow> LoadGroups()
     {
+        _writes.Flush();
         using var command = _c.Command(_t, "SELECT group_key, id, name, kind, description, created_at FROM directory_groups");
         using var reader = command.ExecuteReader();
         var groups = new Dictionary<string, GroupRow>(StringComparer.OrdinalIgnoreCase);
@@ -255,17 +268,41 @@ internal sealed class DirectoryWriter : IDisposable
         return command;
     }
 
-    private static int Exec(DbCommand command, params object?[] values)
+    private void Exec(DbCommand command, params object?[] values)
     {
         Bind(command, values);
-        return command.ExecuteNonQuery();
+        _writes.Execute(command);
     }
 
-    private static long InsertReturningKey(DbCommand command, params object?[] values)
+    /// <summary>
+    /// Inserts a row whose first parameter is its key: SQLite chooses it (NULL) and returns it; on
+    /// PostgreSQL it is drawn from the column's identity sequence here and the insert is queued.
+    /// </summary>
+    private long Insert(DbCommand command, string table, string keyColumn, params object?[] values)
     {
-        Bind(command, values);
-        return (long)command.ExecuteScalar()!;
+        Bind(command, [null, .. values]);
+        if (!_c.IsPostgres()) return (long)command.ExecuteScalar()!;
+        var key = NextKey(table, keyColumn);
+        command.Parameters[0].Value = key;
+        _writes.Execute(command);
+        return key;
     }
+
+    /// <summary>A new key of <paramref name="table"/>, from blocks drawn from its identity sequence (16, then doubling up to a batch).</summary>
+    private long NextKey(string table, string keyColumn)
+    {
+        if (!_keys.TryGetValue(table, out var keys)) _keys[table] = keys = new Queue<long>();
+        if (keys.Count == 0)
+        {
+            var block = Math.Min(WriteBehind.BatchSize, 16 << Math.Min(6, _keysDrawn++));
+            using var command = _c.Command(_t, $"SELECT nextval(pg_get_serial_sequence('{table}', '{keyColumn}')) FROM generate_series(1, {block})");
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) keys.Enqueue(reader.GetInt64(0));
+        }
+        return keys.Dequeue();
+    }
+
+    private int _keysDrawn;
 
     private static void Bind(DbCommand command, object?[] values)
     {
@@ -281,10 +318,26 @@ internal sealed class DirectoryWriter : IDisposable
         return given.Count == 0 ? "" : " (" + string.Join(", ", given) + ")";
     }
 
+    /// <summary>Sends the queued writes (PostgreSQL), before the caller reads what they change.</summary>
+    public void Flush() => _writes.Flush();
+
+    /// <summary>Sends the queued writes, then frees the statements; the unit of work commits after this.</summary>
     public void Dispose()
     {
-        foreach (var command in _commands) command.Dispose();
-        _journal.Dispose();
+        try
+        {
+            _writes.Flush();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
+        {
+            // The work failed earlier in this transaction and is being rolled back; that failure is the one to tell.
+            _writes.Discard();
+        }
+        finally
+        {
+            foreach (var command in _commands) command.Dispose();
+            _journal.Dispose();
+        }
     }
 
     public enum Outcome { Unchanged, Added, Updated }

@@ -40,6 +40,9 @@ public sealed class AuditJournal
     /// </summary>
     public AuditBatch Batch(DbConnection connection, DbTransaction transaction) => new(connection, transaction, _clock, _command);
 
+    /// <summary>A batch whose lines are written through <paramref name="writes"/> (queued on PostgreSQL) instead of at once.</summary>
+    internal AuditBatch Batch(DbConnection connection, DbTransaction transaction, WriteBehind writes) => new(connection, transaction, _clock, _command, writes);
+
     /// <summary>Newest first. Patterns are SQL GLOB patterns (* and ?), case-insensitive.</summary>
     public IReadOnlyList<AuditEntry> Read(AuditQuery query, long skip, long first) => _store.Read(c =>
     {
@@ -83,10 +86,12 @@ public sealed class AuditBatch : IDisposable
     private readonly DbCommand _insert;
     private readonly DbParameter _at, _target, _action, _summary;
     private readonly IClock _clock;
+    private readonly WriteBehind? _writes;
 
-    internal AuditBatch(DbConnection connection, DbTransaction transaction, IClock clock, string command)
+    internal AuditBatch(DbConnection connection, DbTransaction transaction, IClock clock, string command, WriteBehind? writes = null)
     {
         _clock = clock;
+        _writes = writes;
         DbParameter[] p;
         (_insert, p) = connection.Prepared(transaction,
             "INSERT INTO audit_log (at, user_name, host_name, command, target, action, summary) VALUES ($at, $user, $host, $command, $target, $action, $summary)",
@@ -103,7 +108,8 @@ public sealed class AuditBatch : IDisposable
         _target.Value = target;
         _action.Value = action;
         _summary.Value = summary;
-        _insert.ExecuteNonQuery();
+        if (_writes is null) _insert.ExecuteNonQuery();
+        else _writes.Execute(_insert);
     }
 
     public void Dispose() => _insert.Dispose();

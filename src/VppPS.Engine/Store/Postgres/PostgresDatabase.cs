@@ -15,7 +15,21 @@ internal sealed class PostgresDatabase
     // Any fixed number: every VppPS that migrates this database waits on the same advisory lock.
     private const long MigrationLockId = 0x5650505053_4D4947; // "VPPPS" "MIG"
 
-    private PostgresDatabase(StoreLocation location) => Location = location;
+    private readonly string _connectionString;
+
+    private PostgresDatabase(StoreLocation location)
+    {
+        Location = location;
+        // Statements the engine runs again and again (batched writes, a plan's lookups) are prepared
+        // once per connection by Npgsql, unless the connection string says otherwise.
+        var builder = new NpgsqlConnectionStringBuilder(location.ConnectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        _connectionString = builder.ConnectionString;
+    }
 
     public StoreLocation Location { get; }
     public int SchemaVersion { get; private set; }
@@ -35,7 +49,7 @@ internal sealed class PostgresDatabase
 
     public NpgsqlConnection OpenConnection()
     {
-        var connection = new NpgsqlConnection(Location.ConnectionString);
+        var connection = new NpgsqlConnection(_connectionString);
         try
         {
             connection.Open();
