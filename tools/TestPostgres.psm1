@@ -88,4 +88,44 @@ function Stop-TestPostgres {
     }
 }
 
-Export-ModuleMember -Function Start-TestPostgres, Stop-TestPostgres
+# The parts of an Npgsql connection string "Host=...;Port=...;Username=...;Password=...;Database=...".
+function ConvertFrom-ConnectionString([string] $ConnectionString) {
+    $parts = @{}
+    foreach ($pair in $ConnectionString -split ';') {
+        if ($pair -match '^\s*([^=]+?)\s*=\s*(.*)$') { $parts[$Matches[1]] = $Matches[2] }
+    }
+    $parts
+}
+
+# Runs SQL with psql against the database of $ConnectionString (as its login); returns psql's output lines.
+function Invoke-TestPostgresSql {
+    param([Parameter(Mandatory)] [string] $ConnectionString, [Parameter(Mandatory)] [string] $Sql)
+    $parts = ConvertFrom-ConnectionString $ConnectionString
+    $psql = Join-Path (Find-PostgresBin) 'psql'
+    $previous = $env:PGPASSWORD
+    $env:PGPASSWORD = $parts.Password
+    try {
+        $output = & $psql -X -q -t -A -v ON_ERROR_STOP=1 -h $parts.Host -p $parts.Port -U $parts.Username -d $parts.Database -c $Sql 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "psql failed (exit code $LASTEXITCODE): $($output -join [Environment]::NewLine)" }
+        $output
+    } finally { $env:PGPASSWORD = $previous }
+}
+
+# A new empty database on the server of $ConnectionString; returns the connection string to it (same login).
+function New-TestPostgresDatabase {
+    param([Parameter(Mandatory)] [string] $ConnectionString)
+    $name = 'vppps_t_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+    Invoke-TestPostgresSql $ConnectionString "CREATE DATABASE $name" | Out-Null
+    $ConnectionString -replace 'Database=[^;]*', "Database=$name"
+}
+
+# A login on the server of $ConnectionString with a random password and the given role; returns its connection string.
+function New-TestPostgresLogin {
+    param([Parameter(Mandatory)] [string] $ConnectionString, [Parameter(Mandatory)] [string] $Role)
+    $name = 'vppps_l_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $password = [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(12)).ToLowerInvariant()
+    Invoke-TestPostgresSql $ConnectionString "CREATE ROLE $name LOGIN PASSWORD '$password' IN ROLE $Role" | Out-Null
+    ($ConnectionString -replace 'Username=[^;]*', "Username=$name") -replace 'Password=[^;]*', "Password=$password"
+}
+
+Export-ModuleMember -Function Start-TestPostgres, Stop-TestPostgres, Invoke-TestPostgresSql, New-TestPostgresDatabase, New-TestPostgresLogin

@@ -15,7 +15,11 @@ public sealed class VppContext
         Observer = observer;
         Clock = clock ?? SystemClock.Instance;
         Journal = new AuditJournal(session.Store, Clock, command);
+        Choice = session.Choice;
     }
+
+    /// <summary>The store as this command chose it (its Source may differ from the session's first opening).</summary>
+    public StoreChoice Choice { get; init; }
 
     public VppSession Session { get; }
     public string Command { get; }

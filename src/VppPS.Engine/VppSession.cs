@@ -88,6 +88,28 @@ public sealed class VppSession
 
     public VppConfiguration Configuration => Settings.Current(FolderSource);
 
+    /// <summary>What Get-VppStore shows of this session's store, chosen as <paramref name="choice"/> says (its Source).</summary>
+    public StoreInfo Describe(StoreChoice choice)
+    {
+        var location = Choice.Location;
+        return new StoreInfo
+        {
+            Kind = location.Kind,
+            Source = choice.Source,
+            Location = location.ToString(),
+            Host = location.Host,
+            Port = location.Port,
+            Database = location.Database,
+            User = location.Username,
+            Folder = location.Folder,
+            SchemaVersion = Store.SchemaVersion,
+            ModuleSchemaVersion = location.Kind == StoreKind.Sqlite ? Migrations.LatestVersion : VppPS.Engine.Store.Postgres.PostgresMigrations.LatestVersion,
+            ReadOnly = Store.ReadOnly,
+            KeyMatches = KeyMatches,
+            StoreId = InstallationId,
+        };
+    }
+
     /// <summary>What opening the data folder found and fixed, each told once: the first caller takes them.</summary>
     public IReadOnlyList<string> TakeWarnings()
     {
@@ -107,13 +129,23 @@ public sealed class VppSession
     /// be too damaged for that; see <see cref="StateStore.Check"/>). A folder without a database
     /// gets one first, as any command would make it.
     /// </summary>
-    public static DatabaseCheck CheckDatabase()
+    public static DatabaseCheck CheckDatabase(StoreChoice? sessionChoice = null)
     {
-        var (folder, _) = StatePaths.Resolve();
+        var choice = StoreChoice.Resolve(sessionChoice);
+        if (choice.Location.Kind == StoreKind.PostgreSql)
+        {
+            // The server keeps its own files sound; what can be wrong is reaching it, the login, the key or the schema.
+            var session = Current(choice);
+            return new DatabaseCheck(choice.Location.ToString(), session.Store.SchemaVersion, null, "ok", null);
+        }
+        var folder = choice.Location.Folder!;
         if (!File.Exists(Path.Combine(folder, StatePaths.DatabaseFileName)))
-            Current();
+            Current(choice);
         return StateStore.Check(folder);
     }
+
+    /// <summary>Drops the process's open session on <paramref name="choice"/>'s store, so the next command opens it afresh (after Copy-VppState replaced its state).</summary>
+    internal static void Forget(StoreChoice choice) => Sessions.TryRemove(choice.CacheKey, out _);
 
     /// <summary>
     /// The session for the store in effect now: <paramref name="sessionChoice"/> (the PowerShell

@@ -15,6 +15,7 @@ BeforeDiscovery {
         if ($names -like '*-Mg*') { return 'it needs the Microsoft.Graph module, which is not installed here' }
         if ($names -contains 'Get-Secret') { return 'it needs Microsoft.PowerShell.SecretManagement and a vault' }
         if ($names | Where-Object { $_ -match '^(Register|Unregister|Get)-VppSyncSchedule$' }) { return "it reads or writes this machine's crontab (the Task Scheduler on Windows)" }
+        if ($code -match 'db\.example\.com|Host=localhost') { return "it needs the team's PostgreSQL server it names (SharedStore.Tests.ps1 runs these commands against the test server)" }
         if ($code -match 'Set-VppConfiguration[^\n]*-DataFolder') { return 'it moves the data folder, which VPPPS_HOME fixes for the test world (-DataFolder is refused while VPPPS_HOME is set)' }
         foreach ($name in $names) {
             if ($name -notin $vppNames -and -not (Get-Command $name -ErrorAction Ignore)) { return "it needs $name, which is not installed here" }

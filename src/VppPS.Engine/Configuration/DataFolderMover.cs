@@ -16,6 +16,9 @@ public static class DataFolderMover
                 $"The data folder is set by the {StatePaths.HomeVariable} environment variable ({home}); change or remove that variable instead.", home);
         var destination = target is null ? StatePaths.DefaultFolder : Path.GetFullPath(target);
         var source = context.Store;
+        if (source.Kind != StoreKind.Sqlite)
+            throw new VppException(VppErrorKind.Conflict, "VppDataFolderNotInUse",
+                $"This session keeps its state in {source.Location}, not in a data folder. Move state between stores with Copy-VppState; go back to the local data folder with Set-VppConfiguration -Reset Store or Connect-VppStore -Default.", source.Location.ToString());
         if (string.Equals(destination, source.Folder, StringComparison.Ordinal)) return destination;
         try
         {
@@ -36,7 +39,7 @@ public static class DataFolderMover
                     File.Delete(newDatabase);
                     throw;
                 }
-                var oldKey = Path.Combine(source.Folder, StatePaths.KeyFileName);
+                var oldKey = Path.Combine(source.Folder!, StatePaths.KeyFileName);
                 var newKey = Path.Combine(destination, StatePaths.KeyFileName);
                 if (File.Exists(oldKey) && !File.Exists(newKey)) File.Copy(oldKey, newKey);
             }

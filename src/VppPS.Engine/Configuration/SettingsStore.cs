@@ -28,7 +28,7 @@ public sealed class SettingsStore
             while (reader.Read()) values[reader.GetString(0)] = reader.GetString(1);
             return values;
         });
-        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["DataFolder"] = dataFolderSource };
+        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Store"] = dataFolderSource };
         string Value(SettingDefinition d)
         {
             if (SessionOverrides.TryGetValue(d.Name, out var session)) { sources[d.Name] = "Session"; return session; }
@@ -54,6 +54,7 @@ public sealed class SettingsStore
             StatusPollIntervalSeconds = double.Parse(Value(SettingsCatalog.StatusPollIntervalSeconds), CultureInfo.InvariantCulture),
             MetadataServiceUrl = Value(SettingsCatalog.MetadataServiceUrl).TrimEnd('/'),
             LeaseMinutes = int.Parse(Value(SettingsCatalog.LeaseMinutes), CultureInfo.InvariantCulture),
+            Store = _store.Location.ToString(),
             DataFolder = _store.Folder,
             DatabasePath = _store.DatabasePath,
             Sources = sources,

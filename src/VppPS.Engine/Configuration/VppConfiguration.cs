@@ -11,8 +11,12 @@ public sealed class VppConfiguration
     public required string MetadataServiceUrl { get; init; }
     /// <summary>Minutes a token's lease lasts without a heartbeat.</summary>
     public required int LeaseMinutes { get; init; }
-    public required string DataFolder { get; init; }
-    public required string DatabasePath { get; init; }
+    /// <summary>The store in use, without its password ("Sqlite folder" or "PostgreSql user@host:port/database").</summary>
+    public required string Store { get; init; }
+    /// <summary>The data folder of a SQLite store; null on PostgreSQL.</summary>
+    public required string? DataFolder { get; init; }
+    /// <summary>The database file of a SQLite store; null on PostgreSQL.</summary>
+    public required string? DatabasePath { get; init; }
     public required IReadOnlyDictionary<string, string> Sources { get; init; }
 
     public TimeSpan StatusPollInterval => TimeSpan.FromSeconds(StatusPollIntervalSeconds);

@@ -112,6 +112,31 @@ public sealed class StateStore
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> over one consistent snapshot of the store (SQLite: a deferred
+    /// read transaction; PostgreSQL: REPEATABLE READ, read only), without blocking writers.
+    /// </summary>
+    public T Snapshot<T>(Func<DbConnection, DbTransaction, T> work)
+    {
+        if (_sqlite is not null)
+            return _sqlite.Read(c =>
+            {
+                using var transaction = c.BeginTransaction(deferred: true);
+                return work(c, transaction);
+            });
+        using var connection = _postgres!.OpenConnection();
+        try
+        {
+            using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+            using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction)) readOnly.ExecuteNonQuery();
+            return work(connection, transaction);
+        }
+        catch (Exception e) when (FindPostgres(e) is { } failure)
+        {
+            throw PostgresDatabase.Translate(failure, Location);
+        }
+    }
+
     /// <summary>A PostgreSQL write transaction, one writer at a time (the lock ends with the transaction).</summary>
     internal NpgsqlTransaction BeginPostgresWrite(NpgsqlConnection connection)
     {

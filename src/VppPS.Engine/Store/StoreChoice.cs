@@ -3,9 +3,10 @@ using VppPS.Engine.Security;
 namespace VppPS.Engine.Store;
 
 /// <summary>
-/// Which store a command uses, and why: a choice made for the caller (tests today; a PowerShell
-/// session's own choice once the PostgreSQL store is complete, issue 11), else the local SQLite
-/// data folder (VPPPS_HOME, Set-VppConfiguration -DataFolder, the platform's per-user folder).
+/// Which store a command uses, and why. In order: the PowerShell session's own choice
+/// (Connect-VppStore), the VPPPS_STORE environment variable (a PostgreSQL URI or connection
+/// string, or a folder), VPPPS_HOME (a folder), the store saved with Set-VppConfiguration -Store,
+/// else the local SQLite data folder (Set-VppConfiguration -DataFolder, the per-user folder).
 /// </summary>
 public sealed class StoreChoice
 {
@@ -16,6 +17,9 @@ public sealed class StoreChoice
         Key = key;
         Source = source;
     }
+
+    /// <summary>The environment variable that names a runbook's or scheduled task's store.</summary>
+    public const string Variable = "VPPPS_STORE";
 
     public StoreLocation Location { get; }
     /// <summary>Session, Environment, Configuration or Default (and, for a folder, where the folder came from).</summary>
@@ -38,12 +42,19 @@ public sealed class StoreChoice
         return new StoreChoice(location, string.IsNullOrWhiteSpace(key) ? null : StoreKey.Parse(key), source);
     }
 
-    /// <summary>The store in effect: the choice made for the caller, else the local data folder.</summary>
+    /// <summary>A PostgreSQL URI or connection string, else a folder (what VPPPS_STORE and Copy-VppState -Destination take).</summary>
+    /// <param name="key">Base64 of the store key, or null for VPPPS_STORE_KEY (PostgreSQL only).</param>
+    public static StoreChoice FromText(string text, string? key, string source) =>
+        StoreLocation.LooksLikePostgres(text) ? ForPostgres(text, key, source) : ForFolder(text, source);
+
+    /// <summary>The store in effect (see the class summary for the order).</summary>
     public static StoreChoice Resolve(StoreChoice? session)
     {
         if (session is not null) return session;
-        // VPPPS_STORE and the saved store are read once the PostgreSQL store is complete (issue 11):
-        // until then every user stays on the local SQLite folder.
+        var fromEnvironment = Environment.GetEnvironmentVariable(Variable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return FromText(fromEnvironment, null, "Environment");
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(StatePaths.HomeVariable)) && SavedStore.Load() is { } saved)
+            return saved;
         var (folder, folderSource) = StatePaths.Resolve();
         return new StoreChoice(StoreLocation.ForFolder(folder), null, folderSource);
     }

@@ -63,16 +63,20 @@ public sealed class SyncSchedule
         }
         foreach (var (name, source) in configuration.Sources.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (name == "DataFolder") continue;
+            if (name == "Store") continue;
             if (source == "Environment")
                 _context.Observer.Warning($"{name} comes from an environment variable in this session; the scheduled sync does not see it and uses the saved setting or the default. Save it with Set-VppConfiguration.");
             else if (source == "Session")
                 _context.Observer.Warning($"{name} is set for this session only (Start-VppSimulator sets ServiceUrl); the scheduled sync uses the saved setting or the default.");
         }
-        var fromEnvironment = StatePaths.Resolve().Source == "Environment";
+        var choice = _context.Choice;
+        if (choice.Source == "Session" || choice.Source == "Environment" && choice.Location.Kind == StoreKind.PostgreSql)
+            _context.Observer.Warning($"This session uses {choice.Location} ({(choice.Source == "Session" ? "Connect-VppStore" : StoreChoice.Variable)}); the scheduled sync does not see that " +
+                "and uses the store saved with Set-VppConfiguration -Store, else the local data folder. Save the store with Set-VppConfiguration -Store.");
+        var fromEnvironment = choice.Location.Kind == StoreKind.Sqlite && choice.Source == "Environment";
         return new SyncScheduleRequest(
             intervalHours ?? configuration.SyncIntervalHours,
-            Path.GetFullPath(logPath ?? DefaultLogPath(_context.Store.Folder)),
+            Path.GetFullPath(logPath ?? DefaultLogPath(_context.Store.Folder ?? StatePaths.DefaultFolder)),
             module,
             pwsh,
             fromEnvironment ? _context.Store.Folder : null,

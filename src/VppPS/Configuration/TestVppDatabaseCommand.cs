@@ -15,7 +15,7 @@ public sealed class TestVppDatabaseCommand : VppCmdlet
 {
     protected override void EndProcessing()
     {
-        if (TryRunEngine(_ => VppSession.CheckDatabase(), out var check))
+        if (TryRunEngine(_ => VppSession.CheckDatabase(SessionStore.ChoiceFor(SessionRunspace)), out var check))
             WriteObject(new DatabaseHealth(check.DatabasePath, check.SchemaVersion, check.JournalMode, check.IntegrityCheck, check.Problem));
     }
 }

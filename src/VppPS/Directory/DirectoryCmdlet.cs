@@ -19,7 +19,7 @@ public abstract class DirectoryCmdlet : VppCmdlet
     }
 
     /// <summary>A service for reads streamed on the pipeline thread (no worker thread, no observer).</summary>
-    internal DirectoryService ReadService() => new(new VppContext(VppSession.Current(), MyInvocation.MyCommand.Name, NullObserver.Instance));
+    internal DirectoryService ReadService() => new(new VppContext(SessionStore.Current(SessionRunspace), MyInvocation.MyCommand.Name, NullObserver.Instance));
 
     /// <summary>Writes what <paramref name="items"/> yields, one at a time, turning engine errors into errors of this command.</summary>
     internal void Stream<T>(Func<IEnumerable<T>> items, Func<T, bool>? keep = null, object? target = null)

@@ -15,7 +15,7 @@ internal static class Completion
     /// <summary>The word as typed, without the quotes it was typed in.</summary>
     public static string Prefix(string wordToComplete) => wordToComplete.Trim('\'', '"');
 
-    public static VppContext Context() => new(VppSession.Current(), "completion", NullObserver.Instance);
+    public static VppContext Context() => new(SessionStore.Current(System.Management.Automation.Runspaces.Runspace.DefaultRunspace), "completion", NullObserver.Instance);
 
     /// <summary>The name as it must be typed: in single quotes when it holds a space or a character PowerShell reads (or starts with @, # or -).</summary>
     public static string Quote(string name) =>

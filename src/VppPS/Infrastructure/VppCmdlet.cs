@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using VppPS.Engine;
 using VppPS.Engine.Store;
 
@@ -14,6 +15,9 @@ namespace VppPS.Infrastructure;
 public abstract class VppCmdlet : PSCmdlet
 {
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The PowerShell session this command runs in (its store choice, Connect-VppStore); captured here, on the pipeline thread.</summary>
+    protected Runspace? SessionRunspace { get; } = Runspace.DefaultRunspace;
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken CancelToken => _stopping.Token;
@@ -31,13 +35,15 @@ public abstract class VppCmdlet : PSCmdlet
     /// </summary>
     protected bool TryRun<T>(Func<VppContext, T> work, out T result, object? target = null)
     {
+        var sessionChoice = SessionStore.ChoiceFor(SessionRunspace);
         return TryRunEngine(observer =>
         {
-            var session = VppSession.Current();
+            var choice = StoreChoice.Resolve(sessionChoice);
+            var session = VppSession.Current(choice);
             foreach (var warning in session.TakeWarnings()) observer.Warning(warning);
             // A login that may only read: refused before anything is read, written or sent to Apple.
             if (ChangesState) session.Store.EnsureWritable();
-            return work(new VppContext(session, MyInvocation.MyCommand.Name, observer));
+            return work(new VppContext(session, MyInvocation.MyCommand.Name, observer) { Choice = choice });
         }, out result, target);
     }
 

@@ -58,7 +58,7 @@ public sealed class GetVppLicenseCommand : VppCmdlet
         // Streamed on the pipeline thread: a location can hold millions of licenses.
         try
         {
-            var queries = new InventoryQueries(VppSession.Current().Store);
+            var queries = new InventoryQueries(SessionStore.Current(SessionRunspace).Store);
             // Names that match nothing are errors (an app with no holder is not: it lists nothing).
             var missing = queries.MissingTokens(Token).ToList();
             if (missing.Count == 0)
