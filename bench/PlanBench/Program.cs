@@ -39,7 +39,7 @@ try
         Exec(c, t, $"INSERT INTO licenses SELECT a.asset_key, 1, d.serial_number FROM assets a CROSS JOIN directory_devices d WHERE d.device_key <= {Members - Joined} ORDER BY 1, 3");
         Exec(c, t, "INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id) " +
                    $"SELECT 1, a.adam_id, 'STDQ', 1, d.serial_number, 'bench', '{now}', s.id FROM assets a JOIN assignments s ON s.adam_id = a.adam_id CROSS JOIN directory_devices d WHERE d.device_key <= {Members - Joined} ORDER BY 2, 5");
-        Exec(c, t, "INSERT INTO sync_state (token_key, planned_seq, needs_full_plan) VALUES (1, (SELECT max(seq) FROM member_changes), 0)");
+        Exec(c, t, "INSERT INTO plan_state (token_key, planned_seq, needs_full_plan) VALUES (1, (SELECT max(seq) FROM member_changes), 0)");
         Exec(c, t, $"INSERT INTO group_members SELECT 1, device_key FROM directory_devices WHERE device_key > {Members - Joined}");
     });
     var steady = Measure(store, fromChanges: true);

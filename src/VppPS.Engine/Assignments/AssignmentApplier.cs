@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Data.Common;
 using VppPS.Engine.Apple;
 using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Inventory;
 using VppPS.Engine.Store;
 using VppPS.Engine.Tokens;
 
@@ -560,7 +561,7 @@ public sealed class AssignmentApplier
     /// <summary>Reads users changed since the last read, for the invite codes of the users just created.</summary>
     private async Task RefreshUsersAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
     {
-        var since = _context.Store.Read(c => (string?)c.Scalar(null, "SELECT users_version FROM sync_state WHERE token_key = $k", ("$k", tokenKey)));
+        var since = _context.Store.Read(c => SyncCursors.UsersVersion(c, tokenKey));
         var (users, versionId) = await client.ReadAllUsersAsync(new UserQuery { SinceVersionId = since }, cancellationToken).ConfigureAwait(false);
         _context.Store.Write((c, t) =>
         {
@@ -568,7 +569,7 @@ public sealed class AssignmentApplier
                 c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
                     ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", user.Email), ("$s", user.Status ?? "Registered"), ("$i", user.InviteCode), ("$h", user.IdHash));
             if (since is not null && versionId is not null)
-                c.Execute(t, "UPDATE sync_state SET users_version = $v WHERE token_key = $k", ("$v", versionId), ("$k", tokenKey));
+                SyncCursors.MoveUsersVersion(c, t, tokenKey, versionId);
         });
     }
 

@@ -104,7 +104,7 @@ public static class AssignmentPlanner
         var k = ("$k", (object?)tokenKey);
         var only = ("$only", (object?)onlyAsset);
         var lastSeq = Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes") ?? 0L);
-        var fullPlanRequests = Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(needs_full_plan), 1) FROM sync_state WHERE token_key = $k", k) ?? 1L);
+        var fullPlanRequests = Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(needs_full_plan), 1) FROM plan_state WHERE token_key = $k", k) ?? 1L);
         var incremental = fromChanges && onlyAsset is null && fullPlanRequests == 0;
         var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey, PlannedSeq = lastSeq, Incremental = incremental, FullPlanRequests = fullPlanRequests };
         // The members and targets the plan looks at: those who joined or left a group since the last
@@ -306,10 +306,11 @@ public static class AssignmentPlanner
     /// <summary>
     /// Something other than group membership changed for the token: its next plan looks at
     /// everything. needs_full_plan counts the requests (0: none), so that a plan carried out
-    /// meanwhile clears only the requests it saw (see <see cref="RecordPlanned"/>).
+    /// meanwhile clears only the requests it saw (see <see cref="RecordPlanned"/>). plan_state
+    /// is owned here; a token without a row has never been planned, and its first plan is full.
     /// </summary>
     public static void RequestFullPlan(DbConnection c, DbTransaction t, long tokenKey) =>
-        c.Execute(t, "INSERT INTO sync_state (token_key, needs_full_plan) VALUES ($k, 1) ON CONFLICT (token_key) DO UPDATE SET needs_full_plan = sync_state.needs_full_plan + 1",
+        c.Execute(t, "INSERT INTO plan_state (token_key, needs_full_plan) VALUES ($k, 1) ON CONFLICT (token_key) DO UPDATE SET needs_full_plan = plan_state.needs_full_plan + 1",
             ("$k", tokenKey));
 
     /// <summary>
@@ -320,13 +321,15 @@ public static class AssignmentPlanner
     /// </summary>
     public static void RecordPlanned(DbConnection c, DbTransaction t, long tokenKey, long plannedSeq, bool complete, long fullPlanRequests)
     {
+        // A token planned for the first time gets its row (its plan was a full one: no row asks for it).
         c.Execute(t, """
-            UPDATE sync_state SET planned_seq = CASE WHEN planned_seq > $seq THEN planned_seq ELSE $seq END,
-                needs_full_plan = CASE WHEN NOT $complete THEN needs_full_plan + 1 WHEN needs_full_plan = $seen THEN 0 ELSE needs_full_plan END
-            WHERE token_key = $k
+            INSERT INTO plan_state (token_key, planned_seq, needs_full_plan) VALUES ($k, $seq, CASE WHEN $complete THEN 0 ELSE 1 END)
+            ON CONFLICT (token_key) DO UPDATE SET planned_seq = CASE WHEN plan_state.planned_seq > $seq THEN plan_state.planned_seq ELSE $seq END,
+                needs_full_plan = CASE WHEN NOT $complete THEN plan_state.needs_full_plan + 1 WHEN plan_state.needs_full_plan = $seen THEN 0 ELSE plan_state.needs_full_plan END
             """, ("$seq", plannedSeq), ("$complete", complete), ("$seen", fullPlanRequests), ("$k", tokenKey));
-        // The log is kept only as far back as the token that planned least recently needs it.
-        c.Execute(t, "DELETE FROM member_changes WHERE seq <= (SELECT min(planned_seq) FROM sync_state)");
+        // The log is kept only as far back as the token that planned least recently needs it (a
+        // token never planned plans in full first, so it needs none of it).
+        c.Execute(t, "DELETE FROM member_changes WHERE seq <= (SELECT min(planned_seq) FROM plan_state)");
     }
 
     private static void ClearChangedMembers(DbConnection c, DbTransaction? t) => c.Execute(t, """
@@ -339,7 +342,7 @@ public static class AssignmentPlanner
     /// <summary>The members who joined or left a group since the token's last plan.</summary>
     private static void CollectChangedMembers(DbConnection c, DbTransaction? t, long lastSeq, (string, object?) k)
     {
-        var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM sync_state WHERE token_key = $k", k) ?? 0L));
+        var since = ("$since", (object?)Convert.ToInt64(c.Scalar(t, "SELECT planned_seq FROM plan_state WHERE token_key = $k", k) ?? 0L));
         c.Execute(t, """
             INSERT INTO changed_devices SELECT mc.member_key FROM member_changes mc JOIN directory_groups g ON g.group_key = mc.group_key AND g.kind = 'Device'
             WHERE mc.seq > $since AND mc.seq <= $last ON CONFLICT DO NOTHING;

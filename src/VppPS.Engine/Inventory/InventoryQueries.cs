@@ -148,7 +148,7 @@ public sealed class InventoryQueries
         var sql = $"""
             SELECT t.name, u.client_user_id, u.email, u.status, u.invite_code, u.id_hash, s.invitation_template,
                    CASE WHEN mu.client_user_id IS NULL OR mu.adopted_at IS NOT NULL THEN 0 ELSE 1 END, u.token_key
-            FROM vpp_users u JOIN tokens t ON t.key = u.token_key LEFT JOIN sync_state s ON s.token_key = u.token_key
+            FROM vpp_users u JOIN tokens t ON t.key = u.token_key LEFT JOIN sync_cursors s ON s.token_key = u.token_key
             LEFT JOIN managed_users mu ON mu.token_key = u.token_key AND mu.client_user_id = u.client_user_id
             WHERE {string.Join(" AND ", where)}
             ORDER BY u.token_key, u.client_user_id

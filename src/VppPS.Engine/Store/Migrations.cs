@@ -350,6 +350,31 @@ internal static class Migrations
             synced_at             TEXT
         );
         """,
+        // 11: sync_state split into tables with one owner each: sync_cursors (Inventory/SyncCursors:
+        // where the last complete reads of Apple's lists ended, the last full sync, the invitation
+        // URL) and plan_state (Assignments/AssignmentPlanner: the member changes planned, the full
+        // plans asked for). The unused lock columns go with the old table.
+        """
+        CREATE TABLE sync_cursors (
+            token_key           INTEGER PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
+            assignments_version TEXT,
+            users_version       TEXT,
+            full_sync_at        TEXT,
+            invitation_template TEXT
+        );
+        INSERT INTO sync_cursors (token_key, assignments_version, users_version, full_sync_at, invitation_template)
+            SELECT token_key, assignments_version, users_version, full_sync_at, invitation_template FROM sync_state;
+        CREATE TABLE plan_state (
+            token_key       INTEGER PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
+            planned_seq     INTEGER NOT NULL DEFAULT 0,
+            needs_full_plan INTEGER NOT NULL DEFAULT 1
+        );
+        INSERT INTO plan_state (token_key, planned_seq, needs_full_plan) SELECT token_key, planned_seq, needs_full_plan FROM sync_state;
+        DROP TRIGGER device_owner_changed;
+        CREATE TRIGGER device_owner_changed AFTER UPDATE OF owner_upn ON directory_devices WHEN coalesce(old.owner_upn, '') <> coalesce(new.owner_upn, '')
+        BEGIN UPDATE plan_state SET needs_full_plan = needs_full_plan + 1; END;
+        DROP TABLE sync_state;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

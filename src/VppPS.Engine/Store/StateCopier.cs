@@ -35,10 +35,6 @@ public sealed class StateCopier
     /// <summary>Tables that hold no state to move: running commands' leases and PostgreSQL's schema version.</summary>
     private static readonly HashSet<string> NotCopied = new(StringComparer.OrdinalIgnoreCase) { "leases", "schema_version" };
 
-    /// <summary>Columns SQLite keeps but no longer uses (it cannot drop them: see Migrations, sync_state's lock columns): not copied.</summary>
-    private static readonly HashSet<string> RetiredColumns = new(StringComparer.OrdinalIgnoreCase)
-        { "sync_state.lock_owner", "sync_state.lock_host", "sync_state.lock_pid", "sync_state.lock_at" };
-
     /// <summary>The tables whose rows make a store "hold state" (a copy over them needs -Force).</summary>
     private static readonly string[] StateTables = ["tokens", "directory_users", "directory_devices", "directory_groups", "audit_log"];
 
@@ -151,7 +147,7 @@ public sealed class StateCopier
     /// <summary>Streams one table's rows into the destination in multi-row INSERTs; returns how many.</summary>
     private long CopyTable(DbConnection source, DbTransaction snapshot, DbConnection target, DbTransaction transaction, string table, Action<long> progress)
     {
-        var columns = Columns(source, snapshot, table).Where(c => !RetiredColumns.Contains($"{table}.{c}")).ToList();
+        var columns = Columns(source, snapshot, table);
         var targetColumns = Columns(target, transaction, table);
         var lost = columns.Except(targetColumns, StringComparer.OrdinalIgnoreCase).ToList();
         if (lost.Count > 0)

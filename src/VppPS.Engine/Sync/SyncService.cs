@@ -1,6 +1,7 @@
 using VppPS.Engine.Apple;
 using VppPS.Engine.Assignments;
 using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Inventory;
 using VppPS.Engine.Store;
 using VppPS.Engine.Subscriptions;
 using VppPS.Engine.Tokens;
@@ -68,7 +69,7 @@ public sealed class SyncService
         }
     }
 
-    private async Task<bool> PullAsync(AppleClient client, VppToken token, long tokenKey, SyncStateRow state, bool full, long runId, CancellationToken cancellationToken)
+    private async Task<bool> PullAsync(AppleClient client, VppToken token, long tokenKey, SyncCursors.Cursors state, bool full, long runId, CancellationToken cancellationToken)
     {
         var service = await client.GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
@@ -110,12 +111,7 @@ public sealed class SyncService
         {
             // Nothing of this sync becomes visible if another run took the token's lease over meanwhile.
             _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey));
-            c.Execute(t, """
-                UPDATE sync_state SET assignments_version = $av, users_version = $uv, invitation_template = coalesce($inv, invitation_template),
-                    full_sync_at = CASE WHEN $full THEN $now ELSE full_sync_at END
-                WHERE token_key = $k
-                """,
-                ("$av", assignments.VersionId), ("$uv", users.VersionId), ("$inv", invitation), ("$full", full), ("$now", now.ToStored()), ("$k", tokenKey));
+            SyncCursors.Complete(c, t, tokenKey, assignments.VersionId, users.VersionId, invitation, full, now);
             // Apple's incremental reads miss removed licenses: a full read may show what a plan must redo.
             if (full) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             remind = subscriptions.Save(c, t, tokenKey, now);
@@ -135,7 +131,7 @@ public sealed class SyncService
 
     /// <summary>Reads assignments then users, everything (<paramref name="since"/> null) or what changed since the recorded versions.</summary>
     private static async Task<(PagedReadResult Assignments, PagedReadResult Users)> ReadLicensesAndUsersAsync(
-        AppleClient client, IInventoryStaging staging, SyncStateRow? since, CancellationToken cancellationToken)
+        AppleClient client, IInventoryStaging staging, SyncCursors.Cursors? since, CancellationToken cancellationToken)
     {
         var assignmentQuery = new AssignmentQuery { SinceVersionId = since?.AssignmentsVersion };
         var assignments = await ApplePaging.ReadAllAsync(
@@ -152,14 +148,5 @@ public sealed class SyncService
         return (assignments, users);
     }
 
-    private SyncStateRow ReadState(long tokenKey) => _context.Store.Read(c =>
-    {
-        using var command = c.Command(null, "SELECT assignments_version, users_version, full_sync_at FROM sync_state WHERE token_key = $k", ("$k", tokenKey));
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new SyncStateRow(reader.GetStringOrNull(0), reader.GetStringOrNull(1), reader.GetStringOrNull(2)?.ToDate())
-            : new SyncStateRow(null, null, null);
-    });
-
-    private sealed record SyncStateRow(string? AssignmentsVersion, string? UsersVersion, DateTimeOffset? FullSyncAt);
+    private SyncCursors.Cursors ReadState(long tokenKey) => _context.Store.Read(c => SyncCursors.Read(c, tokenKey));
 }

@@ -40,8 +40,6 @@ public sealed class TokenLease : IDisposable
 
         void OnAcquired(DbConnection c, DbTransaction t, LeaseInfo? previous, LeaseTakeover takeover)
         {
-            // The token's sync_state row, which syncs and plans update, exists from its first lease on.
-            c.Execute(t, "INSERT INTO sync_state (token_key) VALUES ($k) ON CONFLICT (token_key) DO NOTHING", ("$k", key));
             if (previous is null) return;
             var since = $"{previous.AcquiredAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}";
             switch (takeover)

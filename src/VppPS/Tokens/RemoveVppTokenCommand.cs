@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using VppPS.Engine.Assignments;
 using VppPS.Engine.Tokens;
 
 namespace VppPS.Tokens;

@@ -62,7 +62,6 @@ public sealed class FullPlanTests
         {
             var done = AssignmentPlanner.Plan(c, t, 1, "T");
             Assert.True(done.IsEmpty);
-            c.Execute(t, "INSERT OR IGNORE INTO sync_state (token_key) VALUES (1)");
             AssignmentPlanner.RecordPlanned(c, t, 1, Convert.ToInt64(c.Scalar(t, "SELECT coalesce(max(seq), 0) FROM member_changes")), complete: true, done.FullPlanRequests);
             // Then members join and leave groups.
             for (var n = 0; n < 12; n++)

@@ -39,4 +39,44 @@ public sealed class EngineSurfaceTests
         }
         Assert.Empty(offenders);
     }
+
+    /// <summary>
+    /// The engine's capabilities (its top folders and namespaces) depend on each other in one
+    /// direction only: Sync on Assignments on Tokens, never back. Read from the sources (using
+    /// directives and fully qualified names), as the layering is a property of the code.
+    /// </summary>
+    [Fact]
+    public void The_engine_capabilities_depend_on_each_other_without_cycles()
+    {
+        var root = AppContext.BaseDirectory;
+        while (root is not null && !Directory.Exists(Path.Combine(root, "src", "VppPS.Engine"))) root = Path.GetDirectoryName(root);
+        Assert.NotNull(root);
+        var engine = Path.Combine(root!, "src", "VppPS.Engine");
+        var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var folder in Directory.GetDirectories(engine).Select(Path.GetFileName).Where(f => f is not ("bin" or "obj")))
+        {
+            var uses = graph[folder!] = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(engine, folder!), "*.cs", SearchOption.AllDirectories))
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), @"\bVppPS\.Engine\.([A-Z]\w*)"))
+                    if (m.Groups[1].Value != folder) uses.Add(m.Groups[1].Value);
+        }
+        var cycles = new List<string>();
+        foreach (var start in graph.Keys)
+        {
+            // Depth-first from each capability: reaching it again is a cycle.
+            var stack = new Stack<(string Node, string Path)>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            stack.Push((start, start));
+            while (stack.Count > 0)
+            {
+                var (node, path) = stack.Pop();
+                foreach (var next in graph.GetValueOrDefault(node) ?? [])
+                {
+                    if (next == start) { cycles.Add(path + " -> " + start); continue; }
+                    if (graph.ContainsKey(next) && seen.Add(next)) stack.Push((next, path + " -> " + next));
+                }
+            }
+        }
+        Assert.Empty(cycles);
+    }
 }

@@ -331,6 +331,31 @@ internal static class PostgresMigrations
             synced_at             text
         );
         """,
+        // 4: SQLite's step 11: sync_state split into sync_cursors (Inventory/SyncCursors) and
+        // plan_state (Assignments/AssignmentPlanner); the device owner trigger asks plan_state.
+        """
+        CREATE TABLE sync_cursors (
+            token_key           bigint PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
+            assignments_version text,
+            users_version       text,
+            full_sync_at        text,
+            invitation_template text
+        );
+        INSERT INTO sync_cursors (token_key, assignments_version, users_version, full_sync_at, invitation_template)
+            SELECT token_key, assignments_version, users_version, full_sync_at, invitation_template FROM sync_state;
+        CREATE TABLE plan_state (
+            token_key       bigint PRIMARY KEY REFERENCES tokens (key) ON DELETE CASCADE,
+            planned_seq     bigint NOT NULL DEFAULT 0,
+            needs_full_plan bigint NOT NULL DEFAULT 1
+        );
+        INSERT INTO plan_state (token_key, planned_seq, needs_full_plan) SELECT token_key, planned_seq, needs_full_plan FROM sync_state;
+        CREATE OR REPLACE FUNCTION request_full_plans() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE plan_state SET needs_full_plan = needs_full_plan + 1;
+            RETURN NULL;
+        END $$;
+        DROP TABLE sync_state;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

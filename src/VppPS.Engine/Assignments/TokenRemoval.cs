@@ -1,7 +1,7 @@
-using VppPS.Engine.Assignments;
 using VppPS.Engine.Store;
+using VppPS.Engine.Tokens;
 
-namespace VppPS.Engine.Tokens;
+namespace VppPS.Engine.Assignments;
 
 /// <summary>What to do with licenses VppPS assigned under a token that is being removed.</summary>
 public enum LicensePolicy
@@ -14,7 +14,10 @@ public enum LicensePolicy
     Forget,
 }
 
-/// <summary>Removes tokens without silently leaving licenses VppPS handed out behind at Apple.</summary>
+/// <summary>
+/// Removes tokens without silently leaving licenses VppPS handed out behind at Apple. It lives with
+/// the assignments (it reclaims through the applier), so that Tokens depends on nothing above it.
+/// </summary>
 public sealed class TokenRemoval
 {
     private readonly VppContext _context;
