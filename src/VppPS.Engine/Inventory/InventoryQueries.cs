@@ -114,7 +114,7 @@ public sealed class InventoryQueries
             var pool = new Utf8StringPool();
             var reasons = new LastUtf8String(pool);
             long? assetKey = null;
-            (string Token, string AdamId, string? Name, string PricingParam, string ProductType) asset = default;
+            (string Token, string AdamId, string? Name, string PricingParam, string ProductType) asset = ("", "", null, "", "");
             while (rows.Read())
             {
                 if (rows.Int64(9) is var key && key != assetKey)
