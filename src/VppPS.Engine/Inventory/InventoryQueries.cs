@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text;
 using VppPS.Engine.Apple.Wire;
 using VppPS.Engine.Store;
 
@@ -97,7 +98,7 @@ public sealed class InventoryQueries
         AddAny(where, parameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
         AddAny(where, parameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
         var sql = $"""
-            SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason
+            SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason, a.asset_key
             FROM licenses l
             JOIN assets a ON a.asset_key = l.asset_key
             JOIN tokens t ON t.key = a.token_key
@@ -108,6 +109,43 @@ public sealed class InventoryQueries
             WHERE {string.Join(" AND ", where)}
             """;
         using var connection = _store.OpenConnection();
+        if (RawReads(connection))
+        {
+            // SQLite: through its own API, and the texts of the asset read only when the asset differs from
+            // the last row's (licenses come asset by asset); DbDataReader's per-column cost was most of the
+            // time of a long list.
+            using var rows = new RawStatement(connection, sql);
+            foreach (var (name, value) in parameters) rows.Bind(name, (string?)value);
+            var pool = new Utf8StringPool();
+            var reasons = new LastUtf8String(pool);
+            long? assetKey = null;
+            (string Token, string AdamId, string? Name, string PricingParam, string ProductType) asset = ("", "", null, "", "");
+            while (rows.Read())
+            {
+                if (rows.Int64(9) is var key && key != assetKey)
+                {
+                    assetKey = key;
+                    asset = (pool.Get(rows.Utf8(0)), pool.Get(rows.Utf8(1)), rows.IsNull(2) ? null : pool.Get(rows.Utf8(2)), pool.Get(rows.Utf8(3)), pool.Get(rows.Utf8(4)));
+                }
+                var reason = rows.IsNull(8) ? null : reasons.Get(rows.Utf8(8));
+                var user = rows.Int64(5) == 0;
+                yield return new LicenseHolder
+                {
+                    Token = asset.Token,
+                    AdamId = asset.AdamId,
+                    Name = asset.Name,
+                    PricingParam = asset.PricingParam,
+                    ProductType = asset.ProductType,
+                    TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
+                    Target = Encoding.UTF8.GetString(rows.Utf8(6)),
+                    // Only a user license has an e-mail address (the join says so): no column read for a device's.
+                    UserEmail = user ? rows.Text(7) : null,
+                    AssignedByVppPS = reason is not null,
+                    Reason = reason ?? OutsideVppPS,
+                };
+            }
+            yield break;
+        }
         using var command = connection.Command(null, sql, parameters.ToArray());
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -124,17 +162,27 @@ public sealed class InventoryQueries
                 Target = reader.GetString(6),
                 UserEmail = reader.GetStringOrNull(7),
                 AssignedByVppPS = reason is not null,
-                Reason = reason ?? "assigned outside VppPS",
+                Reason = reason ?? OutsideVppPS,
             };
         }
     }
+
+    private const string OutsideVppPS = "assigned outside VppPS";
+
+    /// <summary>For tests: read through DbDataReader, as on PostgreSQL, also on SQLite.</summary>
+    internal bool PortableReads { get; init; }
+
+    /// <summary>Whether long reads go through SQLite's own API (<see cref="RawStatement"/>) rather than the data reader.</summary>
+    private bool RawReads(DbConnection connection) => !PortableReads && !connection.IsPostgres();
 
     /// <summary>
     /// VPP users with their license counts. The users are read in key order, then the user
     /// licenses of their tokens in one pass (asset by asset, along the licenses' key) and counted
     /// here: a count per user row looked each user up under every asset of the token and took 39 s
     /// for 50,000 users, and a grouped count in SQL sorted every user license. A few users are
-    /// still counted one by one (one lookup per asset of the token each).
+    /// still counted one by one (one lookup per asset of the token each). On SQLite both reads go
+    /// through its own API, and each license's clientUserId is looked up by its bytes (<see cref="Utf8Index"/>)
+    /// without making a string of it.
     /// </summary>
     public IReadOnlyList<VppUser> Users(string[]? statuses, string[]? tokenPatterns, string[]? emailPatterns, string[]? clientUserIds, Guid[]? tokenIds = null) => _store.Read(c =>
     {
@@ -153,14 +201,64 @@ public sealed class InventoryQueries
             WHERE {string.Join(" AND ", where)}
             ORDER BY u.token_key, u.client_user_id
             """;
-        var rows = new List<(long TokenKey, string Token, string ClientUserId, string? Email, string Status, string? InviteCode, string? IdHash, string? Template, bool Managed)>();
-        using (var command = c.Command(null, sql, parameters.ToArray()))
-        using (var reader = command.ExecuteReader())
-            while (reader.Read())
-                rows.Add((reader.GetInt64(8), reader.GetString(0), reader.GetString(1), reader.GetStringOrNull(2), reader.GetString(3), reader.GetStringOrNull(4),
-                    reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetInt64(7) != 0));
-
-        var counts = new long[rows.Count];
+        const string TokenUserLicenses = """
+            SELECT l.target FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 WHERE a.token_key = $k
+            """;
+        var rows = new List<UserRow>();
+        var counts = Array.Empty<long>();
+        if (RawReads(c))
+        {
+            // Each token's clientUserIds numbered by their bytes as read: a license's target is then found without a string.
+            var pool = new Utf8StringPool();
+            var (tokens, statusTexts, templates) = (new LastUtf8String(pool), new LastUtf8String(pool), new LastUtf8String(pool));
+            var ids = new List<Utf8Index>();
+            using (var statement = new RawStatement(c, sql))
+            {
+                foreach (var (name, value) in parameters) statement.Bind(name, (string?)value);
+                while (statement.Read())
+                {
+                    var tokenKey = statement.Int64(8);
+                    if (rows.Count == 0 || rows[^1].TokenKey != tokenKey) ids.Add(new Utf8Index());
+                    var clientUserId = statement.Utf8(1);
+                    ids[^1].Add(clientUserId);
+                    rows.Add(new UserRow(tokenKey, tokens.Get(statement.Utf8(0)), Encoding.UTF8.GetString(clientUserId), statement.Text(2),
+                        statusTexts.Get(statement.Utf8(3)), statement.Text(4), statement.Text(5),
+                        statement.IsNull(6) ? null : templates.Get(statement.Utf8(6)), statement.Int64(7) != 0));
+                }
+            }
+            counts = new long[rows.Count];
+            if (rows.Count > FewUsers)
+            {
+                using var licenses = new RawStatement(c, TokenUserLicenses);
+                foreach (var ((tokenKey, first, _), index) in TokenRuns(rows).Zip(ids))
+                {
+                    licenses.Bind("$k", tokenKey);
+                    while (licenses.Read())
+                        if (index.IndexOf(licenses.Utf8(0)) is var i and >= 0) counts[first + i]++;
+                }
+            }
+        }
+        else
+        {
+            using (var command = c.Command(null, sql, parameters.ToArray()))
+            using (var reader = command.ExecuteReader())
+                while (reader.Read())
+                    rows.Add(new UserRow(reader.GetInt64(8), reader.GetString(0), reader.GetString(1), reader.GetStringOrNull(2), reader.GetString(3), reader.GetStringOrNull(4),
+                        reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetInt64(7) != 0));
+            counts = new long[rows.Count];
+            if (rows.Count > FewUsers)
+            {
+                var position = new Dictionary<(long TokenKey, string ClientUserId), int>(rows.Count);
+                for (var i = 0; i < rows.Count; i++) position[(rows[i].TokenKey, rows[i].ClientUserId)] = i;
+                foreach (var (tokenKey, _, _) in TokenRuns(rows))
+                {
+                    using var command = c.Command(null, TokenUserLicenses, ("$k", tokenKey));
+                    using var reader = command.ExecuteReader();
+                    while (reader.Read())
+                        if (position.TryGetValue((tokenKey, reader.GetString(0)), out var i)) counts[i]++;
+                }
+            }
+        }
         if (rows.Count <= FewUsers)
         {
             // A few users (one looked up by e-mail): each counted under its token's assets.
@@ -169,40 +267,41 @@ public sealed class InventoryQueries
                     SELECT count(*) FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 AND l.target = $c WHERE a.token_key = $k
                     """, ("$k", rows[i].TokenKey), ("$c", rows[i].ClientUserId)));
         }
-        else
-        {
-            var position = new Dictionary<(long TokenKey, string ClientUserId), int>(rows.Count);
-            for (var i = 0; i < rows.Count; i++) position[(rows[i].TokenKey, rows[i].ClientUserId)] = i;
-            foreach (var tokenKey in rows.Select(r => r.TokenKey).Distinct())
-            {
-                using var command = c.Command(null, """
-                    SELECT l.target FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 WHERE a.token_key = $k
-                    """, ("$k", tokenKey));
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                    if (position.TryGetValue((tokenKey, reader.GetString(0)), out var i)) counts[i]++;
-            }
-        }
         var users = new List<VppUser>(rows.Count);
         // By token name, then by clientUserId within a token (the order they were read in).
-        foreach (var i in Enumerable.Range(0, rows.Count).OrderBy(i => rows[i].Token, StringComparer.OrdinalIgnoreCase))
-        {
-            var row = rows[i];
-            users.Add(new VppUser
+        foreach (var (_, first, end) in TokenRuns(rows).OrderBy(run => rows[run.First].Token, StringComparer.OrdinalIgnoreCase))
+            for (var i = first; i < end; i++)
             {
-                Token = row.Token,
-                ClientUserId = row.ClientUserId,
-                Email = row.Email,
-                Status = row.Status,
-                InviteCode = row.InviteCode,
-                InvitationUrl = row.Status == "Registered" ? InvitationUrl(row.Template, row.InviteCode) : null,
-                IdHash = row.IdHash,
-                ManagedByVppPS = row.Managed,
-                LicenseCount = counts[i],
-            });
-        }
+                var row = rows[i];
+                users.Add(new VppUser
+                {
+                    Token = row.Token,
+                    ClientUserId = row.ClientUserId,
+                    Email = row.Email,
+                    Status = row.Status,
+                    InviteCode = row.InviteCode,
+                    InvitationUrl = row.Status == "Registered" ? InvitationUrl(row.Template, row.InviteCode) : null,
+                    IdHash = row.IdHash,
+                    ManagedByVppPS = row.Managed,
+                    LicenseCount = counts[i],
+                });
+            }
         return users;
     });
+
+    private readonly record struct UserRow(long TokenKey, string Token, string ClientUserId, string? Email, string Status, string? InviteCode, string? IdHash, string? Template, bool Managed);
+
+    /// <summary>The rows of each token, [First, End), in the order read (by token key).</summary>
+    private static IEnumerable<(long TokenKey, int First, int End)> TokenRuns(List<UserRow> rows)
+    {
+        for (var first = 0; first < rows.Count;)
+        {
+            var end = first + 1;
+            while (end < rows.Count && rows[end].TokenKey == rows[first].TokenKey) end++;
+            yield return (rows[first].TokenKey, first, end);
+            first = end;
+        }
+    }
 
     /// <summary>Up to this many users, Users() counts each user's licenses by lookups rather than reading every user license of the token.</summary>
     private const int FewUsers = 64;

@@ -28,9 +28,17 @@ internal sealed class RawStatement : IDisposable
     /// <summary>Binds a named parameter ($name) that the statement must have.</summary>
     public void Bind(string name, long? value)
     {
-        var index = raw.sqlite3_bind_parameter_index(_statement, name);
-        if (index == 0) throw new ArgumentException($"The statement has no parameter {name}.", nameof(name));
+        var index = IndexOf(name);
         Check(value is { } number ? raw.sqlite3_bind_int64(_statement, index, number) : raw.sqlite3_bind_null(_statement, index));
+    }
+
+    /// <summary>Binds a named text parameter ($name) that the statement must have.</summary>
+    public void Bind(string name, string? value) => Bind(IndexOf(name), value);
+
+    private int IndexOf(string name)
+    {
+        var index = raw.sqlite3_bind_parameter_index(_statement, name);
+        return index != 0 ? index : throw new ArgumentException($"The statement has no parameter {name}.", nameof(name));
     }
 
     public void Bind(int index, string? value) =>
@@ -67,6 +75,9 @@ internal sealed class RawStatement : IDisposable
 
     /// <summary>A text column's UTF-8 bytes, valid until the next step: compared without making a string.</summary>
     public ReadOnlySpan<byte> Utf8(int column) => raw.sqlite3_column_blob(_statement, column);
+
+    /// <summary>A text column as a new string; null for NULL.</summary>
+    public string? Text(int column) => IsNull(column) ? null : System.Text.Encoding.UTF8.GetString(Utf8(column));
 
     private void Check(int result)
     {

@@ -127,8 +127,14 @@ public sealed class GetVppUserCommand : VppCmdlet
         var invitations = Status is { Length: > 0 } && Status.All(s => s.Equals("Registered", StringComparison.OrdinalIgnoreCase));
         foreach (var user in users)
         {
+            if (!invitations)
+            {
+                // Written as they are: a wrapper per user is only needed to carry the invitation view's type name.
+                WriteObject(user);
+                continue;
+            }
             var shown = PSObject.AsPSObject(user);
-            if (invitations) shown.TypeNames.Insert(0, InvitationTypeName);
+            shown.TypeNames.Insert(0, InvitationTypeName);
             WriteObject(shown);
         }
     }

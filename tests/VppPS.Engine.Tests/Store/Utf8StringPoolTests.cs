@@ -29,3 +29,22 @@ public sealed class Utf8StringPoolTests
         Assert.Same(a, column.Get("Required for device group 'Cart'"u8)); // back to the pool's copy
     }
 }
+
+public sealed class Utf8IndexTests
+{
+    [Fact]
+    public void Texts_are_numbered_in_the_order_added_and_found_by_their_bytes_through_growth()
+    {
+        var index = new Utf8Index();
+        var texts = Enumerable.Range(0, 5000).Select(i => $"cuid-{i:D8}").Append("").Append("Ünïcødé ✓ 𝄞").ToList();
+        for (var i = 0; i < texts.Count; i++)
+            Assert.Equal(i, index.Add(Encoding.UTF8.GetBytes(texts[i])));
+
+        Assert.Equal(texts.Count, index.Count);
+        Assert.Equal(17, index.Add(Encoding.UTF8.GetBytes(texts[17]))); // added again: the same number
+        for (var i = 0; i < texts.Count; i++)
+            Assert.Equal(i, index.IndexOf(Encoding.UTF8.GetBytes(texts[i])));
+        Assert.Equal(-1, index.IndexOf("cuid-99999999"u8));
+        Assert.Equal(-1, index.IndexOf("CUID-00000001"u8));
+    }
+}
