@@ -80,7 +80,7 @@ public sealed class InventoryReadTests
         {
             Exec($"INSERT INTO tokens (key, id, name, organization_name, apple_id, account_type, expiration, state, token_secret, created_at, updated_at) VALUES ($k, '{Guid.NewGuid()}', $n, 'Org', 'a@b.example', 'education', '2030-01-01', 'valid', 'x', '{now}', '{now}')",
                 ("$k", key), ("$n", name));
-            Exec("INSERT INTO sync_state (token_key, invitation_template) VALUES ($k, $template)",
+            Exec("INSERT INTO sync_cursors (token_key, invitation_template) VALUES ($k, $template)",
                 ("$k", key), ("$template", key == 1 ? "https://vpp.example/invite?code=%25inviteCode%25" : null));
         }
         var assets = new List<(int Key, int Token, string AdamId, string PricingParam)>();
