@@ -49,7 +49,8 @@ Describe 'Every cmdlet' {
         $_.OutputType | Should -Not -BeNullOrEmpty
     }
 
-    It '<_.Name> supports -WhatIf when it changes state' -ForEach @(Get-Command -Module VppPS | Where-Object Verb -in 'Add', 'Set', 'Remove', 'Update', 'Sync', 'New', 'Register', 'Unregister', 'Import', 'Start', 'Stop') {
+    # New-VppStoreKey only prints a random key: it changes nothing. Copy-VppState has -WhatIf too.
+    It '<_.Name> supports -WhatIf when it changes state' -ForEach @(Get-Command -Module VppPS | Where-Object Verb -in 'Add', 'Set', 'Remove', 'Update', 'Sync', 'New', 'Register', 'Unregister', 'Import', 'Start', 'Stop', 'Copy' | Where-Object Name -ne 'New-VppStoreKey') {
         $_.Parameters.Keys | Should -Contain 'WhatIf'
     }
 

@@ -18,7 +18,7 @@ BeforeAll {
     }
 
     function Invoke-Admin([hashtable] $environment, [string] $script) {
-        $result = Invoke-TestPwsh -Environment $environment -Script "`$ErrorActionPreference = 'Stop'; Import-Module `$env:VPPPS_TEST_MODULE; $script"
+        $result = Invoke-TestPwsh -Environment $environment -Script "`$ErrorActionPreference = 'Stop'; `$WarningPreference = 'SilentlyContinue'; Import-Module `$env:VPPPS_TEST_MODULE; $script"
         $result.ExitCode | Should -Be 0 -Because "the admin's pwsh failed: $($result.Errors)"
         $result.Output.Trim()
     }

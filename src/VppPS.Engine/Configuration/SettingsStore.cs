@@ -29,6 +29,7 @@ public sealed class SettingsStore
             return values;
         });
         var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Store"] = dataFolderSource };
+        if (_store.Kind == StoreKind.Sqlite) sources["DataFolder"] = dataFolderSource;
         string Value(SettingDefinition d)
         {
             if (SessionOverrides.TryGetValue(d.Name, out var session)) { sources[d.Name] = "Session"; return session; }

@@ -63,7 +63,7 @@ public sealed class SyncSchedule
         }
         foreach (var (name, source) in configuration.Sources.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (name == "Store") continue;
+            if (name is "Store" or "DataFolder") continue;
             if (source == "Environment")
                 _context.Observer.Warning($"{name} comes from an environment variable in this session; the scheduled sync does not see it and uses the saved setting or the default. Save it with Set-VppConfiguration.");
             else if (source == "Session")
