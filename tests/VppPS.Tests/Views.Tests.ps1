@@ -84,6 +84,8 @@ BeforeAll {
     Add-Sample $assigned
     Add-Sample $plan
     Add-Sample $applied
+    Add-Sample (Get-VppStore)
+    Add-Sample (Copy-VppState -Destination (Join-Path $env:VPPPS_HOME 'copy') -Confirm:$false)
 
     # The format file, read as the views it declares.
     [xml] $format = Get-Content -Raw (Join-Path (Split-Path (Get-TestModulePath)) 'VppPS.format.ps1xml')
