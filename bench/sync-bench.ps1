@@ -141,7 +141,9 @@ try {
     $r.peak_working_set_mb = ($runs | ForEach-Object peak_working_set_mb | Measure-Object -Maximum).Maximum
     "$($prefix)sync.full_runs=[$(($fullTimes | ForEach-Object { [math]::Round($_, 2) }) -join ', ')] peak_working_set_mb=[$(($runs | ForEach-Object { [math]::Round($_.peak_working_set_mb) }) -join ', ')]"
     Stop-VppSimulator -InputObject $sim
-    "$($prefix)sync.full_seconds median=$([math]::Round($r.full_seconds, 2)) requests=$($r.full_requests) assignments=$($r.assignments) users=$($r.users) target<10 $(if ($r.full_seconds -lt 10) { 'PASS' } else { 'FAIL' })"
+    # Issue 5's 10 seconds is SQLite's; on PostgreSQL (issue 11) the target is the ratio to the floor.
+    $fullTarget = if ($pg) { '' } else { "target<10 $(if ($r.full_seconds -lt 10) { 'PASS' } else { 'FAIL' })" }
+    "$($prefix)sync.full_seconds median=$([math]::Round($r.full_seconds, 2)) requests=$($r.full_requests) assignments=$($r.assignments) users=$($r.users) $fullTarget"
     foreach ($kind in $floors.Keys | Sort-Object) {
         $ratio = $r.full_seconds / $floors[$kind]
         $name = if ($pg) { 'full_vs_floor' } else { "full_vs_floor_$kind" }
