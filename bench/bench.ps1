@@ -38,4 +38,18 @@ Write-Host '== assignments'
 Write-Host '== planner'
 & dotnet run --project (Join-Path $root 'bench/PlanBench') -c $Configuration --no-build
 if ($LASTEXITCODE -ne 0) { throw 'PlanBench failed' }
+
+# The same on PostgreSQL (issue 11): a private durable server (fsync on) on loopback, stopped even on failure.
+Write-Host '== PostgreSQL'
+Import-Module (Join-Path $root 'tools/TestPostgres.psm1')
+$server = Start-TestPostgres -Durable
+try {
+    $version = Invoke-TestPostgresSql $server.ConnectionString 'SHOW server_version'
+    Write-Host "postgres: $version on 127.0.0.1:$($server.Port), fsync on, synchronous_commit on"
+    & (Join-Path $PSScriptRoot 'sync-bench.ps1') -ModulePath $ModulePath -Configuration $Configuration -PostgresServer $server.ConnectionString
+    $database = New-TestPostgresDatabase $server.ConnectionString
+    & dotnet run --project (Join-Path $root 'bench/PlanBench') -c $Configuration --no-build -- --postgres $database
+    if ($LASTEXITCODE -ne 0) { throw 'PlanBench on PostgreSQL failed' }
+}
+finally { Stop-TestPostgres $server }
 if ($env:VPPPS_HOME) { Remove-Item $env:VPPPS_HOME -Recurse -Force -ErrorAction Ignore }

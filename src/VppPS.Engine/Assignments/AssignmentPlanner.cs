@@ -119,6 +119,9 @@ public static class AssignmentPlanner
             else restricted = DifferingTargets.Collect(c, t, tokenKey, limit: Convert.ToInt64(c.Scalar(t,
                 "SELECT ((SELECT count(*) FROM directory_devices WHERE removed_at IS NULL) + (SELECT count(*) FROM directory_users WHERE removed_at IS NULL)) / 2")));
             if (restricted) CompleteChangedMembers(c, t, tokenKey);
+            // PostgreSQL knows nothing of fresh temporary tables: without their sizes it walks every
+            // assignment's whole group (5,000,000 rows for 50 apps x 100,000 members) to find the few changed.
+            if (restricted && c.IsPostgres()) c.Execute(t, "ANALYZE changed_devices, changed_users, changed_targets");
         }
         var assets = ReadAssets(c, t, tokenKey);
         var inFlight = PendingOperations.ReadInFlight(c, t, tokenKey);

@@ -127,9 +127,12 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
             JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param;
             """, k);
         if (full) StagedInventory.ClearLicensesAndUsers(c, transaction, tokenKey);
+        // In the primary key's order: the index grows at its right edge instead of at a million random
+        // places (a third less time for a full sync's million licenses, and less WAL).
         c.Execute(transaction, """
             INSERT INTO licenses (asset_key, target_kind, target)
             SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
+            ORDER BY m.asset_key, s.target_kind, s.target
             ON CONFLICT DO NOTHING
             """, k);
         // Several records may share a clientUserId (retired ones and at most one active): the active one wins.

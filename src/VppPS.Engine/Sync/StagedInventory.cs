@@ -9,7 +9,10 @@ namespace VppPS.Engine.Sync;
 /// </summary>
 internal static class StagedInventory
 {
-    /// <summary>Assets as Apple listed them replace the token's; skipped ones are recorded with their reason.</summary>
+    /// <summary>
+    /// Assets as Apple listed them replace the token's (only those that changed are rewritten: every
+    /// sync lists all of them); skipped ones are recorded with their reason.
+    /// </summary>
     public static void ReplaceAssets(DbConnection c, DbTransaction t, long tokenKey)
     {
         var k = ("$k", (object?)tokenKey);
@@ -22,6 +25,10 @@ internal static class StagedInventory
                 product_type = excluded.product_type, total_count = excluded.total_count, assigned_count = excluded.assigned_count,
                 available_count = excluded.available_count, retired_count = excluded.retired_count, device_assignable = excluded.device_assignable,
                 revocable = excluded.revocable, supported_platforms = excluded.supported_platforms
+            WHERE assets.product_type IS DISTINCT FROM excluded.product_type OR assets.total_count IS DISTINCT FROM excluded.total_count
+               OR assets.assigned_count IS DISTINCT FROM excluded.assigned_count OR assets.available_count IS DISTINCT FROM excluded.available_count
+               OR assets.retired_count IS DISTINCT FROM excluded.retired_count OR assets.device_assignable IS DISTINCT FROM excluded.device_assignable
+               OR assets.revocable IS DISTINCT FROM excluded.revocable OR assets.supported_platforms IS DISTINCT FROM excluded.supported_platforms
             """, k);
         // Assets Apple no longer lists, or that are now skipped, go (with their licenses, by cascade).
         c.Execute(t, """

@@ -35,6 +35,18 @@ public sealed class PostgresDatabaseTests
     }
 
     [Fact]
+    public void Statements_run_as_long_as_they_need_unless_the_connection_string_sets_a_command_timeout()
+    {
+        // A first plan or a full sync's apply over millions of rows may take longer than Npgsql's default 30 seconds.
+        using var db = new PostgresDatabaseForTest();
+        using (var connection = PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString)).OpenConnection())
+            Assert.Equal(0, connection.CommandTimeout);
+        var limited = new NpgsqlConnectionStringBuilder(db.ConnectionString) { CommandTimeout = 7 }.ConnectionString;
+        using (var connection = PostgresDatabase.Open(StoreLocation.ForPostgres(limited)).OpenConnection())
+            Assert.Equal(7, connection.CommandTimeout);
+    }
+
+    [Fact]
     public void A_database_written_by_a_newer_VppPS_is_refused()
     {
         using var db = new PostgresDatabaseForTest();

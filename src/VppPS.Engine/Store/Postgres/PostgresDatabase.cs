@@ -28,6 +28,11 @@ internal sealed class PostgresDatabase
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
         }
+        // A statement runs as long as it needs (a first plan or a full sync's apply over millions of
+        // rows can take longer than Npgsql's 30 seconds on a busy server), as on SQLite, unless the
+        // connection string sets a Command Timeout of its own.
+        if (!builder.ConnectionString.Contains("Command Timeout=", StringComparison.OrdinalIgnoreCase))
+            builder.CommandTimeout = 0;
         _connectionString = builder.ConnectionString;
     }
 
