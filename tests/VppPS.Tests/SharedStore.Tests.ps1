@@ -28,6 +28,7 @@ AfterAll { Stop-VppSimulator; Connect-VppStore -Default -ErrorAction Ignore | Ou
 
 Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
     BeforeEach {
+        Skip-OnPostgres 'these tests choose their stores themselves (SQLite and databases of their own)'
         # A simulator of its own: each test's store is another management system to Apple.
         Stop-VppSimulator
         $script:Sim = Start-VppSimulator -Scenario Demo
@@ -204,6 +205,7 @@ Describe 'Several machines on one PostgreSQL store: leases, the last licenses, a
     AfterAll { Remove-Item $Scenario -ErrorAction Ignore }
 
     BeforeEach {
+        Skip-OnPostgres 'these tests choose their stores themselves (databases of their own)'
         Stop-VppSimulator
         $env:VPPPS_HOME = New-TestHome
         $script:Sim = Start-VppSimulator -Scenario $Scenario
