@@ -6,6 +6,10 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../tools/TestPostgres.psm1') -Force
     Import-Module (Get-TestModulePath) -Force
+    # A data folder of this file's own until a test takes one (on the PostgreSQL run the tests are
+    # skipped before they do): Connect-VppStore -Default in AfterAll opens it, never the folder of a
+    # test file that ran before and removed it.
+    $env:VPPPS_HOME = New-TestHome
 
     # What a child pwsh (another admin's machine, a runbook) needs to reach the simulator and the store.
     function Get-AdminEnvironment([string] $connection, [string] $key, [hashtable] $more = @{}) {
