@@ -4,8 +4,8 @@
 .DESCRIPTION
     dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 <Task>
       Build  builds the solution and lays out the module in out/VppPS
-      Test   Build, then every xunit and Pester test (the engine's xunit tests once on SQLite and once
-             on a private PostgreSQL server); prints "N passed, N failed, N skipped"
+      Test   Build, then every xunit and Pester test (the engine's xunit tests and the Pester tests
+             once on SQLite and once on a private PostgreSQL server); prints "N passed, N failed, N skipped"
       Demo   Build, then runs demo/demo.ps1 against the simulator
       Bench  Build, then prints the speed and memory figures of the benchmarks
       Package  Build, then writes out/packages/VppPS.<version>.nupkg (PowerShell Gallery or any
@@ -23,7 +23,10 @@ param(
     [string[]] $PesterPath = @(),
 
     # Skip the xunit tests (for a quick Pester round while developing).
-    [switch] $SkipXunit
+    [switch] $SkipXunit,
+
+    # Run the Pester tests on SQLite only (for a quick Pester round while developing).
+    [switch] $SkipPostgresPester
 )
 
 $ErrorActionPreference = 'Stop'
@@ -179,19 +182,29 @@ function Invoke-TestSuites {
         }
     }
 
-    Write-Host '== Pester: tests/VppPS.Tests' -ForegroundColor Cyan
+    # The Pester suite runs twice too: on SQLite, then on PostgreSQL (each test's data folder comes
+    # with a database of its own on the private server, see New-TestHome in TestHelpers.psm1).
     Invoke-Native 'restore Pester' { dotnet restore (Join-Path $Root 'tests/VppPS.Tests/PesterRestore.csproj') --nologo -v quiet }
-    $pesterJson = Join-Path $ResultsDir 'pester.json'
     $runner = Join-Path $Root 'tests/VppPS.Tests/Invoke-PesterTests.ps1'
-    $pesterArgs = @('-PesterModule', (Join-Path (Get-NuGetPackageFolder) 'pester/5.7.1/tools/Pester.psd1'),
-        '-ModulePath', (Join-Path $ModuleOut 'VppPS.psd1'), '-ResultPath', $pesterJson)
-    if ($PesterPath) { $pesterArgs += '-TestPath'; $pesterArgs += ($PesterPath -join ',') }
-    & dotnet pwsh -NoProfile -NonInteractive -File $runner @pesterArgs
-    if (Test-Path $pesterJson) {
-        $counts = Get-Content -Raw $pesterJson | ConvertFrom-Json
-        $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
-        if ($counts.Failed -eq 0 -and $counts.Broken) { $broken += 'Pester' }
-    } else { $broken += 'Pester' }
+    foreach ($backend in $null, 'PostgreSql') {
+        if ($backend -and $SkipPostgresPester) { continue }
+        $name = if ($backend) { "Pester.$backend" } else { 'Pester' }
+        Write-Host "== Pester: tests/VppPS.Tests$(if ($backend) { " on $backend" })" -ForegroundColor Cyan
+        $pesterJson = Join-Path $ResultsDir "$name.json"
+        $pesterArgs = @('-PesterModule', (Join-Path (Get-NuGetPackageFolder) 'pester/5.7.1/tools/Pester.psd1'),
+            '-ModulePath', (Join-Path $ModuleOut 'VppPS.psd1'), '-ResultPath', $pesterJson)
+        if ($PesterPath) { $pesterArgs += '-TestPath'; $pesterArgs += ($PesterPath -join ',') }
+        $started = [Diagnostics.Stopwatch]::StartNew()
+        if ($backend) { $env:VPPPS_TEST_BACKEND = $backend }
+        try { & dotnet pwsh -NoProfile -NonInteractive -File $runner @pesterArgs }
+        finally { Remove-Item Env:VPPPS_TEST_BACKEND -ErrorAction Ignore }
+        Write-Host ("{0} took {1:mm\:ss}" -f $name, $started.Elapsed)
+        if (Test-Path $pesterJson) {
+            $counts = Get-Content -Raw $pesterJson | ConvertFrom-Json
+            $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
+            if ($counts.Failed -eq 0 -and $counts.Broken) { $broken += $name }
+        } else { $broken += $name }
+    }
 
     if ($broken) { Write-Host "Test runs that ended without results: $($broken -join ', ')" -ForegroundColor Red }
     Write-Host "$($totals.Passed) passed, $($totals.Failed) failed, $($totals.Skipped) skipped"

@@ -111,12 +111,60 @@ function Invoke-TestPostgresSql {
     } finally { $env:PGPASSWORD = $previous }
 }
 
-# A new empty database on the server of $ConnectionString; returns the connection string to it (same login).
+# A new database on the server of $ConnectionString, empty or a copy of -Template (a database
+# nobody is connected to); returns the connection string to it (same login).
 function New-TestPostgresDatabase {
-    param([Parameter(Mandatory)] [string] $ConnectionString)
+    param([Parameter(Mandatory)] [string] $ConnectionString, [string] $Template)
     $name = 'vppps_t_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
-    Invoke-TestPostgresSql $ConnectionString "CREATE DATABASE $name" | Out-Null
+    $sql = "CREATE DATABASE $name"
+    if ($Template) { $sql += " TEMPLATE $Template" }
+    Invoke-TestPostgresSql $ConnectionString $sql | Out-Null
     $ConnectionString -replace 'Database=[^;]*', "Database=$name"
+}
+
+# Drops the databases of $Databases (connection strings from New-TestPostgresDatabase), ending
+# whatever connections they still have, with one psql.
+function Remove-TestPostgresDatabase {
+    param([Parameter(Mandatory)] [string] $ConnectionString, [string[]] $Databases)
+    if (-not $Databases) { return }
+    $parts = ConvertFrom-ConnectionString $ConnectionString
+    $psql = Join-Path (Find-PostgresBin) 'psql'
+    $arguments = @('-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $parts.Host, '-p', $parts.Port, '-U', $parts.Username, '-d', $parts.Database)
+    # One -c per statement: DROP DATABASE cannot run inside the one transaction a multi-statement -c is.
+    foreach ($database in $Databases) {
+        $arguments += '-c'; $arguments += "DROP DATABASE IF EXISTS $((ConvertFrom-ConnectionString $database).Database) WITH (FORCE)"
+    }
+    $previous = $env:PGPASSWORD
+    $env:PGPASSWORD = $parts.Password
+    try {
+        $output = & $psql @arguments 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "psql failed (exit code $LASTEXITCODE): $($output -join [Environment]::NewLine)" }
+    } finally { $env:PGPASSWORD = $previous }
+}
+
+# A database on the server of $ConnectionString that holds VppPS's schema as the module at
+# $ModulePath migrates a new store, and nothing else (no store key check, no installation id:
+# each copy takes its own on first use), for New-TestPostgresDatabase -Template: copying it is much
+# faster than migrating each test's database. The module migrates it in a child pwsh, so that no
+# pooled connection of this process stays on it. Returns the database's name.
+function New-TestPostgresTemplate {
+    param([Parameter(Mandatory)] [string] $ConnectionString, [Parameter(Mandatory)] [string] $ModulePath)
+    $connection = New-TestPostgresDatabase $ConnectionString
+    $pwsh = [Environment]::ProcessPath
+    $arguments = @()
+    if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $arguments += Join-Path $PSHOME 'pwsh.dll' }
+    $arguments += '-NoProfile', '-NonInteractive', '-Command', '$ErrorActionPreference = ''Stop''; Import-Module $env:VPPPS_TEMPLATE_MODULE; Get-VppStore | Out-Null'
+    $saved = @{}
+    $variables = @{
+        VPPPS_TEMPLATE_MODULE = $ModulePath; VPPPS_STORE = $connection
+        VPPPS_STORE_KEY = [Convert]::ToBase64String([Security.Cryptography.RandomNumberGenerator]::GetBytes(32))
+    }
+    foreach ($name in $variables.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $variables[$name]) }
+    try { $output = & $pwsh @arguments 2>&1 }
+    finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+    if ($LASTEXITCODE -ne 0) { throw "Migrating the template database failed (exit code $LASTEXITCODE): $($output -join [Environment]::NewLine)" }
+    Invoke-TestPostgresSql $connection 'DELETE FROM vppps.settings; DELETE FROM vppps.installation' | Out-Null
+    (ConvertFrom-ConnectionString $connection).Database
 }
 
 # A login on the server of $ConnectionString with a random password and the given role; returns its connection string.
@@ -128,4 +176,4 @@ function New-TestPostgresLogin {
     ($ConnectionString -replace 'Username=[^;]*', "Username=$name") -replace 'Password=[^;]*', "Password=$password"
 }
 
-Export-ModuleMember -Function Start-TestPostgres, Stop-TestPostgres, Invoke-TestPostgresSql, New-TestPostgresDatabase, New-TestPostgresLogin
+Export-ModuleMember -Function Start-TestPostgres, Stop-TestPostgres, Invoke-TestPostgresSql, New-TestPostgresDatabase, Remove-TestPostgresDatabase, New-TestPostgresTemplate, New-TestPostgresLogin

@@ -14,7 +14,8 @@ Describe 'Get-VppConfiguration and Set-VppConfiguration' {
         $c.TokenCap | Should -Be 256
         $c.SyncIntervalHours | Should -Be 12
         $c.StatusPollIntervalSeconds | Should -Be 30
-        $c.DataFolder | Should -Be $env:VPPPS_HOME
+        # A PostgreSQL store has no data folder.
+        $c.DataFolder | Should -Be $(if (Test-PostgresRun) { $null } else { $env:VPPPS_HOME })
         $c.Sources['TokenCap'] | Should -Be 'Default'
     }
 
@@ -54,6 +55,7 @@ Describe 'Get-VppConfiguration and Set-VppConfiguration' {
     }
 
     It 'moves the data folder when VPPPS_HOME is not set, keeping the state' {
+        Skip-OnPostgres 'moves the SQLite data folder; a PostgreSQL store has none'
         $default = New-TestHome
         $result = Invoke-TestPwsh -Environment @{ VPPPS_HOME = ''; HOME = $default; XDG_DATA_HOME = (Join-Path $default 'data') } -Script @'
 Import-Module $env:VPPPS_TEST_MODULE

@@ -22,6 +22,20 @@ New-Item -ItemType Directory $privateTemp | Out-Null
 $savedTemp = @{}
 foreach ($name in 'TMPDIR', 'TMP', 'TEMP') { $savedTemp[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $privateTemp) }
 
+# VPPPS_TEST_BACKEND=PostgreSql: every test's store is a PostgreSQL database of its own on the server
+# of VPPPS_TEST_POSTGRES (see New-TestHome), each a copy of one database migrated here, all with one key.
+if ($env:VPPPS_TEST_BACKEND -eq 'PostgreSql') {
+    if (-not $env:VPPPS_TEST_POSTGRES) { throw 'VPPPS_TEST_BACKEND is PostgreSql but VPPPS_TEST_POSTGRES names no server: run the tests with build.ps1 Test.' }
+    Import-Module (Join-Path $PSScriptRoot '../../tools/TestPostgres.psm1') -Force
+    $env:VPPPS_TEST_POSTGRES_TEMPLATE = New-TestPostgresTemplate $env:VPPPS_TEST_POSTGRES $env:VPPPS_TEST_MODULE
+    $env:VPPPS_TEST_STORE_KEY = [Convert]::ToBase64String([Security.Cryptography.RandomNumberGenerator]::GetBytes(32))
+    # VPPPS_HOME does not choose the store then, so what VppPS keeps in the per-user folder (the log of
+    # a registered schedule, a saved store) would land in the real one: give the run a per-user data
+    # folder of its own, removed with the private temp folder.
+    $savedTemp['XDG_DATA_HOME'] = $env:XDG_DATA_HOME; $savedTemp['LOCALAPPDATA'] = $env:LOCALAPPDATA
+    $env:XDG_DATA_HOME = $env:LOCALAPPDATA = (New-Item -ItemType Directory (Join-Path $privateTemp 'user-data')).FullName
+}
+
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = if ($TestPath) { @($TestPath -split ',') } else { $PSScriptRoot }
 $configuration.Run.PassThru = $true

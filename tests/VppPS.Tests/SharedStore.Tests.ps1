@@ -6,6 +6,10 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../tools/TestPostgres.psm1') -Force
     Import-Module (Get-TestModulePath) -Force
+    # A data folder of this file's own until a test takes one (on the PostgreSQL run the tests are
+    # skipped before they do): Connect-VppStore -Default in AfterAll opens it, never the folder of a
+    # test file that ran before and removed it.
+    $env:VPPPS_HOME = New-TestHome
 
     # What a child pwsh (another admin's machine, a runbook) needs to reach the simulator and the store.
     function Get-AdminEnvironment([string] $connection, [string] $key, [hashtable] $more = @{}) {
@@ -28,6 +32,7 @@ AfterAll { Stop-VppSimulator; Connect-VppStore -Default -ErrorAction Ignore | Ou
 
 Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
     BeforeEach {
+        Skip-OnPostgres 'these tests choose their stores themselves (SQLite and databases of their own)'
         # A simulator of its own: each test's store is another management system to Apple.
         Stop-VppSimulator
         $script:Sim = Start-VppSimulator -Scenario Demo
@@ -204,6 +209,7 @@ Describe 'Several machines on one PostgreSQL store: leases, the last licenses, a
     AfterAll { Remove-Item $Scenario -ErrorAction Ignore }
 
     BeforeEach {
+        Skip-OnPostgres 'these tests choose their stores themselves (databases of their own)'
         Stop-VppSimulator
         $env:VPPPS_HOME = New-TestHome
         $script:Sim = Start-VppSimulator -Scenario $Scenario

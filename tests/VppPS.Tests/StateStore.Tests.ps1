@@ -8,6 +8,7 @@ Describe 'The state database' {
     BeforeEach { $env:VPPPS_HOME = New-TestHome }
 
     It 'is created under VPPPS_HOME, in WAL mode, healthy' {
+        Skip-OnPostgres "the database file under VPPPS_HOME and its journal_mode"
         $health = Test-VppDatabase
         $health.DatabasePath | Should -Be (Join-Path $env:VPPPS_HOME 'vppps.db')
         $health.IsHealthy | Should -BeTrue
@@ -16,6 +17,7 @@ Describe 'The state database' {
     }
 
     It 'refuses, with a clear error, a database written by a newer VppPS' {
+        Skip-OnPostgres "sets the SQLite file's user_version (PostgreSQL's schema_version check is in PostgresDatabaseTests)"
         $null = Test-VppDatabase
         # The engine lives in VppPS's own load context, so reach it by reflection rather than by type name.
         $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'VppPS.Engine' }
@@ -95,6 +97,7 @@ catch { 'id:' + $_.FullyQualifiedErrorId; 'category:' + $_.CategoryInfo.Category
     AfterAll { Remove-Item $script:Scratch -Recurse -Force -ErrorAction Ignore }
 
     It 'tells a database another VppPS is writing as busy, to try again' {
+        Skip-OnPostgres "holds SQLite's one write lock (PostgreSQL has row locks and leases, see SharedStore.Tests.ps1)"
         $null = Test-VppDatabase
         $connection = $script:Engine.GetType('VppPS.Engine.VppSession')::Current().Store.OpenConnection()
         try {
@@ -113,6 +116,7 @@ catch { 'id:' + $_.FullyQualifiedErrorId; 'category:' + $_.CategoryInfo.Category
     }
 
     It 'refuses a damaged database with what to do, never to throw it away' {
+        Skip-OnPostgres "damages the SQLite file"
         $path = New-ChildDatabase
         $stream = [System.IO.File]::OpenWrite($path)
         try { $stream.Write([byte[]](@(0x42) * 100), 0, 100) } finally { $stream.Dispose() }   # the header
@@ -125,6 +129,7 @@ catch { 'id:' + $_.FullyQualifiedErrorId; 'category:' + $_.CategoryInfo.Category
     }
 
     It 'Test-VppDatabase reports a damaged database as data, not as an error' {
+        Skip-OnPostgres "damages the SQLite file"
         $path = New-ChildDatabase
         $stream = [System.IO.File]::OpenWrite($path)
         try { $stream.Write([byte[]](@(0x42) * 100), 0, 100) } finally { $stream.Dispose() }
@@ -142,6 +147,7 @@ $health = Test-VppDatabase -ErrorAction Stop
     }
 
     It 'refuses a SQLite file of another program and leaves it unchanged' {
+        Skip-OnPostgres "a SQLite file of another program in the data folder"
         $path = Join-Path $env:VPPPS_HOME 'vppps.db'
         Invoke-Sql $path "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices (total) VALUES (12.5);"
         $before = (Get-FileHash $path).Hash
@@ -155,6 +161,7 @@ $health = Test-VppDatabase -ErrorAction Stop
     }
 
     It 'keeps a new data folder and its files to the user' -Skip:$IsWindows {
+        Skip-OnPostgres "the file permissions of the data folder and of its database file"
         $folder = Join-Path $env:VPPPS_HOME 'new'
         $result = Invoke-TestPwsh -Environment @{ VPPPS_HOME = $folder } -Script @'
 Import-Module $env:VPPPS_TEST_MODULE
@@ -171,6 +178,7 @@ Export-VppLicenseReport -Path (Join-Path $env:VPPPS_HOME 'report.html') -Warning
     }
 
     It 'tightens an installation other users can read, with a warning' -Skip:$IsWindows {
+        Skip-OnPostgres "the file permissions of the data folder and of its database file"
         $path = New-ChildDatabase
         [System.IO.File]::SetUnixFileMode($env:VPPPS_HOME, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute, GroupRead, GroupExecute, OtherRead, OtherExecute')
         [System.IO.File]::SetUnixFileMode($path, [System.IO.UnixFileMode]'UserRead, UserWrite, GroupRead, OtherRead')

@@ -4,19 +4,46 @@
 $script:Children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 $script:Homes = [System.Collections.Generic.List[string]]::new()
 
+$script:Databases = [System.Collections.Generic.List[string]]::new()
+if ($env:VPPPS_TEST_BACKEND -eq 'PostgreSql') { Import-Module (Join-Path $PSScriptRoot '../../tools/TestPostgres.psm1') -Scope Local }
+
+# True when the suite runs on PostgreSQL (Invoke-PesterTests.ps1 with VPPPS_TEST_BACKEND=PostgreSql):
+# each New-TestHome then also makes a new PostgreSQL store, in VPPPS_STORE and VPPPS_STORE_KEY.
+function Test-PostgresRun { $env:VPPPS_TEST_BACKEND -eq 'PostgreSql' }
+
+# In an It or a BeforeEach: skips the test on the PostgreSQL run, saying why (what it checks exists only
+# on SQLite, or it chooses its stores itself).
+function Skip-OnPostgres {
+    param([Parameter(Mandatory)] [string] $Because)
+    if (Test-PostgresRun) { Set-ItResult -Skipped -Because "not on the PostgreSQL run: $Because" }
+}
+
 # A new data folder in the temp folder; Remove-TestHome removes every one made since the module was imported.
+# On the PostgreSQL run, also a new store: a database of its own on the run's server (a copy of the
+# run's migrated template), set in VPPPS_STORE with the run's key in VPPPS_STORE_KEY, which win over
+# VPPPS_HOME and which child pwsh processes inherit. The folder still holds the files (logs, reports).
 function New-TestHome {
     $folder = Join-Path ([System.IO.Path]::GetTempPath()) ("vppps-test-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory $folder | Out-Null
     $script:Homes.Add($folder)
     # As VppPS makes its data folder (0700): a looser one is tightened with a warning on first use.
     if (-not $IsWindows) { [System.IO.File]::SetUnixFileMode($folder, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute') }
+    if (Test-PostgresRun) {
+        $env:VPPPS_STORE = New-TestPostgresDatabase $env:VPPPS_TEST_POSTGRES -Template $env:VPPPS_TEST_POSTGRES_TEMPLATE
+        $env:VPPPS_STORE_KEY = $env:VPPPS_TEST_STORE_KEY
+        $script:Databases.Add($env:VPPPS_STORE)
+    }
     $folder
 }
 
 function Remove-TestHome {
     foreach ($folder in $script:Homes) { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore }
     $script:Homes.Clear()
+    if ($script:Databases.Count) {
+        Remove-TestPostgresDatabase $env:VPPPS_TEST_POSTGRES $script:Databases
+        $script:Databases.Clear()
+        Remove-Item Env:VPPPS_STORE, Env:VPPPS_STORE_KEY -ErrorAction Ignore
+    }
 }
 
 function Get-TestModulePath { $env:VPPPS_TEST_MODULE }
@@ -77,4 +104,4 @@ function Wait-Until {
     }
 }
 
-Export-ModuleMember -Function New-TestHome, Remove-TestHome, Get-TestModulePath, Start-TestPwsh, Invoke-TestPwsh, Stop-TestChildren, Wait-Until
+Export-ModuleMember -Function Test-PostgresRun, Skip-OnPostgres, New-TestHome, Remove-TestHome, Get-TestModulePath, Start-TestPwsh, Invoke-TestPwsh, Stop-TestChildren, Wait-Until

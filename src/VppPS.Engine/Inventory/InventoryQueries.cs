@@ -329,7 +329,7 @@ public sealed class InventoryQueries
         if (productType is not null) where.Add(productType == "Book" ? "a.product_type = 'Book'" : "a.product_type <> 'Book'");
         if (!string.IsNullOrEmpty(tokenPattern)) where.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, NameOrPattern("t.name"), "$token"));
         using var command = c.Command(null, $"""
-            SELECT coalesce(m.name, a.adam_id), min(a.product_type), group_concat(DISTINCT t.name)
+            SELECT min(coalesce(m.name, a.adam_id)), min(a.product_type), group_concat(DISTINCT t.name)
             FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
             WHERE {string.Join(" AND ", where)}
             GROUP BY lower(coalesce(m.name, a.adam_id)) ORDER BY lower(coalesce(m.name, a.adam_id)) LIMIT $limit
@@ -346,7 +346,7 @@ public sealed class InventoryQueries
         var where = new List<string> { "u.email IS NOT NULL", NameSuggestion.StartsWith("u.email", "$prefix") };
         if (!string.IsNullOrEmpty(tokenPattern)) where.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, NameOrPattern("t.name"), "$token"));
         using var command = c.Command(null, $"""
-            SELECT u.email, group_concat(DISTINCT u.status), group_concat(DISTINCT t.name)
+            SELECT min(u.email), group_concat(DISTINCT u.status), group_concat(DISTINCT t.name)
             FROM vpp_users u JOIN tokens t ON t.key = u.token_key
             WHERE {string.Join(" AND ", where)}
             GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT $limit
