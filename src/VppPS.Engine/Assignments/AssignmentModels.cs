@@ -22,7 +22,7 @@ public sealed record VppAssignment
     public required bool AllowShortage { get; init; }
     public required DateTimeOffset CreatedDateTime { get; init; }
     public required DateTimeOffset LastModifiedDateTime { get; init; }
-    /// <summary>Licenses VppPS holds at Apple for this assignment.</summary>
+    /// <summary>Licenses (or, for a subscription, seats not ending) VppPS holds at Apple for this assignment.</summary>
     public long LicensedCount { get; init; }
 
     public override string ToString() => $"{App ?? AdamId} -> {Group} ({Intent}, {LicenseType})";

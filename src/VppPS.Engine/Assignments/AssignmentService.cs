@@ -602,6 +602,7 @@ public sealed class AssignmentService
         using var command = c.Command(t, $"""
             SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,
                    (SELECT count(*) FROM managed_licenses ml WHERE ml.assignment_id = s.id)
+                   + (SELECT count(*) FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL)
             FROM assignments s JOIN tokens tk ON tk.key = s.token_key JOIN directory_groups g ON g.group_key = s.group_key
             LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id{where}
             ORDER BY lower(coalesce(m.name, s.adam_id)), lower(g.name)
