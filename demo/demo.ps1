@@ -62,6 +62,11 @@ try {
     Step 'VPP users VppPS created: one invited (Registered, with the URL to send), one Associated through a Managed Apple Account'
     Get-VppUser -Token 'Riverside*' | Where-Object ManagedByVppPS | Format-List Email, Status, InvitationUrl | Show
 
+    Step 'Subscriptions: the reading subscription of Riverside, its seats given to the science teachers (users only; they renew yearly)'
+    Get-VppSubscription -Name 1640000101 -Token 'Riverside*' | Format-Table | Show
+    Set-VppAssignment -App 1640000101 -Token 'Riverside High School' -Group 'RHS Science Teachers' -Intent Required | Format-Table | Show
+    Get-VppSubscriptionSeat -Subscription 1640000101 -Token 'Riverside High School' | Format-Table | Show
+
     Step 'Never more than owned: Oak Park owns 10 Notability licenses (7 free) and its new cart has 24 iPads'
     New-VppGroup -Name 'OPE Cart' -Kind Device | Out-Null
     1..24 | ForEach-Object { [pscustomobject]@{ SerialNumber = 'DMPOPE{0:D5}' -f $_ } } | Add-VppGroupMember -Group 'OPE Cart'

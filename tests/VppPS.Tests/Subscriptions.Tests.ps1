@@ -103,4 +103,48 @@ Describe 'Subscriptions' {
             Should -Throw -ErrorId 'VppSubscriptionUsersOnly,*' -ExpectedMessage '*-LicenseType User*'
         @(Get-VppAssignment) | Should -BeNullOrEmpty
     }
+
+    It 'gives seats to a teacher group as apps get licenses: the plan, the shortage, the seats that wait, and the reclaim at the period end or at once' {
+        # Notability Plus at Riverside: 10 renewing seats, 2 held, 8 available.
+        $teachers = 1..9 | ForEach-Object { "seat.teacher$_@riversideusd.org" }
+        New-VppGroup -Name 'Seat teachers' -Kind User | Out-Null
+        $teachers | ForEach-Object { [pscustomobject]@{ UserPrincipalName = $_; Mail = $_ } } | Add-VppGroupMember -Group 'Seat teachers'
+        $sub = @{ App = '1640000102'; Token = 'Riverside High School'; Group = 'Seat teachers' }
+
+        $plan = @(Set-VppAssignment @sub -Intent Required -WhatIf)
+        @($plan | Where-Object Action -eq 'Associate').Count | Should -Be 8
+        @($plan | Where-Object Action -eq 'WaitForLicense').Target | Should -Be @($teachers[8])
+        { Set-VppAssignment @sub -Intent Required -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppLicenseShortage,*' -ExpectedMessage '*needs 9 new renewing seat(s) and 8 are available (1 short)*-AllowShortage*'
+        @(Get-VppAssignment) | Should -BeNullOrEmpty
+
+        $assignment = Set-VppAssignment @sub -Intent Required -AllowShortage -WarningVariable short -WarningAction SilentlyContinue
+        $assignment.ProductType | Should -Be 'Subscription'
+        "$short" | Should -Match '1 member\(s\) wait for a seat'
+        $waiting = @(Get-VppAssignmentPlan -Token 'Riverside High School' | Where-Object AdamId -eq '1640000102')
+        $waiting.Action | Should -Be @('WaitForLicense')
+        $waiting.Target | Should -Be @($teachers[8])
+        $seats = { @((Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) | ForEach-Object { $_ } | Where-Object adamId -eq 1640000102) }
+        (& $seats).Count | Should -Be 10
+        @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School').Count | Should -Be 10
+
+        # A teacher who leaves keeps the seat until the period end, shown as ending.
+        Remove-VppGroupMember -Group 'Seat teachers' -UserPrincipalName $teachers[0]
+        Sync-VppToken -Name 'Riverside High School' -WarningAction SilentlyContinue | Out-Null
+        $ending = Get-VppSubscriptionSeat -Subscription 1640000102 -User $teachers[0]
+        $ending.Ending | Should -BeTrue
+        ($ending | Out-String -Width 120) | Should -Match '\bending\b'
+        (& $seats).Count | Should -Be 10
+        @(Get-VppSubscriptionSeat -Expiring -Subscription 1640000102).UserEmail | Should -Contain $teachers[0]
+
+        # Device groups and device licensing stay refused; -Renewing is for subscriptions only.
+        { Set-VppAssignment -App Keynote -Token 'Riverside High School' -Group 'Seat teachers' -Intent Required -Renewing:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppRenewingForSubscriptionsOnly,*'
+
+        # Removed with its seats, at once.
+        Remove-VppAssignment @sub -ReclaimLicenses -Immediately -Confirm:$false
+        @(Get-VppAssignment) | Should -BeNullOrEmpty
+        (& $seats).Count | Should -Be 2
+        @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School').Count | Should -Be 2
+    }
 }

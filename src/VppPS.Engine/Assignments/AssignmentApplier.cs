@@ -65,6 +65,8 @@ public sealed class AssignmentApplier
         }
 
         await SendAsync(client, tokenKey, token.Name, requests, counts, cancellationToken).ConfigureAwait(false);
+        await SendSeatsAsync(client, tokenKey, token.Name, PackSeats(plan.SeatDisassociations, plan.SeatAssociations.Where(a => a.ClientUserId is not null), limits),
+            counts, cancellationToken).ConfigureAwait(false);
 
         if (plan.UsersToRetire.Count > 0) await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, counts, cancellationToken).ConfigureAwait(false);
         // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
@@ -79,14 +81,18 @@ public sealed class AssignmentApplier
             UsersRetired = counts.Retired,
             Associated = counts.Associated,
             Disassociated = counts.Disassociated,
+            SeatsAssociated = counts.SeatsAssociated,
+            SeatsDisassociated = counts.SeatsDisassociated,
             Failed = counts.Failed,
-            Waiting = plan.Waiting.Count,
+            Waiting = plan.Waiting.Count + plan.SeatWaiting.Count,
             HeldBack = heldBack,
             Requests = (int)(client.RequestCount - requestsBefore),
         };
         if (result.Changed || result.Failed > 0)
             _context.Store.Write((c, t) => _context.Journal.Write(c, t, "token:" + token.Name, "Apply",
-                $"assignments applied: {result.Associated} licenses given, {result.Disassociated} taken back, {result.UsersCreated} VPP users created, {result.UsersAdopted} adopted, " +
+                $"assignments applied: {result.Associated} licenses given, {result.Disassociated} taken back, " +
+                (result.SeatsAssociated + result.SeatsDisassociated > 0 ? $"{result.SeatsAssociated} subscription seats given, {result.SeatsDisassociated} taken back, " : "") +
+                $"{result.UsersCreated} VPP users created, {result.UsersAdopted} adopted, " +
                 $"{result.UsersRetired} retired, {result.Failed} failed, {result.Waiting} waiting for licenses, {result.Requests} requests"));
         return result;
     }
@@ -114,16 +120,23 @@ public sealed class AssignmentApplier
         var now = _context.Clock.UtcNow;
         var waiting = _context.Store.Read(c => TargetBackoff.Waiting(c, null, tokenKey, now));
         if (waiting.Count == 0) return 0;
-        var held = new List<(LicenseChange Change, DateTimeOffset Until, int ErrorNumber)>();
+        var held = new List<(string Change, DateTimeOffset Until, int ErrorNumber)>();
         foreach (var list in new[] { plan.Associations, plan.Disassociations })
             list.RemoveAll(change =>
             {
                 if (change.Target is null || !waiting.TryGetValue((change.AdamId, change.PricingParam, change.TargetKind, change.Target), out var wait)) return false;
-                held.Add((change, wait.Until, wait.ErrorNumber));
+                held.Add(($"{change.AppName ?? change.AdamId} for {change.Display}", wait.Until, wait.ErrorNumber));
+                return true;
+            });
+        foreach (var list in new[] { plan.SeatAssociations, plan.SeatDisassociations })
+            list.RemoveAll(change =>
+            {
+                if (change.ClientUserId is null || !waiting.TryGetValue((change.AdamId, "", 0, change.ClientUserId), out var wait)) return false;
+                held.Add(($"a seat of {change.Subscription ?? change.AdamId} for {change.Display}", wait.Until, wait.ErrorNumber));
                 return true;
             });
         foreach (var byError in held.GroupBy(h => h.ErrorNumber))
-            _context.Observer.Warning($"{byError.Count()} license change(s) under '{tokenName}' are held back ({string.Join(", ", byError.Select(h => $"{h.Change.AppName ?? h.Change.AdamId} for {h.Change.Display}").Distinct().Take(5))}" +
+            _context.Observer.Warning($"{byError.Count()} license change(s) under '{tokenName}' are held back ({string.Join(", ", byError.Select(h => h.Change).Distinct().Take(5))}" +
                 $"{(byError.Count() > 5 ? ", ..." : "")}): {TargetBackoff.Reason(byError.Key)}. VppPS sends them again at the first sync or assignment after " +
                 $"{byError.Max(h => h.Until).ToLocalTime():yyyy-MM-dd HH:mm}.");
         return held.Count;
@@ -166,10 +179,194 @@ public sealed class AssignmentApplier
         if (requests.Count > 0) _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", "done", 100, completed: true);
     }
 
+    // ---------------------------------------------------------------- subscription seats
+
+    /// <summary>Takes subscription seats back now (Remove-VppAppLicense), outside any plan, after finishing what earlier runs left open.</summary>
+    public async Task<ApplyResult> ReclaimSeatsAsync(VppToken token, AppleClient client, IReadOnlyList<SeatChange> changes, CancellationToken cancellationToken)
+    {
+        TokenService.EnsureWritable(token);
+        var tokenKey = _context.Store.Read(c => TokenKey(c, token));
+        var requestsBefore = client.RequestCount;
+        await FinishPendingAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
+        var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new Counts();
+        await SendSeatsAsync(client, tokenKey, token.Name, PackSeats(changes, [], limits), counts, cancellationToken).ConfigureAwait(false);
+        return new ApplyResult { Token = token.Name, SeatsDisassociated = counts.SeatsDisassociated, Failed = counts.Failed, Requests = (int)(client.RequestCount - requestsBefore) };
+    }
+
+    /// <summary>
+    /// Seat requests: one subscription each, users up to Apple's maxSubscriptionClientUserIds; reclaims
+    /// first (those at once free seats), then associations, split by renewal (or deferral).
+    /// </summary>
+    private static List<(string Kind, SeatsPayload Payload)> PackSeats(IEnumerable<SeatChange> disassociations, IEnumerable<SeatChange> associations, AppleLimits limits)
+    {
+        var size = Math.Max(1, limits.MaxSubscriptionClientUserIds);
+        var requests = new List<(string, SeatsPayload)>();
+        foreach (var group in disassociations.Where(d => d.ClientUserId is not null).GroupBy(d => (d.AdamId, d.Deferred)))
+            foreach (var chunk in group.Chunk(size))
+                requests.Add((PendingOperations.DisassociateSeats, new SeatsPayload(group.Key.AdamId, null, group.Key.Deferred,
+                    chunk.Select(x => new PendingSeat(x.ClientUserId!, x.AssignmentId, x.Reason)).ToList())));
+        foreach (var group in associations.Where(a => a.ClientUserId is not null).GroupBy(a => (a.AdamId, a.Renewing)))
+            foreach (var chunk in group.Chunk(size))
+                requests.Add((PendingOperations.AssociateSeats, new SeatsPayload(group.Key.AdamId, group.Key.Renewing, null,
+                    chunk.Select(x => new PendingSeat(x.ClientUserId!, x.AssignmentId, x.Reason)).ToList())));
+        return requests;
+    }
+
+    private async Task SendSeatsAsync(AppleClient client, long tokenKey, string tokenName, List<(string Kind, SeatsPayload Payload)> requests, Counts counts, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < requests.Count; i++)
+        {
+            _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", $"subscription seat request {i + 1} of {requests.Count}", i * 100 / requests.Count);
+            await SendSeatRequestAsync(client, tokenKey, requests[i].Kind, requests[i].Payload, counts, cancellationToken).ConfigureAwait(false);
+        }
+        if (requests.Count > 0) _context.Observer.Progress(ProgressId, $"Applying assignments under {tokenName}", "done", 100, completed: true);
+    }
+
+    /// <summary>
+    /// One seat request, journaled and followed like the others. Apple checks seat requests whole and
+    /// applies nothing when it refuses one (spec 2.10.4), without saying which user it refused: a
+    /// request refused for its users (9814 not an active user, 9817 a seat from a group in Apple
+    /// Business / Apple School Manager) or its size (9816) goes again as two halves, so that the
+    /// users Apple refuses are found in a few requests and the others get their change. A user
+    /// refused alone waits (<see cref="TargetBackoff"/>). 9815 (a user no longer holds the seat):
+    /// Apple's holders are read, those who no longer hold it are done, the rest is sent again.
+    /// </summary>
+    private async Task SendSeatRequestAsync(AppleClient client, long tokenKey, string kind, SeatsPayload payload, Counts counts, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(client, tokenKey, kind, payload.Write(), counts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VppException e) when (e.AppleErrorNumber == AppleErrorNumbers.SubscriptionNotAssigned && kind == PendingOperations.DisassociateSeats)
+        {
+            var holders = await ReadHoldersAsync(client, payload.AdamId, cancellationToken).ConfigureAwait(false);
+            var done = payload.Seats.Where(s => !holders.Contains(s.ClientUserId)).ToList();
+            if (done.Count == 0) throw;
+            _context.Store.Write((c, t) => RecordSeats(c, t, tokenKey, kind, payload with { Deferred = false, Seats = done }, Completed, counts));
+            var rest = payload.Seats.Except(done).ToList();
+            if (rest.Count > 0) await SendSeatRequestAsync(client, tokenKey, kind, payload with { Seats = rest }, counts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VppException e) when (payload.Seats.Count > 1 && e.AppleErrorNumber is AppleErrorNumbers.SubscriptionUserNotFound or AppleErrorNumbers.SubscriptionViaGroup
+            or AppleErrorNumbers.SubscriptionLimitExceeded or AppleErrorNumbers.SubscriptionLimitExceededOld)
+        {
+            var half = payload.Seats.Count / 2;
+            _context.Observer.Verbose($"Apple refused a request for {payload.Seats.Count} seat(s) of {payload.AdamId} ({e.AppleErrorNumber}) and applied none of it; sending it again in two halves.");
+            await SendSeatRequestAsync(client, tokenKey, kind, payload with { Seats = payload.Seats.Take(half).ToList() }, counts, cancellationToken).ConfigureAwait(false);
+            await SendSeatRequestAsync(client, tokenKey, kind, payload with { Seats = payload.Seats.Skip(half).ToList() }, counts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VppException e) when (TargetBackoff.For(e.AppleErrorNumber) is { } wait)
+        {
+            var now = _context.Clock.UtcNow;
+            _context.Store.Write((c, t) =>
+            {
+                TargetBackoff.Record(c, t, tokenKey, payload.Seats.Select(s => new PendingChange(payload.AdamId, "", 0, s.ClientUserId, s.AssignmentId, s.Reason)),
+                    e.AppleErrorNumber!.Value, e.Message, now);
+                AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+            });
+            counts.Failed += payload.Seats.Count;
+            _context.Observer.Warning($"{e.Message} The seat of {payload.AdamId} for {string.Join(", ", payload.Seats.Select(s => s.ClientUserId))} " +
+                $"is not {(kind == PendingOperations.AssociateSeats ? "given" : "taken back")}, and VppPS does not ask again before {(now + wait).ToLocalTime():yyyy-MM-dd HH:mm}.");
+        }
+    }
+
+    private static readonly StatusResponse Completed = new() { EventStatus = "COMPLETE" };
+
+    /// <summary>Who holds a seat of the subscription at Apple now.</summary>
+    private static async Task<HashSet<string>> ReadHoldersAsync(AppleClient client, string adamId, CancellationToken cancellationToken)
+    {
+        var read = await client.ReadAllSubscriptionAssignmentsAsync(new SubscriptionQuery { AdamIds = [adamId] }, null, cancellationToken).ConfigureAwait(false);
+        return read.Items.Where(a => a.AdamId == adamId && a.ClientUserId is not null).Select(a => a.ClientUserId!).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Before a seat reclaim goes out again: users Apple no longer lists as holders are recorded as
+    /// done (sending them again would make Apple refuse the whole request, 9815); the row keeps the
+    /// rest. Returns what is left to send, or null when nothing is (the row is then closed).
+    /// </summary>
+    private async Task<PendingOperation?> ReadBackSeatsAsync(AppleClient client, long tokenKey, PendingOperation operation, CancellationToken cancellationToken)
+    {
+        var payload = SeatsPayload.Read(operation.Payload);
+        var holders = await ReadHoldersAsync(client, payload.AdamId, cancellationToken).ConfigureAwait(false);
+        var done = payload.Seats.Where(s => !holders.Contains(s.ClientUserId)).ToList();
+        var rest = payload with { Seats = payload.Seats.Except(done).ToList() };
+        _context.Store.Write((c, t) =>
+        {
+            if (done.Count > 0) RecordSeats(c, t, tokenKey, operation.Kind, payload with { Deferred = false, Seats = done }, Completed, null);
+            if (rest.Seats.Count == 0) PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
+            else if (done.Count > 0) PendingOperations.Narrow(c, t, operation.Id, rest.Write());
+        });
+        if (done.Count > 0)
+            _context.Observer.Verbose($"Apple no longer lists {done.Count} of the {payload.Seats.Count} user(s) of an earlier {Describe(operation)} as holders: recorded, not sent again.");
+        return rest.Seats.Count == 0 ? null : operation with { Payload = rest.Write() };
+    }
+
+    /// <summary>
+    /// Brings the state in line with a seat event's outcome: seats given are listed and VppPS's own
+    /// (a pending reclaim cancelled), seats taken back at once are gone, seats taken back deferred
+    /// are marked as ending at the period end (Apple lists them until then); what failed is
+    /// recorded to show in the plan and retry.
+    /// </summary>
+    private void RecordSeats(DbConnection c, DbTransaction t, long tokenKey, string kind, SeatsPayload payload, StatusResponse status, Counts? counts)
+    {
+        _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // a run whose lease was taken over records nothing
+        var failed = new Dictionary<string, AppleErrorBody>(StringComparer.Ordinal);
+        foreach (var failure in status.Failures ?? [])
+            foreach (var user in failure.ErrorInfo?.ClientUserIds ?? [])
+                failed[user] = failure;
+        var now = _context.Clock.UtcNow.ToStored();
+        if (failed.Count > 0)
+        {
+            var changes = payload.Seats.Where(s => failed.ContainsKey(s.ClientUserId)).ToList();
+            foreach (var failure in changes.GroupBy(s => failed[s.ClientUserId]))
+                TargetBackoff.Record(c, t, tokenKey, failure.Select(s => new PendingChange(payload.AdamId, "", 0, s.ClientUserId, s.AssignmentId, s.Reason)),
+                    failure.Key.ErrorNumber, failure.Key.ErrorMessage, _context.Clock.UtcNow);
+        }
+        if (failed.Count > 0 || counts is null) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        var succeeded = 0;
+        foreach (var seat in payload.Seats)
+        {
+            if (failed.ContainsKey(seat.ClientUserId)) continue;
+            succeeded++;
+            var key = new (string, object?)[] { ("$k", tokenKey), ("$a", payload.AdamId), ("$u", seat.ClientUserId), ("$s", seat.AssignmentId), ("$r", payload.Renewing == false ? 0L : 1L),
+                ("$why", seat.Reason), ("$now", now) };
+            c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND adam_id = $a AND pricing_param = '' AND target_kind = 0 AND target = $u", key);
+            if (kind == PendingOperations.AssociateSeats)
+            {
+                c.Execute(t, """
+                    INSERT INTO managed_seats (token_key, adam_id, client_user_id, assignment_id, renewing, reason, assigned_at) VALUES ($k, $a, $u, $s, $r, $why, $now)
+                    ON CONFLICT (token_key, adam_id, client_user_id) DO UPDATE SET assignment_id = excluded.assignment_id, renewing = excluded.renewing,
+                        reason = excluded.reason, ending_at = NULL
+                    """, key);
+                Subscriptions.SubscriptionStore.SeatGiven(c, t, tokenKey, payload.AdamId, seat.ClientUserId, payload.Renewing != false);
+            }
+            else if (payload.Deferred == true)
+                // Kept by Apple until the period end; a seat VppPS did not give is recorded too, so that it shows as ending.
+                c.Execute(t, """
+                    INSERT INTO managed_seats (token_key, adam_id, client_user_id, assignment_id, renewing, reason, assigned_at, ending_at)
+                    SELECT ss.token_key, ss.adam_id, ss.client_user_id, NULL, ss.renewing, $why, $now, coalesce(s.period_end_date, $now)
+                    FROM subscription_seats ss LEFT JOIN subscriptions s ON s.token_key = ss.token_key AND s.adam_id = ss.adam_id
+                    WHERE ss.token_key = $k AND ss.adam_id = $a AND ss.client_user_id = $u
+                    ON CONFLICT (token_key, adam_id, client_user_id) DO UPDATE SET ending_at = excluded.ending_at
+                    """, key);
+            else
+            {
+                c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND adam_id = $a AND client_user_id = $u", key);
+                Subscriptions.SubscriptionStore.SeatTaken(c, t, tokenKey, payload.AdamId, seat.ClientUserId);
+            }
+        }
+        if (counts is null) return;
+        counts.Failed += failed.Count;
+        if (kind == PendingOperations.AssociateSeats) counts.SeatsAssociated += succeeded;
+        else counts.SeatsDisassociated += succeeded;
+    }
+
     private sealed class Counts
     {
         public int Associated;
         public int Disassociated;
+        public int SeatsAssociated;
+        public int SeatsDisassociated;
         public int Failed;
         public int Created;
         public int Adopted;
@@ -242,6 +439,8 @@ public sealed class AssignmentApplier
         PendingOperations.Disassociate => client.DisassociateAssetsAsync(AssetsPayload.Read(operation.Payload).Request(), cancellationToken),
         PendingOperations.CreateUsers => client.CreateUsersAsync(UsersPayload.Read(operation.Payload).Request(contact: true), cancellationToken),
         PendingOperations.RetireUsers => client.RetireUsersAsync(UsersPayload.Read(operation.Payload).Request(contact: false), cancellationToken),
+        PendingOperations.AssociateSeats => client.AssociateSubscriptionsAsync(SeatsPayload.Read(operation.Payload).Request(), cancellationToken),
+        PendingOperations.DisassociateSeats => client.DisassociateSubscriptionsAsync(SeatsPayload.Read(operation.Payload).Request(), cancellationToken),
         _ => throw new InvalidOperationException($"Unknown pending operation kind '{operation.Kind}'."),
     };
 
@@ -273,6 +472,12 @@ public sealed class AssignmentApplier
                 PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
             });
         }
+        else if (operation.Kind is PendingOperations.AssociateSeats or PendingOperations.DisassociateSeats)
+            _context.Store.Write((c, t) =>
+            {
+                RecordSeats(c, t, tokenKey, operation.Kind, SeatsPayload.Read(operation.Payload), status, counts);
+                PendingOperations.Close(c, t, operation.Id, "done", _context.Clock.UtcNow);
+            });
         else
             _context.Store.Write((c, t) =>
             {
@@ -298,6 +503,8 @@ public sealed class AssignmentApplier
             $"request to {(operation.Kind == PendingOperations.Associate ? "give" : "take back")} {AssetsPayload.Read(operation.Payload).Changes.Count} license(s)",
         PendingOperations.CreateUsers => $"request to create {UsersPayload.Read(operation.Payload).Users.Count} VPP user(s)",
         PendingOperations.RetireUsers => $"request to retire {UsersPayload.Read(operation.Payload).Users.Count} VPP user(s)",
+        PendingOperations.AssociateSeats => $"request to give {SeatsPayload.Read(operation.Payload).Seats.Count} subscription seat(s)",
+        PendingOperations.DisassociateSeats => $"request to take back {SeatsPayload.Read(operation.Payload).Seats.Count} subscription seat(s)",
         _ => $"{operation.Kind} request",
     };
 
@@ -314,7 +521,8 @@ public sealed class AssignmentApplier
         foreach (var found in open)
         {
             var operation = found;
-            if (operation.Kind is not (PendingOperations.Associate or PendingOperations.Disassociate or PendingOperations.CreateUsers or PendingOperations.RetireUsers))
+            if (operation.Kind is not (PendingOperations.Associate or PendingOperations.Disassociate or PendingOperations.CreateUsers or PendingOperations.RetireUsers
+                or PendingOperations.AssociateSeats or PendingOperations.DisassociateSeats))
             {
                 _context.Observer.Verbose($"Leaving pending operation {operation.Id} ({operation.Kind}) alone: this version of VppPS does not know that kind.");
                 continue;
@@ -362,6 +570,18 @@ public sealed class AssignmentApplier
                 }
                 operation = rest;
             }
+            if (operation.Kind == PendingOperations.DisassociateSeats)
+            {
+                // An immediate reclaim Apple applied would be refused whole (9815) if sent again: users no longer holding the seat are done.
+                var rest = await ReadBackSeatsAsync(client, tokenKey, operation, cancellationToken).ConfigureAwait(false);
+                if (rest is null)
+                {
+                    ended = true;
+                    continue;
+                }
+                operation = rest;
+            }
+            // An association is sent again as it was: a user who holds the seat already keeps it (with the renewal sent), no second seat is taken.
             ended |= await SubmitAsync(client, tokenKey, operation, wait, null, cancellationToken).ConfigureAwait(false);
         }
         if (ended)
@@ -499,6 +719,12 @@ public sealed class AssignmentApplier
     /// <summary>Re-reads Apple's counts so that no association asks for more than is available now.</summary>
     private async Task RefreshCountsAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
     {
+        // Seat counts too, where the token has assignments of subscriptions (one request: subscriptions are few).
+        if (_context.Store.Read(c => c.Scalar(null, "SELECT 1 FROM assignments WHERE token_key = $k AND product_type = 'Subscription' LIMIT 1", ("$k", tokenKey))) is not null)
+        {
+            var subscriptions = await client.ReadAllSubscriptionsAsync(null, cancellationToken).ConfigureAwait(false);
+            _context.Store.Write((c, t) => Subscriptions.SubscriptionStore.UpdateCounts(c, t, tokenKey, subscriptions.Items));
+        }
         var assets = await client.ReadAllAssetsAsync(cancellationToken).ConfigureAwait(false);
         _context.Store.Write((c, t) =>
         {
@@ -597,6 +823,9 @@ public sealed class AssignmentApplier
                     WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param AND a.revocable = 1)
                 """, k);
             c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k AND revocable = 1)", k);
+            // Apple releases a retired user's subscription seats at once (spec 2.10.4).
+            Subscriptions.SubscriptionStore.UserRetired(c, t, tokenKey, user.ClientUserId);
+            c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND client_user_id = $c", k);
         }
         if (counts is not null) counts.Retired += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");

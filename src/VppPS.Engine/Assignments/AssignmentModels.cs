@@ -22,7 +22,7 @@ public sealed record VppAssignment
     public required bool AllowShortage { get; init; }
     public required DateTimeOffset CreatedDateTime { get; init; }
     public required DateTimeOffset LastModifiedDateTime { get; init; }
-    /// <summary>Licenses VppPS holds at Apple for this assignment.</summary>
+    /// <summary>Licenses (or, for a subscription, seats not ending) VppPS holds at Apple for this assignment.</summary>
     public long LicensedCount { get; init; }
 
     public override string ToString() => $"{App ?? AdamId} -> {Group} ({Intent}, {LicenseType})";
@@ -55,11 +55,15 @@ public sealed record ApplyResult
     public int UsersRetired { get; init; }
     public int Associated { get; init; }
     public int Disassociated { get; init; }
+    /// <summary>Subscription seats given (or whose renewal changed, or whose pending reclaim was cancelled).</summary>
+    public int SeatsAssociated { get; init; }
+    /// <summary>Subscription seats taken back, at once or deferred to the period end.</summary>
+    public int SeatsDisassociated { get; init; }
     public int Failed { get; init; }
     public int Waiting { get; init; }
     /// <summary>Changes not sent because Apple asked to wait for their targets (9632, 9643; see TargetBackoff).</summary>
     public int HeldBack { get; init; }
     public int Requests { get; init; }
 
-    public bool Changed => UsersCreated + UsersAdopted + UsersRetired + Associated + Disassociated > 0;
+    public bool Changed => UsersCreated + UsersAdopted + UsersRetired + Associated + Disassociated + SeatsAssociated + SeatsDisassociated > 0;
 }

@@ -17,6 +17,26 @@ public sealed record LicenseChange(
     public LicenseType TargetType => TargetKind == 0 ? LicenseType.User : LicenseType.Device;
 }
 
+/// <summary>
+/// One subscription seat to give or take back: a subscription (adamId) and a user (clientUserId;
+/// null while the person has no VPP user yet). <paramref name="Renewing"/>: an association's seat
+/// renews at the period end, or lapses then. <paramref name="Deferred"/>: a disassociation takes
+/// effect at the period end. <paramref name="NeedsSeat"/>: the association takes a seat (false when
+/// the user holds one already and only its renewal or a pending reclaim changes).
+/// </summary>
+public sealed record SeatChange(
+    string AdamId,
+    string? Subscription,
+    string? ClientUserId,
+    string Display,
+    long? UserKey,
+    string? AssignmentId,
+    string? Group,
+    string Reason,
+    bool Renewing,
+    bool Deferred = false,
+    bool NeedsSeat = false);
+
 /// <summary>A person who needs a VPP user before a user license can be given.</summary>
 public sealed record VppUserToCreate(long UserKey, string DirectoryUserId, string UserPrincipalName, string? Mail, string? ManagedAppleId);
 
@@ -50,10 +70,17 @@ public sealed class AssignmentPlan
     /// <summary>Wanted, but more than the available licenses: they get one when licenses are bought or freed.</summary>
     public List<LicenseChange> Waiting { get; } = [];
     public List<VppUserToRetire> UsersToRetire { get; } = [];
+    /// <summary>Subscription seats to give (or whose renewal or pending reclaim changes).</summary>
+    public List<SeatChange> SeatAssociations { get; } = [];
+    /// <summary>Subscription seats to take back, at once or (Deferred) at the period end.</summary>
+    public List<SeatChange> SeatDisassociations { get; } = [];
+    /// <summary>Seats wanted beyond the available ones (or of a subscription that is not active).</summary>
+    public List<SeatChange> SeatWaiting { get; } = [];
     /// <summary>Per asset (adamId/pricing): how many licenses short the plan is.</summary>
     public Dictionary<(string AdamId, string PricingParam), (string? Name, int Needed, long Available)> Shortages { get; } = [];
 
-    public bool IsEmpty => UsersToCreate.Count == 0 && UsersToAdopt.Count == 0 && Associations.Count == 0 && Disassociations.Count == 0 && UsersToRetire.Count == 0;
+    public bool IsEmpty => UsersToCreate.Count == 0 && UsersToAdopt.Count == 0 && Associations.Count == 0 && Disassociations.Count == 0 && UsersToRetire.Count == 0
+        && SeatAssociations.Count == 0 && SeatDisassociations.Count == 0;
 
     public IEnumerable<PlanItem> Items(IReadOnlyDictionary<(string AdamId, string PricingParam, int Kind, string Target), string>? lastErrors = null)
     {
@@ -73,6 +100,9 @@ public sealed class AssignmentPlan
         foreach (var change in Disassociations) yield return Item(change, PlanAction.Disassociate, lastErrors);
         foreach (var change in Associations) yield return Item(change, PlanAction.Associate, lastErrors);
         foreach (var change in Waiting) yield return Item(change, PlanAction.WaitForLicense, lastErrors);
+        foreach (var change in SeatDisassociations) yield return Item(change, PlanAction.Disassociate, lastErrors);
+        foreach (var change in SeatAssociations) yield return Item(change, PlanAction.Associate, lastErrors);
+        foreach (var change in SeatWaiting) yield return Item(change, PlanAction.WaitForLicense, lastErrors);
         foreach (var user in UsersToRetire)
             yield return new PlanItem
             {
@@ -80,6 +110,22 @@ public sealed class AssignmentPlan
                 Target = user.UserPrincipalName, ClientUserId = user.ClientUserId, Reason = "removed from the directory",
             };
     }
+
+    /// <summary>A seat as a plan item: PricingParam is empty (subscriptions have none), the target a user.</summary>
+    private PlanItem Item(SeatChange change, PlanAction action, IReadOnlyDictionary<(string, string, int, string), string>? lastErrors) => new()
+    {
+        Token = TokenName,
+        App = change.Subscription,
+        AdamId = change.AdamId,
+        PricingParam = "",
+        Action = action,
+        TargetType = LicenseType.User,
+        Target = change.Display,
+        ClientUserId = change.ClientUserId,
+        Group = change.Group,
+        Reason = change.Reason,
+        LastError = change.ClientUserId is not null && lastErrors is not null && lastErrors.TryGetValue((change.AdamId, "", 0, change.ClientUserId), out var error) ? error : null,
+    };
 
     private PlanItem Item(LicenseChange change, PlanAction action, IReadOnlyDictionary<(string, string, int, string), string>? lastErrors) => new()
     {

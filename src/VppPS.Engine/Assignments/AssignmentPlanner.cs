@@ -264,8 +264,12 @@ public static class AssignmentPlanner
                 .Select(w => w with { Reason = w.Reason + $"; waiting for a license ({items.Count - available} short)" }));
         }
 
-        // VPP users to create (or adopt): only for those who will get a license now.
-        var creating = plan.Associations.Where(a => a.Target is null && a.UserKey is not null).Select(a => a.UserKey!.Value).ToHashSet();
+        // Subscription seats (users only; a whole plan each time: seats are few).
+        if (onlyAsset is null) SeatPlanner.Plan(c, t, tokenKey, plan, inFlight);
+
+        // VPP users to create (or adopt): only for those who will get a license or a seat now.
+        var creating = plan.Associations.Where(a => a.Target is null && a.UserKey is not null).Select(a => a.UserKey!.Value)
+            .Concat(plan.SeatAssociations.Where(a => a.ClientUserId is null && a.UserKey is not null).Select(a => a.UserKey!.Value)).ToHashSet();
         if (creating.Count > 0)
         {
             var existing = AdoptableUsers(c, t, tokenKey);

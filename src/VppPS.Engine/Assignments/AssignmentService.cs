@@ -11,7 +11,10 @@ public sealed record AssetSelector(string? AdamId, string? Name, string? Token, 
     public override string ToString() => Name ?? AdamId ?? "?";
 }
 
-public sealed record SetAssignmentRequest(AssetSelector App, string Group, AssignmentIntent Intent, LicenseType? LicenseType, bool AllowShortage);
+/// <param name="Renewing">Subscriptions: whether the seats given renew at the period end (false: they lapse then); null keeps what the assignment says (new: true).</param>
+/// <param name="ReclaimImmediately">Subscriptions: whether the seats the assignment takes back (Uninstall, members who leave) end at once rather than at the period end; null keeps what it says (new: false).</param>
+public sealed record SetAssignmentRequest(AssetSelector App, string Group, AssignmentIntent Intent, LicenseType? LicenseType, bool AllowShortage,
+    bool? Renewing = null, bool? ReclaimImmediately = null);
 
 /// <summary>
 /// The outcome of Set-VppAssignment: the assignment, and what applying it did (or would do).
@@ -43,7 +46,11 @@ public sealed class AssignmentService
 
     public async Task<SetAssignmentResult> SetAsync(SetAssignmentRequest request, bool whatIf, CancellationToken cancellationToken, bool defer = false)
     {
-        var asset = ResolveAsset(request.App, subscription => RefuseSubscription(subscription, ResolveGroup(request.Group), request));
+        if (FindAssets(request.App).Count == 0 && FindSubscription(request.App) is { } subscription)
+            return await SetSubscriptionAsync(request, subscription, whatIf, cancellationToken, defer).ConfigureAwait(false);
+        if (request.Renewing is not null)
+            throw Refuse("VppRenewingForSubscriptionsOnly", $"-Renewing is for subscriptions (their seats renew or lapse at the period end); '{request.App}' is an app or book. Leave -Renewing out.");
+        var asset = ResolveAsset(request.App);
         var group = ResolveGroup(request.Group);
         var isBook = asset.ProductType == "Book";
         var licenseType = request.LicenseType ?? (group.Kind == "Device" ? LicenseType.Device : LicenseType.User);
@@ -105,20 +112,165 @@ public sealed class AssignmentService
             return new SetAssignmentResult(assignment, null, planItems);
         }
         assignment = _context.Store.Write(change);
-        if (defer) return new SetAssignmentResult(Get(assignment.Id), null, planItems);
+        return await ApplySavedAsync(token, asset.TokenKey, assignment.Id, asset.Name ?? asset.AdamId, group.Name, planItems, defer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After an assignment was saved: applies the token's plan now, unless deferred or another run holds the token.</summary>
+    private async Task<SetAssignmentResult> ApplySavedAsync(VppToken token, long tokenKey, Guid assignmentId, string what, string groupName, IReadOnlyList<PlanItem> planItems,
+        bool defer, CancellationToken cancellationToken)
+    {
+        if (defer) return new SetAssignmentResult(Get(assignmentId), null, planItems);
         try
         {
             var applied = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
-            return new SetAssignmentResult(Get(assignment.Id), applied, planItems);
+            return new SetAssignmentResult(Get(assignmentId), applied, planItems);
         }
         catch (VppException e) when (TokenLease.IsBusy(e))
         {
             // Saved: the run holding the token applies it when it plans after this (a sync plans after its pull); otherwise the next sync does.
-            var holder = new LeaseStore(_context.Store, _context.Clock).Read(Lease.ForToken(asset.TokenKey));
-            return new SetAssignmentResult(Get(assignment.Id), null, planItems,
-                $"The assignment of '{asset.Name ?? asset.AdamId}' to '{group.Name}' is saved; it is applied by the run in progress " +
+            var holder = new LeaseStore(_context.Store, _context.Clock).Read(Lease.ForToken(tokenKey));
+            return new SetAssignmentResult(Get(assignmentId), null, planItems,
+                $"The assignment of '{what}' to '{groupName}' is saved; it is applied by the run in progress " +
                 $"({holder?.Holder.Description ?? "another run"}{(holder is null ? "" : $", since {holder.AcquiredAt.ToLocalTime():HH:mm:ss}")}) or the next sync. See Get-VppAssignmentPlan.");
         }
+    }
+
+    /// <summary>The product type of an assignment of a subscription (its pricing_param is empty: subscriptions have none).</summary>
+    public const string SubscriptionProductType = "Subscription";
+
+    /// <summary>
+    /// Set-VppAssignment given a subscription: its seats go to the members of a user group
+    /// (Required) or are taken back (Uninstall), renewing or lapsing at the period end, never more
+    /// than available (the same check in the same transaction as for apps).
+    /// </summary>
+    private async Task<SetAssignmentResult> SetSubscriptionAsync(SetAssignmentRequest request, VppSubscription subscription, bool whatIf, CancellationToken cancellationToken, bool defer)
+    {
+        var group = ResolveGroup(request.Group);
+        var name = subscription.DisplayName;
+        if (group.Kind == "Device" || request.LicenseType == LicenseType.Device) throw RefuseSubscription(subscription, group, request);
+        if (request.Intent == AssignmentIntent.Available)
+            throw Refuse("VppSubscriptionNotAvailable", $"'{name}' is a subscription: its seats go to every member of the group (-Intent Required) and are taken back with -Intent Uninstall. " +
+                "Available (members ask for the app) is for apps.");
+        var token = _tokens.Get(subscription.TokenId!.Value);
+        TokenService.EnsureWritable(token);
+        var now = _context.Clock.UtcNow.ToStored();
+        var id = Guid.NewGuid();
+        long tokenKey = 0;
+        IReadOnlyList<PlanItem> planItems = [];
+        Func<DbConnection, DbTransaction, VppAssignment> change = (c, t) =>
+        {
+            tokenKey = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            bool? oldRenewing = null, oldImmediate = null;
+            using (var command = c.Command(t, "SELECT id, renewing, reclaim_immediately FROM assignments WHERE token_key = $k AND adam_id = $a AND pricing_param = '' AND group_key = $g",
+                ("$k", tokenKey), ("$a", subscription.AdamId), ("$g", group.Key)))
+            using (var reader = command.ExecuteReader())
+                if (reader.Read()) (id, oldRenewing, oldImmediate) = (Guid.Parse(reader.GetString(0)), reader.GetInt64(1) != 0, reader.GetInt64(2) != 0);
+            var renewing = request.Renewing ?? oldRenewing ?? true;
+            var immediate = request.ReclaimImmediately ?? oldImmediate ?? false;
+            var values = new (string, object?)[] { ("$id", id.ToString()), ("$k", tokenKey), ("$a", subscription.AdamId), ("$type", SubscriptionProductType), ("$g", group.Key),
+                ("$i", request.Intent.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$r", renewing ? 1 : 0), ("$x", immediate ? 1 : 0), ("$now", now) };
+            if (oldRenewing is not null)
+                c.Execute(t, "UPDATE assignments SET intent = $i, allow_shortage = $s, renewing = $r, reclaim_immediately = $x, updated_at = $now WHERE id = $id", values);
+            else
+                c.Execute(t, """
+                    INSERT INTO assignments (id, token_key, adam_id, pricing_param, product_type, group_key, intent, license_type, allow_shortage, renewing, reclaim_immediately, created_at, updated_at)
+                    VALUES ($id, $k, $a, '', $type, $g, $i, 'User', $s, $r, $x, $now, $now)
+                    """, values);
+            AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+            // Never more seats than available: refuse, with the shortage, unless told to give seats up to what is available.
+            var plan = new AssignmentPlan { TokenName = token.Name, TokenKey = tokenKey };
+            SeatPlanner.Plan(c, t, tokenKey, plan, PendingOperations.ReadInFlight(c, t, tokenKey), subscription.AdamId);
+            var mine = id.ToString();
+            var granted = plan.SeatAssociations.Count(a => a.AssignmentId == mine && a.NeedsSeat);
+            var waiting = plan.SeatWaiting.Count(w => w.AssignmentId == mine);
+            if (waiting > 0 && !request.AllowShortage && !whatIf)
+                throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
+                    (subscription.Status is { } status && !status.Equals("ACTIVE", StringComparison.OrdinalIgnoreCase)
+                        ? $"'{name}' under '{token.Name}' is {status}: Apple gives seats of active subscriptions only, so the {waiting} member(s) of '{group.Name}' would wait. "
+                        : $"Not enough seats for '{group.Name}': '{name}' under '{token.Name}' needs {granted + waiting} new {(renewing ? "renewing " : "")}seat(s) and {granted} are available ({waiting} short). ") +
+                    "Buy more seats in Apple Business / Apple School Manager and sync, assign a smaller group, " +
+                    "or add -AllowShortage to give seats to members up to what is available (the others get theirs when seats are bought or freed).", name);
+            planItems = plan.Items().ToList();
+            var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
+            if (!whatIf)
+                _context.Journal.Write(c, t, $"assignment:{name} -> {group.Name}", oldRenewing is null ? "Add" : "Set",
+                    $"{name} ({subscription.AdamId}, {token.Name}) {request.Intent} for user group '{group.Name}': {(renewing ? "renewing seats" : "seats that lapse at the period end")}, " +
+                    $"taken back {(immediate ? "at once" : "at the period end")}{(request.AllowShortage ? ", shortage allowed" : "")}");
+            return result;
+        };
+        if (whatIf)
+        {
+            var trial = _context.Store.Trial(change);
+            return new SetAssignmentResult(trial, null, planItems);
+        }
+        var assignment = _context.Store.Write(change);
+        return await ApplySavedAsync(token, tokenKey, assignment.Id, name, group.Name, planItems, defer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Remove-VppAppLicense given a subscription: takes seats back at Apple, deferred to the period end unless <paramref name="immediately"/>.</summary>
+    private async Task<ApplyResult> RemoveSeatsAsync(VppSubscription subscription, string[]? users, string[]? devices, string? groupName, bool all, bool includeUnmanaged,
+        bool immediately, CancellationToken cancellationToken)
+    {
+        var name = subscription.DisplayName;
+        if (devices is { Length: > 0 })
+            throw Refuse("VppSubscriptionUsersOnly", $"'{name}' is a subscription: Apple gives its seats to users only, so no device holds one. Give -User, -Group or -All.");
+        var token = _tokens.Get(subscription.TokenId!.Value);
+        TokenService.EnsureWritable(token);
+        var changes = _context.Store.Read(c =>
+        {
+            var tokenKey = (long)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            var where = new List<string>();
+            var parameters = new List<(string, object?)> { ("$k", tokenKey), ("$a", subscription.AdamId) };
+            if (!all)
+            {
+                var any = new List<string>();
+                for (var i = 0; i < (users?.Length ?? 0); i++)
+                {
+                    any.Add($"(ss.client_user_id = $u{i} OR ss.client_user_id IN (SELECT mu.client_user_id FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND (du.user_principal_name = $u{i} OR lower(du.mail) = lower($u{i}))))");
+                    parameters.Add(($"$u{i}", users![i]));
+                }
+                if (groupName is not null)
+                {
+                    var group = ResolveGroup(groupName);
+                    if (group.Kind == "Device")
+                        throw Refuse("VppSubscriptionUsersOnly", $"'{name}' is a subscription: Apple gives its seats to users only, so the device group '{group.Name}' holds none. Give a user group.");
+                    any.Add("ss.client_user_id IN (SELECT mu.client_user_id FROM group_members gm JOIN directory_users du ON du.user_key = gm.member_key JOIN managed_users mu ON mu.directory_user_id = du.id AND mu.token_key = $k WHERE gm.group_key = $g)");
+                    parameters.Add(("$g", group.Key));
+                }
+                if (any.Count == 0)
+                    throw Refuse("VppNoLicenseTarget", "Say whose seats to take back: -User, -Group, or -All.");
+                where.Add("(" + string.Join(" OR ", any) + ")");
+            }
+            if (!includeUnmanaged) where.Add("ms.client_user_id IS NOT NULL");
+            // A seat already ending is taken back again only to end it at once.
+            if (!immediately) where.Add("ms.ending_at IS NULL");
+            using var command = c.Command(null, $"""
+                SELECT ss.client_user_id, coalesce(du.user_principal_name, ss.client_user_id), ms.assignment_id FROM subscription_seats ss
+                LEFT JOIN managed_seats ms ON ms.token_key = ss.token_key AND ms.adam_id = ss.adam_id AND ms.client_user_id = ss.client_user_id
+                LEFT JOIN managed_users mu ON mu.token_key = ss.token_key AND mu.client_user_id = ss.client_user_id
+                LEFT JOIN directory_users du ON du.id = mu.directory_user_id
+                WHERE ss.token_key = $k AND ss.adam_id = $a {(where.Count > 0 ? "AND " + string.Join(" AND ", where) : "")}
+                ORDER BY ss.client_user_id
+                """, parameters.ToArray());
+            using var reader = command.ExecuteReader();
+            var list = new List<SeatChange>();
+            while (reader.Read())
+                list.Add(new SeatChange(subscription.AdamId, name, reader.GetString(0), reader.GetString(1), null, reader.GetStringOrNull(2), null,
+                    "taken back with Remove-VppAppLicense", Renewing: false, Deferred: !immediately));
+            return list;
+        });
+        var when = immediately ? "at once" : "at the period end";
+        if (changes.Count == 0)
+            _context.Observer.Warning($"Nothing to take back: no seat of '{name}' under '{token.Name}' matches" +
+                (includeUnmanaged ? "" : " among those VppPS gave (seats given outside VppPS are taken back only with -IncludeUnmanaged)") +
+                (immediately ? "." : ", or it ends at the period end already."));
+        if (changes.Count == 0 || !_context.Observer.ShouldProcess($"{name} ({token.Name})", $"Take back {changes.Count} subscription seat(s) at Apple, {when}"))
+            return new ApplyResult { Token = token.Name };
+        using var lease = TokenLease.Acquire(_context, token);
+        var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimSeatsAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
+        _context.Store.Write((c, t) => _context.Journal.Write(c, t, $"license:{name}", "Reclaim",
+            $"{result.SeatsDisassociated} seat(s) of {name} ({token.Name}) taken back {when}{(includeUnmanaged ? ", including seats given outside VppPS" : "")}, {result.Failed} failed"));
+        return result;
     }
 
     public IReadOnlyList<VppAssignment> List() => _context.Store.Read(c => Query(c, null, "", []));
@@ -127,7 +279,8 @@ public sealed class AssignmentService
         ?? throw new VppException(VppErrorKind.NotFound, "VppAssignmentNotFound", $"No assignment has the id {id}. Run Get-VppAssignment.", id);
 
     /// <summary>Removes an assignment; licenses it gave stay (as in Intune) unless <paramref name="reclaim"/>.</summary>
-    public async Task<ApplyResult?> RemoveAsync(Guid id, bool reclaim, CancellationToken cancellationToken)
+    /// <param name="immediately">Subscriptions: the seats end at once instead of at the period end.</param>
+    public async Task<ApplyResult?> RemoveAsync(Guid id, bool reclaim, CancellationToken cancellationToken, bool immediately = false)
     {
         var assignment = Get(id);
         var token = _tokens.Get(_context.Store.Read(c => Guid.Parse((string)c.Scalar(null, "SELECT t.id FROM assignments s JOIN tokens t ON t.key = s.token_key WHERE s.id = $id", ("$id", id.ToString()))!)));
@@ -138,7 +291,8 @@ public sealed class AssignmentService
             // Reclaiming is what Uninstall does: apply that, then forget the assignment.
             _context.Store.Write((c, t) =>
             {
-                c.Execute(t, "UPDATE assignments SET intent = 'Uninstall' WHERE id = $id", ("$id", id.ToString()));
+                c.Execute(t, "UPDATE assignments SET intent = 'Uninstall', reclaim_immediately = CASE WHEN $now THEN 1 ELSE reclaim_immediately END WHERE id = $id",
+                    ("$id", id.ToString()), ("$now", immediately));
                 AssignmentPlanner.RequestFullPlan(c, t, (long)c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", id.ToString()))!);
             });
             applied = await ApplyAsync(token, refreshCounts: false, cancellationToken).ConfigureAwait(false);
@@ -147,7 +301,9 @@ public sealed class AssignmentService
         {
             Forget(c, t, id.ToString());
             _context.Journal.Write(c, t, $"assignment:{assignment.App ?? assignment.AdamId} -> {assignment.Group}", "Remove",
-                reclaim ? $"assignment removed; {applied?.Disassociated ?? 0} license(s) reclaimed" : "assignment removed; the licenses it gave stay assigned (use -ReclaimLicenses to take them back)");
+                !reclaim ? "assignment removed; the licenses it gave stay assigned (use -ReclaimLicenses to take them back)"
+                : assignment.ProductType == SubscriptionProductType ? $"assignment removed; {applied?.SeatsDisassociated ?? 0} subscription seat(s) taken back{(immediately ? " at once" : ", ending at the period end")}"
+                : $"assignment removed; {applied?.Disassociated ?? 0} license(s) reclaimed");
         });
         return applied;
     }
@@ -160,6 +316,7 @@ public sealed class AssignmentService
     {
         if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", assignmentId)) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
         c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
+        c.Execute(t, "UPDATE managed_seats SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
         c.Execute(t, "DELETE FROM assignments WHERE id = $id", ("$id", assignmentId));
     }
 
@@ -204,8 +361,10 @@ public sealed class AssignmentService
 
     /// <summary>Takes licenses back at Apple: for some users, devices, a group's members, or all; VppPS's own unless <paramref name="includeUnmanaged"/>.</summary>
     public async Task<ApplyResult> RemoveLicensesAsync(AssetSelector app, string[]? users, string[]? devices, string? groupName, bool all, bool includeUnmanaged,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool immediately = false)
     {
+        if (FindAssets(app).Count == 0 && FindSubscription(app) is { } subscription)
+            return await RemoveSeatsAsync(subscription, users, devices, groupName, all, includeUnmanaged, immediately, cancellationToken).ConfigureAwait(false);
         var asset = ResolveAsset(app);
         if (!asset.Revocable)
             throw Refuse("VppLicenseIrrevocable", $"'{asset.Name ?? asset.AdamId}' licenses cannot be reclaimed: Apple marks {(asset.ProductType == "Book" ? "books" : "this asset")} irrevocable.");
@@ -324,27 +483,38 @@ public sealed class AssignmentService
 
     private static VppException Refuse(string id, string message) => new(VppErrorKind.InvalidArgument, id, message);
 
-    /// <summary>
-    /// What Set-VppAssignment says of a subscription: its seats go to users only, so a device group
-    /// or device licensing is refused; assigning seats to user groups is not done by VppPS yet.
-    /// </summary>
+    /// <summary>What Set-VppAssignment says of a subscription for a device group or device licensing: its seats go to users only.</summary>
     private static VppException RefuseSubscription(VppSubscription subscription, GroupRow group, SetAssignmentRequest request)
     {
         var name = subscription.DisplayName;
         if (group.Kind == "Device")
             return Refuse("VppSubscriptionUsersOnly", $"'{name}' under '{subscription.Token}' is a subscription: Apple gives its seats to users only " +
                 $"(subscriptions are not device-assignable), so it cannot be assigned to the device group '{group.Name}'. Assign it to a user group.");
-        if (request.LicenseType == LicenseType.Device)
-            return Refuse("VppSubscriptionUsersOnly", $"'{name}' under '{subscription.Token}' is a subscription: Apple gives its seats to users only " +
-                "(subscriptions are not device-assignable). Use -LicenseType User.");
-        return Refuse("VppSubscriptionAssignmentNotSupported", $"'{name}' under '{subscription.Token}' is a subscription, and this version of VppPS does not assign " +
-            "subscription seats to groups yet. Assign its seats in Apple Business / Apple School Manager; Get-VppSubscriptionSeat shows who holds them after a sync.");
+        return Refuse("VppSubscriptionUsersOnly", $"'{name}' under '{subscription.Token}' is a subscription: Apple gives its seats to users only " +
+            "(subscriptions are not device-assignable). Use -LicenseType User.");
     }
 
-    /// <summary>The synced app or book the selector names; <paramref name="subscription"/> says what to throw when it names a subscription instead.</summary>
-    private AssetRow ResolveAsset(AssetSelector selector, Func<VppSubscription, VppException>? subscription = null)
+    /// <summary>The synced app or book the selector names.</summary>
+    private AssetRow ResolveAsset(AssetSelector selector)
     {
-        var rows = _context.Store.Read(c =>
+        var rows = FindAssets(selector);
+        // Say what is wrong: the token is unknown, the app is a custom B2B app (skipped by design), or no synced app has the name.
+        if (rows.Count == 0 && _context.Store.Read(c => Inventory.AssetLookup.Missing(c, selector.AdamId ?? selector.Name ?? "", null,
+                selector.Token is null ? null : [selector.Token], selector.TokenId is { } tokenId ? [tokenId] : null)) is { } missing)
+            throw missing;
+        if (rows.Count == 0)
+            throw new VppException(VppErrorKind.NotFound, "VppAppNotFound",
+                $"No synced app or book matches '{selector}'{(selector.Token is null ? "" : $" under '{selector.Token}'")}. Check Get-VppLicensedApp / Get-VppLicensedBook, or run Sync-VppToken first.", selector.ToString());
+        if (rows.Count > 1)
+            throw new VppException(VppErrorKind.InvalidArgument, "VppAppAmbiguous",
+                $"'{selector}' is bought under several tokens or pricings ({string.Join("; ", rows.Select(r => $"{r.TokenName} {r.PricingParam}"))}). Name one with -Token (and -PricingParam), or pipe it from Get-VppLicensedApp.", selector.ToString());
+        return rows[0];
+    }
+
+    /// <summary>The synced apps and books the selector names.</summary>
+    private List<AssetRow> FindAssets(AssetSelector selector)
+    {
+        return _context.Store.Read(c =>
         {
             using var command = c.Command(null, """
                 SELECT a.token_key, t.id, t.name, a.adam_id, a.pricing_param, a.product_type, m.name, a.device_assignable, a.revocable, a.available_count
@@ -361,30 +531,26 @@ public sealed class AssignmentService
                     reader.GetStringOrNull(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetInt64(9)));
             return list;
         });
-        if (rows.Count == 0 && subscription is not null && FindSubscription(selector) is { } found)
-            throw subscription(found);
-        // Say what is wrong: the token is unknown, the app is a custom B2B app (skipped by design), or no synced app has the name.
-        if (rows.Count == 0 && _context.Store.Read(c => Inventory.AssetLookup.Missing(c, selector.AdamId ?? selector.Name ?? "", null,
-                selector.Token is null ? null : [selector.Token], selector.TokenId is { } tokenId ? [tokenId] : null)) is { } missing)
-            throw missing;
-        if (rows.Count == 0)
-            throw new VppException(VppErrorKind.NotFound, "VppAppNotFound",
-                $"No synced app or book matches '{selector}'{(selector.Token is null ? "" : $" under '{selector.Token}'")}. Check Get-VppLicensedApp / Get-VppLicensedBook, or run Sync-VppToken first.", selector.ToString());
-        if (rows.Count > 1)
-            throw new VppException(VppErrorKind.InvalidArgument, "VppAppAmbiguous",
-                $"'{selector}' is bought under several tokens or pricings ({string.Join("; ", rows.Select(r => $"{r.TokenName} {r.PricingParam}"))}). Name one with -Token (and -PricingParam), or pipe it from Get-VppLicensedApp.", selector.ToString());
-        return rows[0];
     }
 
-    /// <summary>The first synced subscription the selector names: by adamId, or by its name or its parent app's (under the token named, if any).</summary>
+    /// <summary>
+    /// The synced subscription the selector names: by adamId, or by its name or its parent app's (under
+    /// the token named, if any). Several (under several tokens, or several of one parent app) are refused.
+    /// </summary>
     private VppSubscription? FindSubscription(AssetSelector selector)
     {
         var key = selector.AdamId ?? selector.Name;
         if (key is null) return null;
-        return _context.Store.Read(c => SubscriptionStore.Subscriptions(c, selector.TokenId is { } id ? [id] : null)).FirstOrDefault(s =>
+        var found = _context.Store.Read(c => SubscriptionStore.Subscriptions(c, selector.TokenId is { } id ? [id] : null)).Where(s =>
             (selector.Token is null || string.Equals(s.Token, selector.Token, StringComparison.OrdinalIgnoreCase)) &&
             (s.AdamId == key || (selector.AdamId is null && (string.Equals(s.Name, key, StringComparison.OrdinalIgnoreCase) ||
-                string.Equals(s.ParentApp, key, StringComparison.OrdinalIgnoreCase) || string.Equals(s.DisplayName, key, StringComparison.OrdinalIgnoreCase)))));
+                string.Equals(s.ParentApp, key, StringComparison.OrdinalIgnoreCase) || string.Equals(s.DisplayName, key, StringComparison.OrdinalIgnoreCase))))).ToList();
+        // A name that is the adamId or full name of one subscription wins over a parent app's name shared by several.
+        if (found.Count > 1 && found.Where(s => s.AdamId == key || string.Equals(s.Name, key, StringComparison.OrdinalIgnoreCase)).ToList() is { Count: 1 } exact) return exact[0];
+        if (found.Count > 1)
+            throw new VppException(VppErrorKind.InvalidArgument, "VppAppAmbiguous",
+                $"'{selector}' names several subscriptions ({string.Join("; ", found.Select(s => $"{s.DisplayName} under {s.Token}"))}). Name one by its adamId, with -Token, or pipe it from Get-VppSubscription.", selector.ToString());
+        return found.FirstOrDefault();
     }
 
     private GroupRow ResolveGroup(string name) => _context.Store.Read(c =>
@@ -436,6 +602,7 @@ public sealed class AssignmentService
         using var command = c.Command(t, $"""
             SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,
                    (SELECT count(*) FROM managed_licenses ml WHERE ml.assignment_id = s.id)
+                   + (SELECT count(*) FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL)
             FROM assignments s JOIN tokens tk ON tk.key = s.token_key JOIN directory_groups g ON g.group_key = s.group_key
             LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id{where}
             ORDER BY lower(coalesce(m.name, s.adam_id)), lower(g.name)

@@ -19,6 +19,10 @@ internal static class PendingOperations
     public const string Disassociate = "disassociate";
     public const string CreateUsers = "createUsers";
     public const string RetireUsers = "retireUsers";
+    /// <summary>subscriptions/associate: seats given (or their renewal changed, or a pending reclaim cancelled).</summary>
+    public const string AssociateSeats = "associateSeats";
+    /// <summary>subscriptions/disassociate: seats taken back, at once or deferred to the period end.</summary>
+    public const string DisassociateSeats = "disassociateSeats";
 
     private const string OpenStatuses = "('submitting', 'submitted', 'pending')";
 
@@ -92,9 +96,18 @@ internal static class PendingOperations
                 case RetireUsers:
                     foreach (var user in UsersPayload.Read(operation.Payload).Users) inFlight.UsersBeingRetired.Add(user.ClientUserId);
                     break;
+                case AssociateSeats or DisassociateSeats:
+                    var seats = SeatsPayload.Read(operation.Payload);
+                    foreach (var seat in seats.Seats)
+                        if (inFlight.Seats.Add((seats.AdamId, seat.ClientUserId)) && operation.Kind == AssociateSeats && !HoldsSeat(c, t, tokenKey, seats.AdamId, seat.ClientUserId))
+                            inFlight.ReservedSeats[seats.AdamId] = inFlight.ReservedSeats.GetValueOrDefault(seats.AdamId) + 1;
+                    break;
             }
         return inFlight;
     }
+
+    private static bool HoldsSeat(DbConnection c, DbTransaction? t, long tokenKey, string adamId, string clientUserId) =>
+        c.Scalar(t, "SELECT 1 FROM subscription_seats WHERE token_key = $k AND adam_id = $a AND client_user_id = $u", ("$k", tokenKey), ("$a", adamId), ("$u", clientUserId)) is not null;
 }
 
 /// <summary>A row of pending_operations.</summary>
@@ -114,7 +127,37 @@ internal sealed class InFlight
     public HashSet<long> PeopleBeingCreated { get; } = [];
     /// <summary>clientUserIds.</summary>
     public HashSet<string> UsersBeingRetired { get; } = new(StringComparer.Ordinal);
+    /// <summary>Subscription seats (adamId, clientUserId) being given or taken back.</summary>
+    public HashSet<(string AdamId, string ClientUserId)> Seats { get; } = [];
+    /// <summary>Per subscription: seats an open association may still take (users the state does not show holding one).</summary>
+    public Dictionary<string, int> ReservedSeats { get; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>
+/// The journaled body of a subscriptions/associate or /disassociate: one subscription, its users,
+/// and renewing (associations) or deferred (disassociations). Sending it again is safe for an
+/// association (a user who holds the seat already keeps it, with the flag sent) and for a deferred
+/// disassociation (a seat already ending stays ending); an immediate disassociation is sent again
+/// only for the users Apple still lists as holders (read back first: the others would make Apple
+/// refuse the whole request with 9815).
+/// </summary>
+internal sealed record SeatsPayload(string AdamId, bool? Renewing, bool? Deferred, IReadOnlyList<PendingSeat> Seats)
+{
+    public static SeatsPayload Read(string payload) => JsonSerializer.Deserialize<SeatsPayload>(payload)!;
+
+    public string Write() => JsonSerializer.Serialize(this);
+
+    public ManageSubscriptionsRequest Request() => new()
+    {
+        AdamIds = [long.Parse(AdamId, System.Globalization.CultureInfo.InvariantCulture)],
+        ClientUserIds = Seats.Select(s => s.ClientUserId).ToList(),
+        Renewing = Renewing,
+        Deferred = Deferred,
+    };
+}
+
+/// <summary>One user's seat in a journaled seat request, with the assignment it serves and why.</summary>
+internal sealed record PendingSeat(string ClientUserId, string? AssignmentId, string Reason);
 
 /// <summary>The journaled body of an associate or disassociate, and the license changes it carries.</summary>
 internal sealed record AssetsPayload(IReadOnlyList<string> Assets, IReadOnlyList<string>? ClientUserIds, IReadOnlyList<string>? SerialNumbers, IReadOnlyList<PendingChange> Changes)

@@ -9,7 +9,9 @@ namespace VppPS.Engine.Assignments;
 /// request sent too often) and 9643 (the license is locked by a transfer between organizational
 /// units that is not finished). A change refused with one of them is recorded in
 /// license_failures like any failure, and is not sent again for its target until the wait of its
-/// error has passed, so that no run retries it in a tight loop.
+/// error has passed, so that no run retries it in a tight loop. Subscription seats wait the same
+/// way after 9814 (not an active user) and 9817 (a seat from a group in Apple Business / Apple
+/// School Manager), which Apple gives for a whole request and a single user is found by halving.
 /// </summary>
 internal static class TargetBackoff
 {
@@ -18,6 +20,10 @@ internal static class TargetBackoff
     {
         AppleErrorNumbers.RepeatedTooOften => TimeSpan.FromMinutes(15),
         AppleErrorNumbers.LockedByTransfer => TimeSpan.FromHours(1),
+        // Subscription seats: the user is not an active VPP user (until a sync reads the users again),
+        // or holds the seat through a group in Apple Business / Apple School Manager (changed there).
+        AppleErrorNumbers.SubscriptionUserNotFound => TimeSpan.FromHours(1),
+        AppleErrorNumbers.SubscriptionViaGroup => TimeSpan.FromHours(24),
         _ => null,
     };
 
@@ -26,6 +32,8 @@ internal static class TargetBackoff
     {
         AppleErrorNumbers.RepeatedTooOften => "Apple refused the same request as sent too often (9632)",
         AppleErrorNumbers.LockedByTransfer => "the license is locked by a transfer between organizational units (locations) that is not finished in Apple Business / Apple School Manager (9643)",
+        AppleErrorNumbers.SubscriptionUserNotFound => "Apple does not know the user as an active VPP user (9814)",
+        AppleErrorNumbers.SubscriptionViaGroup => "the user holds the seat through a group in Apple Business / Apple School Manager, where it must be changed (9817)",
         _ => $"Apple error {errorNumber}",
     };
 
@@ -36,8 +44,9 @@ internal static class TargetBackoff
         var waiting = new Dictionary<(string, string, int, string), (DateTimeOffset, int)>();
         using var command = c.Command(t, """
             SELECT adam_id, pricing_param, target_kind, target, error_number, failed_at FROM license_failures
-            WHERE token_key = $k AND error_number IN ($repeated, $locked)
-            """, ("$k", tokenKey), ("$repeated", AppleErrorNumbers.RepeatedTooOften), ("$locked", AppleErrorNumbers.LockedByTransfer));
+            WHERE token_key = $k AND error_number IN ($repeated, $locked, $notFound, $viaGroup)
+            """, ("$k", tokenKey), ("$repeated", AppleErrorNumbers.RepeatedTooOften), ("$locked", AppleErrorNumbers.LockedByTransfer),
+            ("$notFound", AppleErrorNumbers.SubscriptionUserNotFound), ("$viaGroup", AppleErrorNumbers.SubscriptionViaGroup));
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

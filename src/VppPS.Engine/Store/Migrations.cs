@@ -375,6 +375,26 @@ internal static class Migrations
         BEGIN UPDATE plan_state SET needs_full_plan = needs_full_plan + 1; END;
         DROP TABLE sync_state;
         """,
+        // 12: subscription seats given by assignments. An assignment of a subscription says whether
+        // its seats renew at the period end (renewing) and whether the seats it takes back end at
+        // once or at the period end (reclaim_immediately). managed_seats holds the seats VppPS gave
+        // (as managed_licenses does for apps) and the seats whose deferred reclaim Apple accepted
+        // (ending_at: the period end they end at); Assignments/AssignmentApplier owns it.
+        """
+        ALTER TABLE assignments ADD COLUMN renewing INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE assignments ADD COLUMN reclaim_immediately INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE managed_seats (
+            token_key      INTEGER NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id        TEXT NOT NULL,
+            client_user_id TEXT NOT NULL,
+            assignment_id  TEXT,
+            renewing       INTEGER NOT NULL,
+            reason         TEXT NOT NULL,
+            assigned_at    TEXT NOT NULL,
+            ending_at      TEXT,
+            PRIMARY KEY (token_key, adam_id, client_user_id)
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

@@ -100,6 +100,75 @@ internal static class SubscriptionStore
             """, k, ("$sv", subscriptionsVersion), ("$seatsRead", seats is null ? 0L : 1L), ("$pv", seatsVersion), ("$now", now.ToStored()));
     }
 
+    /// <summary>
+    /// The counts, status and period end Apple gives now (read before seats are planned), for the
+    /// subscriptions the state has; the seat holders are left as they are.
+    /// </summary>
+    public static void UpdateCounts(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<ResponseSubscription> subscriptions)
+    {
+        foreach (var s in subscriptions.Where(s => !string.IsNullOrEmpty(s.AdamId)))
+        {
+            var counts = s.Counts;
+            c.Execute(t, """
+                UPDATE subscriptions SET status = $s, period_end_date = $e, assigned_renewing = $ar, assigned_expiring = $ae,
+                    available_renewing = $vr, available_expiring = $ve, total_renewing = $tr, total_expiring = $te
+                WHERE token_key = $k AND adam_id = $a
+                """, ("$s", s.Status), ("$e", PeriodEnd(s.PeriodEndDate)), ("$ar", (long)(counts?.Assigned?.Renewing ?? 0)), ("$ae", (long)(counts?.Assigned?.Expiring ?? 0)),
+                ("$vr", (long)(counts?.Available?.Renewing ?? 0)), ("$ve", (long)(counts?.Available?.Expiring ?? 0)),
+                ("$tr", (long)(counts?.Total?.Renewing ?? 0)), ("$te", (long)(counts?.Total?.Expiring ?? 0)), ("$k", tokenKey), ("$a", s.AdamId));
+        }
+    }
+
+    /// <summary>
+    /// Apple gave <paramref name="clientUserId"/> a seat (or changed its renewal): the seat is listed,
+    /// and the counts follow as Apple's rules say (spec 2.10.4): a renewing seat is taken from the
+    /// available renewing ones; an expiring one from the available expiring ones, else a renewing one.
+    /// The next read of Apple's counts replaces these.
+    /// </summary>
+    public static void SeatGiven(DbConnection c, DbTransaction t, long tokenKey, string adamId, string clientUserId, bool renewing)
+    {
+        var key = new (string, object?)[] { ("$k", tokenKey), ("$a", adamId), ("$u", clientUserId), ("$r", renewing ? 1L : 0L) };
+        var before = c.Scalar(t, "SELECT renewing FROM subscription_seats WHERE token_key = $k AND adam_id = $a AND client_user_id = $u", key);
+        c.Execute(t, "INSERT INTO subscription_seats (token_key, adam_id, client_user_id, renewing) VALUES ($k, $a, $u, $r) " +
+            "ON CONFLICT (token_key, adam_id, client_user_id) DO UPDATE SET renewing = excluded.renewing", key);
+        if (before is null)
+            c.Execute(t, """
+                UPDATE subscriptions SET
+                    assigned_renewing = assigned_renewing + $r, assigned_expiring = assigned_expiring + 1 - $r,
+                    available_expiring = CASE WHEN $r = 0 AND available_expiring > 0 THEN available_expiring - 1 ELSE available_expiring END,
+                    available_renewing = CASE WHEN ($r = 1 OR available_expiring = 0) AND available_renewing > 0 THEN available_renewing - 1 ELSE available_renewing END
+                WHERE token_key = $k AND adam_id = $a
+                """, key);
+        else if (Convert.ToInt64(before) != (renewing ? 1L : 0L))
+            c.Execute(t, "UPDATE subscriptions SET assigned_renewing = assigned_renewing + 2 * $r - 1, assigned_expiring = assigned_expiring + 1 - 2 * $r WHERE token_key = $k AND adam_id = $a", key);
+    }
+
+    /// <summary>
+    /// Apple took <paramref name="clientUserId"/>'s seat back at once (or retired the user): no longer
+    /// listed, and counted as available again (as a renewing seat, Apple's rule for renewing seats; the
+    /// next read of Apple's counts says what it really returned as).
+    /// </summary>
+    public static void SeatTaken(DbConnection c, DbTransaction t, long tokenKey, string adamId, string clientUserId)
+    {
+        var key = new (string, object?)[] { ("$k", tokenKey), ("$a", adamId), ("$u", clientUserId) };
+        if (c.Scalar(t, "SELECT renewing FROM subscription_seats WHERE token_key = $k AND adam_id = $a AND client_user_id = $u", key) is not { } before) return;
+        c.Execute(t, "DELETE FROM subscription_seats WHERE token_key = $k AND adam_id = $a AND client_user_id = $u", key);
+        c.Execute(t, """
+            UPDATE subscriptions SET assigned_renewing = assigned_renewing - $r, assigned_expiring = assigned_expiring - 1 + $r, available_renewing = available_renewing + 1
+            WHERE token_key = $k AND adam_id = $a
+            """, ("$k", tokenKey), ("$a", adamId), ("$r", Convert.ToInt64(before)));
+    }
+
+    /// <summary>Apple retired the user: every seat the user held is released (spec 2.10.4).</summary>
+    public static void UserRetired(DbConnection c, DbTransaction t, long tokenKey, string clientUserId)
+    {
+        var held = new List<string>();
+        using (var command = c.Command(t, "SELECT adam_id FROM subscription_seats WHERE token_key = $k AND client_user_id = $u", ("$k", tokenKey), ("$u", clientUserId)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) held.Add(reader.GetString(0));
+        foreach (var adamId in held) SeatTaken(c, t, tokenKey, adamId, clientUserId);
+    }
+
     /// <summary>Apple's YYYY-MM-DD, kept as is when it reads as a date; anything else is dropped.</summary>
     private static string? PeriodEnd(string? date) =>
         DateTime.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
@@ -149,8 +218,10 @@ internal static class SubscriptionStore
     public static List<(Guid TokenId, SubscriptionSeat Seat)> Seats(DbConnection c, IReadOnlyCollection<Guid>? tokenIds)
     {
         using var command = c.Command(null, """
-            SELECT t.name, t.id, p.adam_id, sm.name, pm.name, p.client_user_id, u.email, p.renewing, s.period_end_date
+            SELECT t.name, t.id, p.adam_id, sm.name, pm.name, p.client_user_id, u.email, p.renewing, s.period_end_date,
+                   CASE WHEN ms.ending_at IS NULL THEN 0 ELSE 1 END, CASE WHEN ms.assignment_id IS NULL THEN 0 ELSE 1 END
             FROM subscription_seats p JOIN tokens t ON t.key = p.token_key
+            LEFT JOIN managed_seats ms ON ms.token_key = p.token_key AND ms.adam_id = p.adam_id AND ms.client_user_id = p.client_user_id
             LEFT JOIN subscriptions s ON s.token_key = p.token_key AND s.adam_id = p.adam_id
             LEFT JOIN asset_metadata sm ON sm.adam_id = p.adam_id
             LEFT JOIN asset_metadata pm ON pm.adam_id = s.parent_adam_id
@@ -175,6 +246,8 @@ internal static class SubscriptionStore
                 UserEmail = reader.GetStringOrNull(6),
                 Renewing = reader.GetInt64(7) != 0,
                 PeriodEndDate = ReadDate(reader, 8),
+                Ending = reader.GetInt64(9) != 0,
+                ByAssignment = reader.GetInt64(10) != 0,
             }));
         }
         return list;

@@ -59,6 +59,13 @@ public sealed record SubscriptionSeat
     /// <summary>true: the seat renews at the period end; false: it ends then.</summary>
     public required bool Renewing { get; init; }
     public DateTime? PeriodEndDate { get; init; }
+    /// <summary>
+    /// true: VppPS took the seat back deferred (Apple accepted it); the user keeps it until
+    /// <see cref="PeriodEndDate"/>, when it ends.
+    /// </summary>
+    public bool Ending { get; init; }
+    /// <summary>true: VppPS gave the seat for an assignment (Set-VppAssignment).</summary>
+    public bool ByAssignment { get; init; }
 }
 
 /// <summary>Filters of Get-VppSubscription and Get-VppSubscriptionSeat. Patterns are wildcards, case-insensitive.</summary>

@@ -102,6 +102,10 @@ public sealed class RemoveVppAssignmentCommand : VppCmdlet
     [Parameter]
     public SwitchParameter ReclaimLicenses { get; set; }
 
+    /// <summary>Subscriptions, with -ReclaimLicenses: the seats end at once instead of at the end of the billing period.</summary>
+    [Parameter]
+    public SwitchParameter Immediately { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!TryRun(c => new AssignmentService(c).List(), out var all)) return;
@@ -130,8 +134,10 @@ public sealed class RemoveVppAssignmentCommand : VppCmdlet
         foreach (var assignment in targets)
         {
             if (!ShouldProcess(assignment.ToString(), ReclaimLicenses ? $"Remove the assignment and reclaim its {assignment.LicensedCount} license(s) at Apple" : "Remove the assignment (its licenses stay assigned)")) continue;
-            if (TryRun(c => new AssignmentService(c).RemoveAsync(assignment.Id, ReclaimLicenses, CancelToken).GetAwaiter().GetResult(), out var applied, assignment.ToString()) && applied is not null)
-                WriteVerbose($"{applied.Disassociated} license(s) reclaimed, {applied.Failed} failed.");
+            if (TryRun(c => new AssignmentService(c).RemoveAsync(assignment.Id, ReclaimLicenses, CancelToken, Immediately).GetAwaiter().GetResult(), out var applied, assignment.ToString()) && applied is not null)
+                WriteVerbose(assignment.ProductType == AssignmentService.SubscriptionProductType
+                    ? $"{applied.SeatsDisassociated} subscription seat(s) taken back{(Immediately ? " at once" : ", ending at the end of the billing period")}, {applied.Failed} failed."
+                    : $"{applied.Disassociated} license(s) reclaimed, {applied.Failed} failed.");
         }
     }
 }
@@ -239,6 +245,10 @@ public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
     [Parameter]
     public SwitchParameter IncludeUnmanaged { get; set; }
 
+    /// <summary>Subscriptions: the seats end at once instead of at the end of the billing period.</summary>
+    [Parameter]
+    public SwitchParameter Immediately { get; set; }
+
     protected override void ProcessRecord()
     {
         var app = Selection();
@@ -250,7 +260,7 @@ public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
             if (InputObject.Properties["TargetType"]?.Value?.ToString() == "Device") devices = [target];
             else users = [target];
         }
-        if (TryRun(c => new AssignmentService(c).RemoveLicensesAsync(app, users, devices, Group, All, IncludeUnmanaged, CancelToken).GetAwaiter().GetResult(),
+        if (TryRun(c => new AssignmentService(c).RemoveLicensesAsync(app, users, devices, Group, All, IncludeUnmanaged, CancelToken, Immediately).GetAwaiter().GetResult(),
                 out var result, app.ToString()))
             WriteObject(result);
     }

@@ -4,8 +4,9 @@ using VppPS.Engine.Assignments;
 namespace VppPS.Assignments;
 
 /// <summary>
-/// Assigns an app or book to a group with an intent and licensing type, then gives or takes back
-/// exactly the licenses that follow, never more than owned. -WhatIf writes the plan as objects.
+/// Assigns an app, book or subscription to a group with an intent and licensing type, then gives
+/// or takes back exactly the licenses (or subscription seats) that follow, never more than owned.
+/// -WhatIf writes the plan as objects.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "VppAssignment", SupportsShouldProcess = true, DefaultParameterSetName = ByApp)]
 [OutputType(typeof(VppAssignment), typeof(PlanItem))]
@@ -33,6 +34,14 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
     [Parameter]
     public SwitchParameter Defer { get; set; }
 
+    /// <summary>Subscriptions: -Renewing:$false gives seats that lapse at the end of the billing period. Left out: as the assignment says (a new one: renewing).</summary>
+    [Parameter]
+    public SwitchParameter Renewing { get; set; }
+
+    /// <summary>Subscriptions: seats the assignment takes back (Uninstall, members who leave the group) end at once, not at the end of the billing period.</summary>
+    [Parameter]
+    public SwitchParameter Immediately { get; set; }
+
     private readonly Dictionary<string, string> _piped = new(StringComparer.Ordinal);
 
     /// <summary>With -WhatIf: false (after the error) when this app came in this pipeline already, from another token or pricing.</summary>
@@ -51,7 +60,9 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
     protected override void ProcessRecord()
     {
         var request = new SetAssignmentRequest(Selection(), Group, Enum.Parse<AssignmentIntent>(Intent, true),
-            LicenseType is null ? null : Enum.Parse<Engine.Assignments.LicenseType>(LicenseType, true), AllowShortage);
+            LicenseType is null ? null : Enum.Parse<Engine.Assignments.LicenseType>(LicenseType, true), AllowShortage,
+            MyInvocation.BoundParameters.ContainsKey(nameof(Renewing)) ? Renewing.IsPresent : null,
+            MyInvocation.BoundParameters.ContainsKey(nameof(Immediately)) ? Immediately.IsPresent : null);
         var target = $"{request.App} -> group '{Group}'";
         if (!ShouldProcess(target, $"Assign as {Intent}{(LicenseType is null ? "" : $" with {LicenseType} licensing")} and give or take back the licenses that follow"))
         {
@@ -67,10 +78,12 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
         if (result.AppliedLater is { } later)
             WriteWarning(later);
         if (result.Applied is { } applied)
-            WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, {applied.UsersCreated} VPP users created, {applied.UsersAdopted} existing VPP users adopted, " +
+            WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, " +
+                         $"{applied.SeatsAssociated} subscription seats given, {applied.SeatsDisassociated} taken back, {applied.UsersCreated} VPP users created, {applied.UsersAdopted} existing VPP users adopted, " +
                          $"{applied.Failed} failed, {applied.Waiting} waiting for licenses ({applied.Requests} requests).");
         if (result.Applied is { Waiting: > 0 } waiting)
-            WriteWarning($"{waiting.Waiting} member(s) wait for a license of {result.Assignment.App ?? result.Assignment.AdamId}: they get one when licenses are bought or freed (next sync). See Get-VppAssignmentPlan.");
+            WriteWarning($"{waiting.Waiting} member(s) wait for a {(result.Assignment.ProductType == AssignmentService.SubscriptionProductType ? "seat" : "license")} of {result.Assignment.App ?? result.Assignment.AdamId}: " +
+                         "they get one when more are bought or freed (next sync). See Get-VppAssignmentPlan.");
         if (result.Applied is { Failed: > 0 } failed)
             WriteWarning($"Apple refused {failed.Failed} license(s); they are retried at the next sync. See Get-VppAssignmentPlan for Apple's errors.");
         WriteObject(result.Assignment);

@@ -122,7 +122,7 @@ public sealed class GetVppSubscriptionSeatCommand : VppCmdlet
     [SupportsWildcards]
     public string[]? Token { get; set; }
 
-    /// <summary>Only the seats that end at the period end (assigned with -Renewing:$false, or not renewing any more).</summary>
+    /// <summary>Only the seats that end at the period end (assigned with -Renewing:$false, not renewing any more, or taken back deferred).</summary>
     [Parameter]
     public SwitchParameter Expiring { get; set; }
 
@@ -142,7 +142,7 @@ public sealed class GetVppSubscriptionSeatCommand : VppCmdlet
                 if (!subscriptionPatterns.Any(p => p.IsMatch(seat.AdamId) || p.IsMatch(seat.Subscription) || p.IsMatch(seat.ParentApp) || p.IsMatch(subscription?.Name))) continue;
             }
             if (userPatterns is not null && !userPatterns.Any(p => p.IsMatch(seat.ClientUserId) || p.IsMatch(seat.UserEmail))) continue;
-            if (Expiring && seat.Renewing) continue;
+            if (Expiring && seat.Renewing && !seat.Ending) continue;
             WriteObject(seat);
         }
     }

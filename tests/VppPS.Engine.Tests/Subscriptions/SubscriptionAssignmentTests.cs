@@ -30,9 +30,10 @@ public sealed class SubscriptionAssignmentTests
         Assert.Equal("VppSubscriptionUsersOnly", deviceLicensing.ErrorId);
         Assert.Contains("-LicenseType User", deviceLicensing.Message);
 
-        var toUsers = await Assert.ThrowsAsync<VppException>(() => Set(new AssetSelector(null, "1640000101", null), "Readers"));
-        Assert.Equal("VppSubscriptionAssignmentNotSupported", toUsers.ErrorId);
-        Assert.Contains("Apple Business / Apple School Manager", toUsers.Message);
+        // Available is for apps members ask for: seats go to every member (Required) or are taken back (Uninstall).
+        var available = await Assert.ThrowsAsync<VppException>(() => service.SetAsync(
+            new SetAssignmentRequest(new AssetSelector(null, "1640000101", null), "Readers", AssignmentIntent.Available, null, false), whatIf: false, CancellationToken.None));
+        Assert.Equal("VppSubscriptionNotAvailable", available.ErrorId);
 
         // Something that is neither an app nor a subscription is still not found.
         Assert.Equal("VppAppNotFound", (await Assert.ThrowsAsync<VppException>(() => Set(new AssetSelector("1999999999", null, h.Token.Name), "Readers"))).ErrorId);

@@ -356,6 +356,23 @@ internal static class PostgresMigrations
         END $$;
         DROP TABLE sync_state;
         """,
+        // 5: SQLite's step 12: subscription seats given by assignments (assignments.renewing and
+        // reclaim_immediately; managed_seats, owned by Assignments/AssignmentApplier).
+        """
+        ALTER TABLE assignments ADD COLUMN renewing bigint NOT NULL DEFAULT 1;
+        ALTER TABLE assignments ADD COLUMN reclaim_immediately bigint NOT NULL DEFAULT 0;
+        CREATE TABLE managed_seats (
+            token_key      bigint NOT NULL REFERENCES tokens (key) ON DELETE CASCADE,
+            adam_id        text COLLATE "C" NOT NULL,
+            client_user_id text COLLATE "C" NOT NULL,
+            assignment_id  text,
+            renewing       bigint NOT NULL,
+            reason         text NOT NULL,
+            assigned_at    text NOT NULL,
+            ending_at      text,
+            PRIMARY KEY (token_key, adam_id, client_user_id)
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

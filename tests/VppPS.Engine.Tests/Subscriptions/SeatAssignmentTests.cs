@@ -1,0 +1,299 @@
+using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Assignments;
+using VppPS.Engine.Directories;
+using VppPS.Engine.Store;
+using VppPS.Engine.Subscriptions;
+using VppPS.Engine.Sync;
+using VppPS.Engine.Tests.Assignments;
+using VppPS.Engine.Tokens;
+using VppPS.Simulator;
+
+namespace VppPS.Engine.Tests.Subscriptions;
+
+/// <summary>
+/// Subscription seats assigned to user groups (spec 2.10.4, 2.10.5): the plan, the shortage rules
+/// of apps, deferred and immediate reclaims and the period end on the simulator's clock, Apple's
+/// whole-request refusals (9814, 9817), and the journal across a crash.
+/// </summary>
+[Collection("Simulator")]
+public sealed class SeatAssignmentTests
+{
+    private const string School = "Seat School";
+    private const long Reads = 1700000001;
+    private const string ReadsId = "1700000001";
+    private const string ViaGroupUser = "asm-group-user";
+    private static readonly TimeSpan Guard = TimeSpan.FromMinutes(2);
+
+    /// <summary>3 renewing and 1 expiring seat, one renewing seat held through a group in Apple School Manager (person 9): 2 renewing and 1 expiring available.</summary>
+    private static SimulatorScenario Scenario() => new()
+    {
+        Locations =
+        {
+            new ScenarioLocation
+            {
+                OrgName = "Seat District", LocationName = School, SubscriptionManagement = true,
+                Users = { new ScenarioUser { ClientUserId = ViaGroupUser, Email = Person(9), Status = "Registered" } },
+                Subscriptions =
+                {
+                    new ScenarioSubscription { AdamId = Reads, ParentAdamId = 719219382, Name = "Reads", PeriodEndsInDays = 10, BillingPeriodDays = 30,
+                        Total = new ScenarioSeats { Renewing = 3, Expiring = 1 } },
+                },
+                SubscriptionAssignments = { new ScenarioSubscriptionAssignment { AdamId = Reads, ClientUserId = ViaGroupUser, Renewing = true, ViaGroup = true } },
+            },
+        },
+    };
+
+    private static async Task<EngineHarness> StartAsync()
+    {
+        var h = await EngineHarness.StartAsync(Scenario(), School);
+        await h.SyncAsync();
+        return h;
+    }
+
+    private static string Person(int i) => $"person{i}@seat.example";
+
+    private static void UserGroup(VppContext context, string name, params int[] people)
+    {
+        var directory = new DirectoryService(context);
+        directory.NewGroup(name, DirectoryKind.User, null);
+        directory.AddMembers(name, people.Select(i => new MemberInput { UserPrincipalName = Person(i), Mail = Person(i) }).ToList());
+    }
+
+    private static Task<SetAssignmentResult> SetAsync(VppContext context, string group, AssignmentIntent intent = AssignmentIntent.Required, bool? renewing = null,
+        bool allowShortage = false, bool? immediately = null, bool whatIf = false, CancellationToken cancellationToken = default) =>
+        new AssignmentService(context).SetAsync(new SetAssignmentRequest(new AssetSelector(ReadsId, null, null), group, intent, null, allowShortage, renewing, immediately),
+            whatIf, cancellationToken);
+
+    /// <summary>clientUserId of each person VppPS made (or linked) a VPP user for.</summary>
+    private static Dictionary<string, string> ClientUserIds(EngineHarness h) => h.Context.Store.Read(c =>
+    {
+        using var command = c.Command(null, "SELECT u.user_principal_name, mu.client_user_id FROM managed_users mu JOIN directory_users u ON u.id = mu.directory_user_id WHERE mu.retired_at IS NULL");
+        using var reader = command.ExecuteReader();
+        var map = new Dictionary<string, string>();
+        while (reader.Read()) map[reader.GetString(0)] = reader.GetString(1);
+        return map;
+    });
+
+    /// <summary>Seats at Apple, by person (or clientUserId when VppPS knows no person for it): "renewing" or "expiring".</summary>
+    private static SortedDictionary<string, string> SimSeats(EngineHarness h)
+    {
+        var people = ClientUserIds(h).ToDictionary(p => p.Value, p => p.Key);
+        return new(h.Sim.GetSubscriptionAssignments(School).Where(a => a.AdamId == Reads)
+            .ToDictionary(a => people.GetValueOrDefault(a.ClientUserId, a.ClientUserId), a => a.Renewing ? "renewing" : "expiring"), StringComparer.Ordinal);
+    }
+
+    /// <summary>Seats as the state has them, the same way.</summary>
+    private static SortedDictionary<string, string> StateSeats(EngineHarness h)
+    {
+        var people = ClientUserIds(h).ToDictionary(p => p.Value, p => p.Key);
+        return new(new SubscriptionService(h.Context).Seats().Where(s => s.AdamId == ReadsId)
+            .ToDictionary(s => people.GetValueOrDefault(s.ClientUserId, s.ClientUserId), s => s.Renewing ? "renewing" : "expiring"), StringComparer.Ordinal);
+    }
+
+    private static SubscriptionSeat Seat(EngineHarness h, int person) =>
+        new SubscriptionService(h.Context).Seats().Single(s => s.AdamId == ReadsId && s.ClientUserId == ClientUserIds(h)[Person(person)]);
+
+    private static SimSubscriptionSnapshot SimReads(EngineHarness h) => h.Sim.GetSubscriptions(School).Single(s => s.AdamId == Reads);
+
+    private static List<PlanItem> Plan(EngineHarness h) => new AssignmentService(h.Context).PlanItems(h.CurrentToken).Where(i => i.AdamId == ReadsId).ToList();
+
+    private static long OpenOperations(EngineHarness h) => h.Context.Store.Read(c =>
+        (long)c.Scalar(null, "SELECT count(*) FROM pending_operations WHERE status IN ('submitting', 'submitted', 'pending')")!);
+
+    [Fact]
+    public async Task Seats_go_to_a_user_group_never_beyond_those_available_and_the_rest_wait_until_seats_are_bought()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2, 3, 4);
+        var service = new AssignmentService(h.Context);
+
+        // 4 renewing seats wanted, 2 available: refused, nothing saved or sent.
+        var shortage = await Assert.ThrowsAsync<VppException>(() => SetAsync(h.Context, "Teachers"));
+        Assert.Equal(("VppLicenseShortage", VppErrorKind.LimitExceeded), (shortage.ErrorId, shortage.Kind));
+        Assert.Contains("needs 4 new renewing seat(s) and 2 are available (2 short)", shortage.Message);
+        Assert.Empty(service.List());
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+
+        // -WhatIf shows the plan: seats to give and those that would wait; still nothing saved.
+        var trial = await SetAsync(h.Context, "Teachers", renewing: false, whatIf: true);
+        Assert.Equal([PlanAction.Associate, PlanAction.Associate, PlanAction.Associate, PlanAction.WaitForLicense], trial.Plan.Select(p => p.Action));
+        Assert.Equal(Person(4), trial.Plan[3].Target);
+        Assert.Empty(service.List());
+
+        // Seats that lapse take the expiring seat, then renewing ones; with -AllowShortage the fourth teacher waits.
+        var set = await SetAsync(h.Context, "Teachers", renewing: false, allowShortage: true);
+        Assert.Equal((3, 1, 0), (set.Applied!.SeatsAssociated, set.Applied.Waiting, set.Applied.Failed));
+        Assert.Equal(("Subscription", "", LicenseType.User), (set.Assignment.ProductType, set.Assignment.PricingParam, set.Assignment.LicenseType));
+        Assert.Equal(new SortedDictionary<string, string> { [Person(1)] = "expiring", [Person(2)] = "expiring", [Person(3)] = "expiring", [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Equal(0, SimReads(h).AvailableRenewing + SimReads(h).AvailableExpiring);
+        var waiting = Assert.Single(Plan(h));
+        Assert.Equal((PlanAction.WaitForLicense, Person(4)), (waiting.Action, waiting.Target));
+        Assert.Contains("waiting for a seat", waiting.Reason);
+
+        // A second admin's group gets no seat that the first one's members wait for.
+        UserGroup(h.Context, "Library", 5);
+        Assert.Equal("VppLicenseShortage", (await Assert.ThrowsAsync<VppException>(() => SetAsync(h.Context, "Library"))).ErrorId);
+
+        // Seats bought: the next sync gives the one that waited, and nothing is left to do.
+        h.Sim.BuySubscriptionSeats(School, Reads, renewing: 1);
+        await h.SyncAsync();
+        Assert.Equal("expiring", SimSeats(h)[Person(4)]);
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Empty(Plan(h));
+        Assert.Equal(0, OpenOperations(h));
+    }
+
+    [Fact]
+    public async Task A_member_who_leaves_keeps_the_seat_until_the_period_end_and_an_immediate_reclaim_frees_it_at_once()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        await SetAsync(h.Context, "Teachers");
+        Assert.Equal(new SortedDictionary<string, string> { [Person(1)] = "renewing", [Person(2)] = "renewing", [ViaGroupUser] = "renewing" }, SimSeats(h));
+
+        // Person 2 leaves: the seat is taken back deferred; Apple keeps it until the period end, and VppPS shows it as ending.
+        new DirectoryService(h.Context).RemoveMembers("Teachers", [Person(2)]);
+        var disassociation = Assert.Single(Plan(h));
+        Assert.Equal(PlanAction.Disassociate, disassociation.Action);
+        Assert.Contains("no longer in group 'Teachers'; the seat stays until the period end", disassociation.Reason);
+        var applied = await new AssignmentService(h.Context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.Equal(1, applied.SeatsDisassociated);
+        Assert.True(SimSeats(h).ContainsKey(Person(2)));
+        Assert.Equal(ClientUserIds(h)[Person(2)], Assert.Single(h.Sim.GetSubscriptionAssignments(School), a => a.DeferredEventId is not null).ClientUserId);
+        Assert.True(Seat(h, 2).Ending);
+        Assert.False(Seat(h, 1).Ending);
+        Assert.Empty(Plan(h)); // taken back once: not sent again
+
+        // Back in the group before the period end: the association cancels the reclaim.
+        new DirectoryService(h.Context).AddMembers("Teachers", [new MemberInput { UserPrincipalName = Person(2), Mail = Person(2) }]);
+        Assert.Contains("cancels the reclaim", Assert.Single(Plan(h)).Reason);
+        await new AssignmentService(h.Context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.False(Seat(h, 2).Ending);
+        Assert.DoesNotContain(h.Sim.GetSubscriptionAssignments(School), a => a.DeferredEventId is not null);
+
+        // Leaves again; the period end passes on the simulator's clock: the seat is gone at Apple and, after a sync, in VppPS.
+        new DirectoryService(h.Context).RemoveMembers("Teachers", [Person(2)]);
+        await h.SyncAsync();
+        Assert.True(Seat(h, 2).Ending);
+        h.Sim.AdvanceClock(TimeSpan.FromDays(11));
+        Assert.False(SimSeats(h).ContainsKey(Person(2)));
+        await h.SyncAsync();
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.False(StateSeats(h).ContainsKey(Person(2)));
+        Assert.Empty(Plan(h));
+
+        // Remove-VppAssignment -ReclaimLicenses -Immediately: person 1's seat ends at once.
+        var assignment = Assert.Single(new AssignmentService(h.Context).List());
+        var removed = await new AssignmentService(h.Context).RemoveAsync(assignment.Id, reclaim: true, CancellationToken.None, immediately: true);
+        Assert.Equal(1, removed!.SeatsDisassociated);
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Empty(new AssignmentService(h.Context).List());
+    }
+
+    [Fact]
+    public async Task Remove_VppAppLicense_takes_a_seat_back_at_the_period_end_by_default_and_at_once_when_asked()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        await SetAsync(h.Context, "Teachers");
+        var service = new AssignmentService(h.Context);
+        var reads = new AssetSelector(ReadsId, null, null);
+
+        var deferred = await service.RemoveLicensesAsync(reads, [Person(1)], null, null, all: false, includeUnmanaged: false, CancellationToken.None);
+        Assert.Equal(1, deferred.SeatsDisassociated);
+        Assert.True(SimSeats(h).ContainsKey(Person(1)));
+        Assert.True(Seat(h, 1).Ending);
+
+        // Devices hold no seats; a seat not given by VppPS is left unless -IncludeUnmanaged.
+        Assert.Equal("VppSubscriptionUsersOnly", (await Assert.ThrowsAsync<VppException>(() =>
+            service.RemoveLicensesAsync(reads, null, ["DMPXK2L1HP7M"], null, false, false, CancellationToken.None))).ErrorId);
+        Assert.Equal(0, (await service.RemoveLicensesAsync(reads, [ViaGroupUser], null, null, false, false, CancellationToken.None)).SeatsDisassociated);
+
+        var immediate = await service.RemoveLicensesAsync(reads, null, null, null, all: true, includeUnmanaged: false, CancellationToken.None, immediately: true);
+        Assert.Equal(2, immediate.SeatsDisassociated);
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+    }
+
+    [Fact]
+    public async Task A_request_Apple_refuses_whole_for_one_user_9817_or_9814_is_halved_the_others_get_theirs_and_that_user_waits()
+    {
+        await using var h = await StartAsync();
+        // Person 9 is the location's user holding a renewing seat through a group in Apple School Manager: VppPS links to that VPP user.
+        UserGroup(h.Context, "Teachers", 1, 2, 9);
+        var observer = new Apple.RecordingObserver();
+        var context = new VppContext(h.Context.Session, "xunit", observer);
+
+        // Seats that lapse: person 9's group seat cannot be changed through the API (9817); Apple refuses the whole request.
+        var set = await SetAsync(context, "Teachers", renewing: false);
+        Assert.Equal((2, 1), (set.Applied!.SeatsAssociated, set.Applied.Failed));
+        Assert.Equal(new SortedDictionary<string, string> { [Person(1)] = "expiring", [Person(2)] = "expiring", [Person(9)] = "renewing" }, SimSeats(h));
+        Assert.Contains(observer.VerboseLines, l => l.StartsWith("WARNING: ", StringComparison.Ordinal) && l.Contains("Apple Business / Apple School Manager", StringComparison.Ordinal));
+        var refused = Assert.Single(Plan(h));
+        Assert.Equal((PlanAction.Associate, Person(9)), (refused.Action, refused.Target));
+        Assert.StartsWith("9817", refused.LastError);
+        // Not sent again while it waits.
+        var again = await new AssignmentService(h.Context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.Equal((1, 0, 0), (again.HeldBack, again.SeatsAssociated, again.Failed));
+
+        // Person 1's VPP user is retired outside VppPS (Apple releases the seat); VppPS has not synced. Renewing seats from now on:
+        // Apple refuses the request for person 1 (9814), person 2's seat renews.
+        var person1 = ClientUserIds(h)[Person(1)];
+        await h.Tokens.CallAsync(h.CurrentToken, client => client.SubmitAndWaitAsync(ct => client.RetireUsersAsync(new ManageUsersRequest { Users = [new RequestUser { ClientUserId = person1 }] }, ct)));
+        var renew = await SetAsync(context, "Teachers", renewing: true);
+        Assert.Equal(1, renew.Applied!.SeatsAssociated);
+        Assert.Equal("renewing", SimSeats(h)[Person(2)]);
+        Assert.Contains(Plan(h), i => i.Target == Person(1) && i.LastError?.StartsWith("9814", StringComparison.Ordinal) == true);
+        Assert.Equal(0, OpenOperations(h));
+    }
+
+    public static TheoryData<string, KillPoint> Kills()
+    {
+        var data = new TheoryData<string, KillPoint>();
+        foreach (var write in new[] { "subscriptions/associate", "subscriptions/disassociate" })
+            foreach (var point in Enum.GetValues<KillPoint>())
+                data.Add(write, point);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kills))]
+    public async Task A_run_stopped_at_any_step_of_a_seat_write_is_finished_by_the_next_sync_with_no_seat_lost_or_given_twice(string write, KillPoint point)
+    {
+        await using var h = await StartAsync();
+        using var kill = new KillSwitch();
+        using var http = new HttpClient(kill);
+        var dying = new VppContext(h.Context.Session, "xunit", NullObserver.Instance) { AppleHttp = http };
+        UserGroup(h.Context, "Teachers", 1, 2);
+        Func<Task> killed;
+        if (write == "subscriptions/associate")
+            killed = () => SetAsync(dying, "Teachers");
+        else
+        {
+            await SetAsync(h.Context, "Teachers", immediately: true);
+            new DirectoryService(h.Context).RemoveMembers("Teachers", [Person(2)]);
+            killed = () => new SyncService(dying).SyncAsync(new TokenService(dying).Get(h.Token.Id), forceFull: false, CancellationToken.None);
+        }
+
+        kill.Arm(write, point);
+        var error = await Record.ExceptionAsync(() => killed().WaitAsync(Guard));
+        Assert.True(kill.Fired, $"the run never reached {point} of {write}: {error}");
+        Assert.IsType<SimulatedCrash>(error);
+
+        // One clean run, as a new process would start it.
+        await h.SyncAsync().WaitAsync(Guard);
+        var expected = write == "subscriptions/associate"
+            ? new SortedDictionary<string, string> { [Person(1)] = "renewing", [Person(2)] = "renewing", [ViaGroupUser] = "renewing" }
+            : new SortedDictionary<string, string> { [Person(1)] = "renewing", [ViaGroupUser] = "renewing" };
+        Assert.Equal(expected, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Equal(0, OpenOperations(h));
+        Assert.Empty(Plan(h));
+        // Every seat VppPS gave is its own, so Uninstall takes all of them back.
+        Assert.True(Seat(h, 1).ByAssignment);
+        await SetAsync(h.Context, "Teachers", AssignmentIntent.Uninstall, immediately: true).WaitAsync(Guard);
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+    }
+}
