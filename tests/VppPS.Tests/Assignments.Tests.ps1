@@ -113,6 +113,9 @@ Describe 'Set-VppAssignment' {
 
     It 'with -AllowShortage while another pwsh applies the token''s plan, saves the assignment and says it is applied by that run or the next sync' {
         Set-VppAssignment -App 'Big App' -Group Cart -Intent Required -Defer | Out-Null
+        # Two pwsh on one location share Apple's per-second limit, which each client paces only for itself:
+        # the child's polls and sync just before the sync below could spend it (a 429 the fast test retries cannot outwait).
+        Invoke-SimControl $Sim 'limits' -Body @{ maxRequestPerSecond = 1000 } | Out-Null
         Invoke-SimControl $Sim "locations/$Location/faults" -Body @{ kind = 'stayPending'; count = 1 } | Out-Null
         $child = Start-TestPwsh -Environment @{ VPPPS_HOME = $env:VPPPS_HOME; VPPPS_SERVICE_URL = $Sim.ServiceUrl; VPPPS_RETRY_BASE_DELAY_MS = '5'; VPPPS_STATUS_POLL_INTERVAL_SECONDS = '0.2' } -Script @'
 Import-Module $env:VPPPS_TEST_MODULE
