@@ -169,6 +169,9 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         (Connect-VppStore -ConnectionString $Connection -Key $Key).StoreId | Should -Be $storeId
         @(Get-VppAssignmentPlan | ForEach-Object { "$($_.Action)|$($_.AdamId)|$($_.Target)" } | Sort-Object) | Should -Be $plan
         @(Get-VppLicense).Count | Should -Be $licenses
+        # The same database through another login is still this store: never a destination of its own copy.
+        $operator = New-TestPostgresLogin $Connection 'vppps_operator'
+        { Copy-VppState -Destination $operator -Key $Key -Force -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VppCopySameStore,*'
         (Test-VppToken | Where-Object Severity -eq 'Error') | Should -BeNullOrEmpty
 
         # And back to a folder, with the same plan.

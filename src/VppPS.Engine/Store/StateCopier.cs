@@ -45,7 +45,7 @@ public sealed class StateCopier
     {
         _source = source;
         _destination = destination;
-        if (source.Session.Choice.CacheKey.Split('|')[0] == destination.Choice.CacheKey.Split('|')[0])
+        if (source.Store.Location.IsSameStoreAs(destination.Store.Location))
             throw new VppException(VppErrorKind.InvalidArgument, "VppCopySameStore",
                 $"The destination is the store this session uses ({destination.Choice.Location}): give another database or folder.", destination.Choice.Location.ToString());
     }

@@ -128,6 +128,12 @@ public sealed class StoreLocation
     private static VppException Bad(string why) => new(VppErrorKind.InvalidArgument, "VppStoreConnectionInvalid",
         $"The PostgreSQL store cannot be used: {why}. Give postgresql://user:password@host:port/database or Host=...;Port=...;Username=...;Password=...;Database=...", null);
 
+    /// <summary>Whether both name the same state: the same data folder, or the same database on the same server, whatever the login.</summary>
+    public bool IsSameStoreAs(StoreLocation other) =>
+        Kind == other.Kind && (Kind == StoreKind.Sqlite
+            ? string.Equals(Folder, other.Folder, StringComparison.Ordinal)
+            : string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase) && Port == other.Port && string.Equals(Database, other.Database, StringComparison.Ordinal));
+
     /// <summary>"PostgreSql vppps@db.example:5432/vppps" or "Sqlite /home/me/.local/share/VppPS": never a password.</summary>
     public override string ToString() => Kind == StoreKind.Sqlite
         ? $"Sqlite {Folder}"
