@@ -118,24 +118,40 @@ public sealed class AppleClient
     /// </summary>
     public async Task<IReadOnlyList<ResponseAsset>> ReadAllAssetsAsync(CancellationToken cancellationToken = default)
     {
-        var byKey = new Dictionary<(string AdamId, string Pricing), ResponseAsset>();
-        foreach (var unlimited in new[] { false, true })
+        // Both reads at once (they share the token's rate limit and in-flight gate); the first to fail stops the other.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        async Task<List<ResponseAsset>> ReadAsync(bool unlimited)
         {
             var query = new AssetQuery { Unlimited = unlimited };
             var read = new List<ResponseAsset>();
-            await ApplePaging.ReadAllAsync(ct => ReadAssetPagesAsync(query, ct), (page, _) =>
+            try
             {
-                read.AddRange(page.Items);
-                read.AddRange((page.UnlimitedAssets ?? []).Select(ResponseAsset.FromUnlimited));
-                return ValueTask.CompletedTask;
-            }, _ => { read.Clear(); return ValueTask.CompletedTask; }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var asset in read)
-            {
-                var key = (asset.AdamId, asset.PricingParam ?? "STDQ");
-                // A free asset's entry wins over a counted one of the same key (a service that ignored unlimited=false).
-                if (!byKey.TryGetValue(key, out var known) || (asset.IsUnlimited && !known.IsUnlimited))
-                    byKey[key] = asset.IsUnlimited ? asset with { TotalCount = ResponseAsset.UnlimitedCount, AvailableCount = ResponseAsset.UnlimitedCount - asset.AssignedCount, RetiredCount = 0 } : asset;
+                await ApplePaging.ReadAllAsync(ct => ReadAssetPagesAsync(query, ct), (page, _) =>
+                {
+                    read.AddRange(page.Items);
+                    read.AddRange((page.UnlimitedAssets ?? []).Select(ResponseAsset.FromUnlimited));
+                    return ValueTask.CompletedTask;
+                }, _ => { read.Clear(); return ValueTask.CompletedTask; }, cancellationToken: stop.Token).ConfigureAwait(false);
             }
+            catch
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            return read;
+        }
+        var counted = ReadAsync(unlimited: false);
+        var free = ReadAsync(unlimited: true);
+        // A read cancelled by the other's failure ends cancelled, not faulted: the failure is what is thrown.
+        await Task.WhenAll(counted, free).ConfigureAwait(false);
+        var byKey = new Dictionary<(string AdamId, string Pricing), ResponseAsset>();
+        // Merged in a fixed order, counted then free, whichever answered first.
+        foreach (var asset in counted.Result.Concat(free.Result))
+        {
+            var key = (asset.AdamId, asset.PricingParam ?? "STDQ");
+            // A free asset's entry wins over a counted one of the same key (a service that ignored unlimited=false).
+            if (!byKey.TryGetValue(key, out var known) || (asset.IsUnlimited && !known.IsUnlimited))
+                byKey[key] = asset.IsUnlimited ? asset with { TotalCount = ResponseAsset.UnlimitedCount, AvailableCount = ResponseAsset.UnlimitedCount - asset.AssignedCount, RetiredCount = 0 } : asset;
         }
         return byKey.Values.ToList();
     }

@@ -72,9 +72,9 @@ public sealed class SyncService
     private async Task<bool> PullAsync(AppleClient client, VppToken token, long tokenKey, SyncCursors.Cursors state, bool full, long runId, CancellationToken cancellationToken)
     {
         var service = await client.GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
-        var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
-
-        var assets = await client.ReadAllAssetsAsync(cancellationToken).ConfigureAwait(false);
+        // Independent reads run side by side (the token's rate limit and in-flight gate pace them all),
+        // so that a read waits for Apple's answers only where it needs what another read brings.
+        var (config, assets) = await BothAsync(client.GetClientConfigAsync(cancellationToken), client.ReadAllAssetsAsync(cancellationToken)).ConfigureAwait(false);
 
         var b2b = await new MetadataRefresher(_context).RefreshAsync(token, _tokens.ReadBearer(token),
             new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, client.RateLimiter, cancellationToken).ConfigureAwait(false);
@@ -86,6 +86,10 @@ public sealed class SyncService
             : new PostgresInventoryStaging(_context.Store.OpenPostgresConnection(), _context.Store.BeginPostgresWrite);
         staging.AddAssets(assets, skipped);
         PagedReadResult assignments, users;
+        SubscriptionSync subscriptions;
+        // Subscriptions and their seats are read while licenses and users are: their own endpoints, their own versions.
+        using var stopSubscriptions = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var readSubscriptions = SubscriptionSync.ReadAsync(client, _context, tokenKey, full, stopSubscriptions.Token);
         try
         {
             (assignments, users) = await ReadLicensesAndUsersAsync(client, staging, full ? null : state, cancellationToken).ConfigureAwait(false);
@@ -98,8 +102,13 @@ public sealed class SyncService
             staging.RestartUsers();
             (assignments, users) = await ReadLicensesAndUsersAsync(client, staging, null, cancellationToken).ConfigureAwait(false);
         }
-
-        var subscriptions = await SubscriptionSync.ReadAsync(client, _context, tokenKey, full, cancellationToken).ConfigureAwait(false);
+        catch
+        {
+            await stopSubscriptions.CancelAsync().ConfigureAwait(false);
+            await Observed(readSubscriptions).ConfigureAwait(false);
+            throw;
+        }
+        subscriptions = await readSubscriptions.ConfigureAwait(false);
         var remind = false;
 
         var kind = full ? SyncKind.Full : SyncKind.Incremental;
@@ -146,6 +155,28 @@ public sealed class SyncService
             _ => { staging.RestartUsers(); return ValueTask.CompletedTask; },
             cancellationToken: cancellationToken).ConfigureAwait(false);
         return (assignments, users);
+    }
+
+    /// <summary>Both results; when one fails, the other is still waited for (its own failure dropped) before the failure is thrown.</summary>
+    private static async Task<(T1, T2)> BothAsync<T1, T2>(Task<T1> first, Task<T2> second)
+    {
+        try
+        {
+            await first.ConfigureAwait(false);
+        }
+        catch
+        {
+            await Observed(second).ConfigureAwait(false);
+            throw;
+        }
+        return (first.Result, await second.ConfigureAwait(false));
+    }
+
+    /// <summary>Waits for a read whose result is no longer wanted, so that nothing of it runs on after the sync ended.</summary>
+    private static async Task Observed(Task task)
+    {
+        try { await task.ConfigureAwait(false); }
+        catch (Exception) { /* the sync already fails with another error */ }
     }
 
     private SyncCursors.Cursors ReadState(long tokenKey) => _context.Store.Read(c => SyncCursors.Read(c, tokenKey));
