@@ -228,13 +228,19 @@ public sealed class LicenseReport
         static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The forecast line: seats lost and seats ending at the next period end of the given subscriptions.</summary>
+    /// <summary>
+    /// The forecast line: the seats that lapse and the users who lose a seat at the end of the
+    /// current billing period of the given subscriptions, and the first of those period ends at
+    /// which anything lapses (a subscription whose seats all renew does not set the date).
+    /// </summary>
     public static string Forecast(IReadOnlyList<VppSubscription> subscriptions)
     {
-        var next = subscriptions.Where(s => s.PeriodEndDate is not null).Min(s => s.PeriodEndDate);
         var lapsing = subscriptions.Sum(s => s.SeatsLapsing);
         var ending = subscriptions.Sum(s => s.AssignmentsEnding);
-        return $"Forecast: {lapsing} seat(s) lapse at the end of their billing period{(next is { } date ? $" (the next on {date:yyyy-MM-dd})" : "")}, " +
+        if (lapsing == 0 && ending == 0)
+            return "Forecast: every seat renews at the end of its billing period.";
+        var first = subscriptions.Where(s => s.PeriodEndDate is not null && (s.SeatsLapsing > 0 || s.AssignmentsEnding > 0)).Min(s => s.PeriodEndDate);
+        return $"Forecast: {lapsing} seat(s) lapse at the end of their billing period{(first is { } date ? $" (the first on {date:yyyy-MM-dd})" : "")}, " +
                $"and {ending} user(s) lose the seat they hold then.";
     }
 

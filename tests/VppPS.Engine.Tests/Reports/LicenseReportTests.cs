@@ -299,6 +299,25 @@ public sealed class LicenseReportTests
         Assert.Contains("<h2 id=\"subscriptions\">Subscriptions</h2>", html.ToString());
         Assert.Contains("<a href=\"#subscriptions\">Subscriptions</a>", html.ToString());
         Assert.Contains("6 of 35 seats assigned.", html.ToString());
-        Assert.Contains("Forecast: 10 seat(s) lapse at the end of their billing period (the next on 2027-01-09), and 3 user(s) lose the seat they hold then.", html.ToString());
+        Assert.Contains("Forecast: 10 seat(s) lapse at the end of their billing period (the first on 2027-01-09), and 3 user(s) lose the seat they hold then.", html.ToString());
+    }
+
+    [Fact]
+    public void The_forecast_dates_the_first_period_end_at_which_seats_lapse_not_one_where_every_seat_renews()
+    {
+        var reads = new VppPS.Engine.Subscriptions.VppSubscription
+        {
+            Token = "North School", AdamId = "1640000101", Status = "ACTIVE", PeriodEndDate = new DateTime(2027, 1, 9),
+            AssignedRenewing = 3, AssignedExpiring = 3, AvailableRenewing = 22, AvailableExpiring = 7, TotalRenewing = 25, TotalExpiring = 10,
+        };
+        var notes = new VppPS.Engine.Subscriptions.VppSubscription
+        {
+            Token = "North School", AdamId = "1640000102", Status = "ACTIVE", PeriodEndDate = new DateTime(2026, 12, 11),
+            AssignedRenewing = 1, AssignedExpiring = 0, AvailableRenewing = 9, AvailableExpiring = 0, TotalRenewing = 10, TotalExpiring = 0,
+        };
+
+        Assert.Equal("Forecast: 10 seat(s) lapse at the end of their billing period (the first on 2027-01-09), and 3 user(s) lose the seat they hold then.",
+            LicenseReport.Forecast([reads, notes]));
+        Assert.Equal("Forecast: every seat renews at the end of its billing period.", LicenseReport.Forecast([notes]));
     }
 }
