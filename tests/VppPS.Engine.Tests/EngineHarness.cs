@@ -34,13 +34,16 @@ internal sealed class EngineHarness : IAsyncDisposable
     }
 
     public SimulatorHost Host { get; }
+    /// <summary>The test's PostgreSQL database, when the harness runs on PostgreSQL.</summary>
+    public PostgresDatabaseForTest? Postgres => _database as PostgresDatabaseForTest;
     public VppContext Context { get; }
     public string Location { get; }
     public SimulatorState Sim => Host.State;
     public VppToken Token { get; private set; } = null!;
     public TokenService Tokens => new(Context);
 
-    public static async Task<EngineHarness> StartAsync(SimulatorScenario scenario, string location)
+    /// <summary>The harness on the run's backend, or on PostgreSQL whatever the run's backend when <paramref name="postgres"/> is true.</summary>
+    public static async Task<EngineHarness> StartAsync(SimulatorScenario scenario, string location, bool? postgres = null)
     {
         // No request-rate waits: the engine adopts service/config's maxRequestPerSecond.
         scenario.Limits ??= new Dictionary<string, int>();
@@ -52,7 +55,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         var retryDelayBefore = Environment.GetEnvironmentVariable(RetryDelayVariable);
         Environment.SetEnvironmentVariable(RetryDelayVariable, "0"); // retries at once, no backoff
         var folder = new TempFolder();
-        var context = new VppContext(TestStores.Session(folder.Path, out var database), "xunit", NullObserver.Instance);
+        var context = new VppContext(TestStores.Session(folder.Path, out var database, postgres), "xunit", NullObserver.Instance);
         var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore, _database = database };
         var sToken = host.TokenFiles.Single(t => t.LocationName == location).SToken;
         harness.Token = await harness.Tokens.AddAsync(

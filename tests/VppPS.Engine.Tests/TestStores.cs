@@ -17,11 +17,14 @@ internal static class TestStores
 
     public static bool Postgres => string.Equals(Environment.GetEnvironmentVariable(BackendVariable), "PostgreSql", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>A session on <paramref name="folder"/> or on a new PostgreSQL database, which <paramref name="cleanup"/> drops.</summary>
-    public static VppSession Session(string folder, out IDisposable? cleanup)
+    /// <summary>
+    /// A session on <paramref name="folder"/> or on a new PostgreSQL database, which <paramref name="cleanup"/> drops;
+    /// <paramref name="postgres"/> chooses PostgreSQL whatever the run's backend (a test of PostgreSQL's own faults).
+    /// </summary>
+    public static VppSession Session(string folder, out IDisposable? cleanup, bool? postgres = null)
     {
         cleanup = null;
-        if (!Postgres) return VppSession.ForFolder(folder);
+        if (!(postgres ?? Postgres)) return VppSession.ForFolder(folder);
         var database = new PostgresDatabaseForTest();
         cleanup = database;
         return VppSession.ForChoice(StoreChoice.ForPostgres(database.ConnectionString, StoreKey.New(), "Test"));

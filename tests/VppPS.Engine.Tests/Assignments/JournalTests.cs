@@ -14,7 +14,7 @@ namespace VppPS.Engine.Tests.Assignments;
 /// VppPS gave recorded as its own and reclaimable, and no VPP user created twice.
 /// </summary>
 [Collection("Simulator")]
-public sealed class JournalTests
+public sealed partial class JournalTests
 {
     private const string School = "Journal School";
     private const string TenApp = "100";   // 10 licenses
@@ -39,9 +39,9 @@ public sealed class JournalTests
         },
     };
 
-    private static async Task<EngineHarness> StartAsync()
+    private static async Task<EngineHarness> StartAsync(bool? postgres = null)
     {
-        var h = await EngineHarness.StartAsync(Scenario(), School);
+        var h = await EngineHarness.StartAsync(Scenario(), School, postgres);
         await h.SyncAsync();
         return h;
     }

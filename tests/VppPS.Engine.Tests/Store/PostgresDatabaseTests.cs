@@ -110,6 +110,38 @@ public sealed class PostgresDatabaseTests
         Assert.Equal("VppStoreUnreachable", e.ErrorId);
         Assert.Equal(VppErrorKind.ServiceUnavailable, e.Kind);
     }
+
+    [Fact]
+    public void A_server_that_requires_TLS_of_a_login_says_to_turn_TLS_on()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var login = db.CreateLogin("tls-pass-4711");
+        var user = new NpgsqlConnectionStringBuilder(login).Username!;
+        // The server's rules refuse this login without TLS (as a server with only hostssl lines does), and nothing else.
+        using var admin = new NpgsqlConnection(db.Admin.ConnectionString);
+        admin.Open();
+        var hba = (string)new NpgsqlCommand("SHOW hba_file", admin).ExecuteScalar()!;
+        var rules = File.ReadAllText(hba);
+        try
+        {
+            File.WriteAllText(hba, $"hostnossl all {user} all reject\n" + rules);
+            new NpgsqlCommand("SELECT pg_reload_conf()", admin).ExecuteNonQuery();
+            var plain = new NpgsqlConnectionStringBuilder(login) { SslMode = SslMode.Disable }.ConnectionString;
+
+            var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(plain)));
+
+            Assert.Equal("VppStoreLoginRefused", e.ErrorId);
+            Assert.Equal(VppErrorKind.AuthenticationFailed, e.Kind);
+            Assert.Contains($"requires TLS for '{user}'", e.Message, StringComparison.Ordinal);
+            Assert.Contains("SSL Mode=Require", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("4711", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.WriteAllText(hba, rules);
+            new NpgsqlCommand("SELECT pg_reload_conf()", admin).ExecuteNonQuery();
+        }
+    }
 }
 
 public sealed class StoreLocationTests

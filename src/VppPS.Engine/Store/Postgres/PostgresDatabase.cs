@@ -146,6 +146,11 @@ internal sealed class PostgresDatabase
             {
                 PostgresErrorCodes.InvalidPassword => new VppException(VppErrorKind.AuthenticationFailed, "VppStoreLoginFailed",
                     $"PostgreSQL refused the login '{location.Username}' at {location.Host}:{location.Port}: the password is wrong. Check the password in VPPPS_STORE or Set-VppConfiguration -Store.", where, e),
+                // pg_hba.conf's words for a connection without TLS that only TLS would let in.
+                PostgresErrorCodes.InvalidAuthorizationSpecification when pg.MessageText.Contains("no encryption", StringComparison.Ordinal) => new VppException(
+                    VppErrorKind.AuthenticationFailed, "VppStoreLoginRefused",
+                    $"PostgreSQL at {location.Host}:{location.Port} requires TLS for '{location.Username}' ({pg.MessageText}). " +
+                    "Add sslmode=require (URI) or SSL Mode=Require (connection string) to the store's connection, then connect again.", where, e),
                 PostgresErrorCodes.InvalidAuthorizationSpecification => new VppException(VppErrorKind.AuthenticationFailed, "VppStoreLoginRefused",
                     $"PostgreSQL at {location.Host}:{location.Port} does not let '{location.Username}' connect to '{location.Database}' this way ({pg.MessageText}). " +
                     "If the server requires TLS, add sslmode=require (URI) or SSL Mode=Require (connection string); otherwise ask its administrator to allow this login (pg_hba.conf).", where, e),
@@ -155,16 +160,21 @@ internal sealed class PostgresDatabase
                     $"The login '{location.Username}' can only read the PostgreSQL store {where}: nothing was changed. Use a login granted vppps_operator to make changes.", where, e),
                 PostgresErrorCodes.ReadOnlySqlTransaction => new VppException(VppErrorKind.PermissionDenied, "VppStoreReadOnly",
                     $"The PostgreSQL server at {location.Host}:{location.Port} accepts only reads (a standby or a read-only database): nothing was changed. Connect to the primary server.", where, e),
-                PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow
                     => new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnavailable",
                     $"The PostgreSQL server at {location.Host}:{location.Port} cannot take this connection now ({pg.MessageText}). Nothing was changed; try again in a moment.", where, e),
+                // The server ended a connection in use: what the command had committed stays, the rest rolled back.
+                PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown => new VppException(VppErrorKind.ServiceUnavailable, "VppStoreConnectionLost",
+                    $"The PostgreSQL server at {location.Host}:{location.Port} ended VppPS's connection ({pg.MessageText}): a restart, a failover or an administrator. " +
+                    "What was saved before stays, and a change already sent to Apple is finished by the next run; try again in a moment.", where, e),
                 PostgresErrorCodes.DiskFull => new VppException(VppErrorKind.DiskFull, "VppStoreFull",
                     $"The PostgreSQL server at {location.Host}:{location.Port} is out of disk space: nothing was changed. Ask its administrator to free space, then run the command again.", where, e),
                 _ => new VppException(VppErrorKind.StateStore, "VppStoreFailed",
                     $"The PostgreSQL store {where} failed: {pg.MessageText} ({pg.SqlState}). Nothing of this command was written; run it again.", where, e),
             };
         return new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnreachable",
-            $"The PostgreSQL server at {location.Host}:{location.Port} cannot be reached ({Cause(e)}). Check that it runs, the host and port, and the network; nothing was changed.", where, e);
+            $"The PostgreSQL server at {location.Host}:{location.Port} cannot be reached ({Cause(e)}). Check that it runs, the host and port, and the network, then try again: " +
+            "what was saved before stays, and a change already sent to Apple is finished by the next run.", where, e);
     }
 
     private static string Cause(Exception e)
