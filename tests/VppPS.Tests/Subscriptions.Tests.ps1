@@ -148,4 +148,34 @@ Describe 'Subscriptions' {
         (& $seats).Count | Should -Be 2
         @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School').Count | Should -Be 2
     }
+    It 'warns, with -WhatIf too, before retiring a seat holder removed from the directory; Apple releases the seat at once and the next sync shows it free' {
+        $readers = 'retire.reader1@riversideusd.org', 'retire.reader2@riversideusd.org'
+        New-VppGroup -Name 'Retire readers' -Kind User | Out-Null
+        $readers | ForEach-Object { [pscustomobject]@{ UserPrincipalName = $_; Mail = $_ } } | Add-VppGroupMember -Group 'Retire readers'
+        $sub = @{ App = '1640000102'; Token = 'Riverside High School'; Group = 'Retire readers' }
+        Set-VppAssignment @sub -Intent Required | Out-Null
+        $clientUserId = (Get-VppSubscriptionSeat -Subscription 1640000102 -User $readers[0]).ClientUserId
+        $clientUserId | Should -Not -BeNullOrEmpty
+        $available = (Get-VppSubscription -Name 1640000102 -Token 'Riverside High School').AvailableRenewing
+
+        Remove-VppDirectoryUser -UserPrincipalName $readers[0] -WhatIf -WarningVariable whatIf -WarningAction SilentlyContinue
+        "$whatIf" | Should -Match "'$([regex]::Escape($readers[0]))' holds subscription seats: 'Notability[^']*' under 'Riverside High School'.*releases these seats at once"
+        @(Get-VppDirectoryUser -UserPrincipalName $readers[0]).Count | Should -Be 1
+
+        Remove-VppDirectoryUser -UserPrincipalName $readers[0] -Confirm:$false -WarningVariable removed -WarningAction SilentlyContinue
+        "$removed" | Should -Match 'holds subscription seats'
+        $retire = Get-VppAssignmentPlan -Token 'Riverside High School' | Where-Object Action -eq 'RetireVppUser'
+        $retire.Target | Should -Be $readers[0]
+        $retire.Reason | Should -Match "releases at once the subscription seat\(s\) it holds of 'Notability"
+
+        Sync-VppToken -Name 'Riverside High School' -WarningVariable synced -WarningAction SilentlyContinue | Out-Null
+        "$synced" | Should -Match "Retiring the VPP user of '$([regex]::Escape($readers[0]))' \($clientUserId\) under 'Riverside High School' releases at once"
+        @((Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) | ForEach-Object { $_ } |
+            Where-Object { $_.adamId -eq 1640000102 -and $_.clientUserId -eq $clientUserId }) | Should -BeNullOrEmpty
+        Sync-VppToken -Name 'Riverside High School' -WarningAction SilentlyContinue | Out-Null
+        @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object ClientUserId -eq $clientUserId) | Should -BeNullOrEmpty
+        (Get-VppSubscription -Name 1640000102 -Token 'Riverside High School').AvailableRenewing | Should -Be ($available + 1)
+
+        Remove-VppAssignment @sub -ReclaimLicenses -Immediately -Confirm:$false
+    }
 }

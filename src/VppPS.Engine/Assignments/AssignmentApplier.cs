@@ -68,6 +68,8 @@ public sealed class AssignmentApplier
         await SendSeatsAsync(client, tokenKey, token.Name, PackSeats(plan.SeatDisassociations, plan.SeatAssociations.Where(a => a.ClientUserId is not null), limits),
             counts, cancellationToken).ConfigureAwait(false);
 
+        foreach (var user in plan.UsersToRetire)
+            if (user.SeatWarning(token.Name) is { } warning) _context.Observer.Warning(warning);
         if (plan.UsersToRetire.Count > 0) await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, counts, cancellationToken).ConfigureAwait(false);
         // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
         var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey).Count);

@@ -296,4 +296,78 @@ public sealed class SeatAssignmentTests
         await SetAsync(h.Context, "Teachers", AssignmentIntent.Uninstall, immediately: true).WaitAsync(Guard);
         Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
     }
+
+    [Fact]
+    public async Task Removing_a_seat_holder_from_the_directory_warns_before_the_retire_which_releases_the_seat_at_once()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        await SetAsync(h.Context, "Teachers");
+        var person1 = ClientUserIds(h)[Person(1)];
+        var availableBefore = SimReads(h).AvailableRenewing;
+        var observer = new Apple.RecordingObserver();
+        var context = new VppContext(h.Context.Session, "xunit", observer);
+        string[] Warnings() => observer.VerboseLines.Where(l => l.StartsWith("WARNING: ", StringComparison.Ordinal)).ToArray();
+
+        // -WhatIf (a rolled-back removal) warns too, and changes nothing.
+        Assert.True(new DirectoryService(context).RemoveUser(Person(1), commit: false));
+        var whatIf = Assert.Single(Warnings());
+        // No metadata in this scenario: the subscription goes by its adamId.
+        Assert.Contains($"'{Person(1)}' holds subscription seats: '{ReadsId}' under '{h.CurrentToken.Name}'", whatIf);
+        Assert.Contains("releases these seats at once", whatIf);
+        Assert.Single(ClientUserIds(h), p => p.Key == Person(1));
+        Assert.Empty(Plan(h));
+
+        observer.VerboseLines.Clear();
+        Assert.True(new DirectoryService(context).RemoveUser(Person(1)));
+        Assert.Contains($"'{Person(1)}' holds subscription seats", Assert.Single(Warnings()));
+        // The plan says what the retire costs.
+        var retire = Assert.Single(new AssignmentService(h.Context).PlanItems(h.CurrentToken), i => i.Action == PlanAction.RetireVppUser);
+        Assert.Equal((Person(1), person1), (retire.Target, retire.ClientUserId));
+        Assert.Contains($"Apple releases at once the subscription seat(s) it holds of '{ReadsId}'", retire.Reason);
+
+        // The apply warns before it retires; Apple releases the seat at once, and the next sync shows it free.
+        observer.VerboseLines.Clear();
+        await new SyncService(context).SyncAsync(h.CurrentToken, false, CancellationToken.None);
+        var applyWarning = Assert.Single(Warnings(), w => w.Contains("Retiring the VPP user", StringComparison.Ordinal));
+        Assert.Contains($"'{Person(1)}' ({person1}) under '{h.CurrentToken.Name}' releases at once the subscription seat(s) it holds of '{ReadsId}'", applyWarning);
+        Assert.Equal("Retired", h.Sim.GetUsers(School).Last(u => u.ClientUserId == person1).Status);
+        Assert.False(SimSeats(h).ContainsKey(Person(1)));
+        Assert.Equal(availableBefore + 1, SimReads(h).AvailableRenewing);
+        await h.SyncAsync();
+        Assert.DoesNotContain(new SubscriptionService(h.Context).Seats(), s => s.ClientUserId == person1);
+        Assert.Equal(availableBefore + 1, new SubscriptionService(h.Context).List().Single(s => s.AdamId == ReadsId).AvailableRenewing);
+        Assert.Empty(Plan(h));
+        Assert.Empty(new AssignmentService(h.Context).PlanItems(h.CurrentToken));
+    }
+
+    [Fact]
+    public async Task Removing_the_token_is_refused_while_VppPS_holds_seats_and_revoking_takes_them_back_at_once_journaled()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        await SetAsync(h.Context, "Teachers");
+        // Person 2 leaves: the seat ends at the period end, but VppPS still holds it until then.
+        new DirectoryService(h.Context).RemoveMembers("Teachers", [Person(2)]);
+        await new AssignmentService(h.Context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.True(Seat(h, 2).Ending);
+        var removal = new TokenRemoval(h.Context);
+        Assert.Equal(2, removal.ManagedSeats(h.Token.Id).Count);
+
+        var refused = await Assert.ThrowsAsync<VppException>(() => removal.RemoveAsync(h.Token.Id, LicensePolicy.Refuse, CancellationToken.None));
+        Assert.Equal(("VppTokenHasLicenses", VppErrorKind.Conflict), (refused.ErrorId, refused.Kind));
+        Assert.Contains("2 subscription seat(s) of 1 subscription(s) to 2 user(s)", refused.Message);
+        Assert.Contains("-RevokeLicenses", refused.Message);
+        Assert.Equal(h.Token.Id, h.CurrentToken.Id);
+
+        var summary = await removal.RemoveAsync(h.Token.Id, LicensePolicy.Revoke, CancellationToken.None);
+        Assert.Contains("after reclaiming 2 subscription seat(s)", summary);
+        // Both at once, the ending one too: only the seat from Apple School Manager's group is left.
+        Assert.Equal(new[] { ViaGroupUser }, h.Sim.GetSubscriptionAssignments(School).Where(a => a.AdamId == Reads).Select(a => a.ClientUserId));
+        Assert.DoesNotContain(h.Sim.GetSubscriptionAssignments(School), a => a.DeferredEventId is not null);
+        Assert.Empty(h.Tokens.List());
+        // The audit journal says what was taken back (the request's own row went with the token).
+        var removed = Assert.Single(h.Context.Journal.Read(new AuditQuery(TargetPattern: "token:*"), 0, 100), e => e.Action == "Remove");
+        Assert.Contains("after reclaiming 2 subscription seat(s)", removed.Summary);
+    }
 }
