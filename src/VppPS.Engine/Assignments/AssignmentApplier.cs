@@ -43,7 +43,11 @@ public sealed class AssignmentApplier
         if (refreshCounts) await RefreshCountsAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
 
-        _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
+        _context.Store.Write((c, t) =>
+        {
+            AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey);
+            SeatPlanner.CoverBillingPeriods(c, t, tokenKey);
+        });
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
         var counts = new Counts();
         if (plan.UsersToAdopt.Count > 0) _context.Store.Write((c, t) => RecordAdopted(c, t, tokenKey, plan.UsersToAdopt, counts));

@@ -370,4 +370,84 @@ public sealed class SeatAssignmentTests
         var removed = Assert.Single(h.Context.Journal.Read(new AuditQuery(TargetPattern: "token:*"), 0, 100), e => e.Action == "Remove");
         Assert.Contains("after reclaiming 2 subscription seat(s)", removed.Summary);
     }
+
+    [Fact]
+    public async Task Add_VppAppLicense_gives_a_user_a_seat_directly_never_beyond_those_available_and_refuses_devices()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Staff", 1, 2, 3, 4);   // in the directory; no assignment of the subscription
+        var service = new AssignmentService(h.Context);
+        var reads = new AssetSelector(ReadsId, null, null);
+
+        // A seat that lapses takes the expiring seat; renewing ones take renewing seats.
+        var first = await service.AddLicenseAsync(reads, Person(1), null, force: false, CancellationToken.None, renewing: false);
+        Assert.Equal((1, 0), (first.SeatsAssociated, first.Failed));
+        Assert.Equal((await service.AddLicenseAsync(reads, Person(2), null, false, CancellationToken.None)).SeatsAssociated,
+            (await service.AddLicenseAsync(reads, Person(3), null, false, CancellationToken.None)).SeatsAssociated);
+        Assert.Equal(new SortedDictionary<string, string> { [Person(1)] = "expiring", [Person(2)] = "renewing", [Person(3)] = "renewing", [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.False(Seat(h, 2).ByAssignment);
+
+        // None left: refused, nothing asked of Apple, nothing kept to give later.
+        var shortage = await Assert.ThrowsAsync<VppException>(() => service.AddLicenseAsync(reads, Person(4), null, false, CancellationToken.None));
+        Assert.Equal(("VppLicenseShortage", VppErrorKind.LimitExceeded), (shortage.ErrorId, shortage.Kind));
+        Assert.Contains("no renewing seat left for 'person4@seat.example'", shortage.Message);
+        Assert.False(SimSeats(h).ContainsKey(Person(4)));
+        Assert.Empty(Plan(h));
+
+        // Users only: a device, or -Renewing for an app, is refused with what to do.
+        var device = await Assert.ThrowsAsync<VppException>(() => service.AddLicenseAsync(reads, null, "DMPXK2L1HP7M", false, CancellationToken.None));
+        Assert.Equal(("VppSubscriptionUsersOnly", VppErrorKind.InvalidArgument), (device.ErrorId, device.Kind));
+        Assert.Contains("Give -User instead", device.Message);
+
+        // Taken back at once: the seat is free again and the plan does not give it again.
+        var back = await service.RemoveLicensesAsync(reads, [Person(2)], null, null, all: false, includeUnmanaged: false, CancellationToken.None, immediately: true);
+        Assert.Equal(1, back.SeatsDisassociated);
+        Assert.False(SimSeats(h).ContainsKey(Person(2)));
+        Assert.Empty(Plan(h));
+        // Taken back at the period end: the plan does not cancel the reclaim.
+        await service.RemoveLicensesAsync(reads, [Person(3)], null, null, all: false, includeUnmanaged: false, CancellationToken.None);
+        Assert.True(Seat(h, 3).Ending);
+        Assert.Empty(Plan(h));
+
+        // The lapsing seat is given for its billing period only: after the period end it is not given again.
+        h.Sim.AdvanceClock(TimeSpan.FromDays(11));
+        await h.SyncAsync();
+        Assert.False(SimSeats(h).ContainsKey(Person(1)));
+        Assert.False(SimSeats(h).ContainsKey(Person(3)));
+        Assert.Empty(Plan(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+    }
+
+    [Fact]
+    public async Task An_assignment_of_seats_that_lapse_covers_the_billing_period_it_was_set_in_and_setting_it_again_covers_the_next()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        var set = await SetAsync(h.Context, "Teachers", renewing: false);
+        Assert.Equal(2, set.Applied!.SeatsAssociated);
+        var periodEnd = new SubscriptionService(h.Context).List().Single(s => s.AdamId == ReadsId).PeriodEndDate;
+        Assert.Equal((false, periodEnd, false), (set.Assignment.Renewing, set.Assignment.CoversPeriodEnd, set.Assignment.Lapsed));
+
+        // The period ends: Apple ends the seats; the assignment gives none again, not to a new member either.
+        h.Sim.AdvanceClock(TimeSpan.FromDays(11));
+        await h.SyncAsync();
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Empty(Plan(h));
+        var lapsed = Assert.Single(new AssignmentService(h.Context).List());
+        Assert.True(lapsed.Lapsed);
+        Assert.Contains("lapsed", lapsed.ToString());
+        new DirectoryService(h.Context).AddMembers("Teachers", [new MemberInput { UserPrincipalName = Person(3), Mail = Person(3) }]);
+        await h.SyncAsync();
+        Assert.Empty(Plan(h));
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+
+        // Set again: it covers the new billing period (2 renewing seats are left: the third member waits).
+        var again = await SetAsync(h.Context, "Teachers", renewing: false, allowShortage: true);
+        Assert.Equal((2, 1), (again.Applied!.SeatsAssociated, again.Applied.Waiting));
+        var newEnd = new SubscriptionService(h.Context).List().Single(s => s.AdamId == ReadsId).PeriodEndDate;
+        Assert.True(newEnd > periodEnd);
+        Assert.Equal((newEnd, false), (again.Assignment.CoversPeriodEnd, again.Assignment.Lapsed));
+        Assert.Equal("expiring", SimSeats(h)[Person(1)]);
+    }
 }
