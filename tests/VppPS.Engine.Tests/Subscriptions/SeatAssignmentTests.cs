@@ -450,4 +450,76 @@ public sealed class SeatAssignmentTests
         Assert.Equal((newEnd, false), (again.Assignment.CoversPeriodEnd, again.Assignment.Lapsed));
         Assert.Equal("expiring", SimSeats(h)[Person(1)]);
     }
+
+    /// <summary>Passes requests to the simulator; counts seat associations by the users they carry, and answers the first with <see cref="RefuseFirstWith"/> when set.</summary>
+    private sealed class SeatRequests() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int? RefuseFirstWith { get; set; }
+        public System.Collections.Concurrent.ConcurrentQueue<int> Associations { get; } = new();
+        public int ConfigReads;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/service/config", StringComparison.Ordinal)) Interlocked.Increment(ref ConfigReads);
+            if (request.Method == HttpMethod.Post && request.RequestUri.AbsolutePath.EndsWith("/subscriptions/associate", StringComparison.Ordinal))
+            {
+                using var body = System.Text.Json.JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken));
+                Associations.Enqueue(body.RootElement.GetProperty("clientUserIds").GetArrayLength());
+                if (RefuseFirstWith is { } number)
+                {
+                    RefuseFirstWith = null;
+                    return new HttpResponseMessage(System.Net.HttpStatusCode.BadRequest)
+                    {
+                        Content = new StringContent($$"""{"errorNumber":{{number}},"errorMessage":"refused by the test"}""", System.Text.Encoding.UTF8, "application/json"),
+                    };
+                }
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Seat_requests_stay_within_the_limits_read_and_a_9816_after_they_were_lowered_reads_them_anew_and_sends_smaller_requests()
+    {
+        await using var h = await StartAsync();   // service/config read (maxSubscriptionClientUserIds 1000) and kept for 5 minutes
+        h.Sim.BuySubscriptionSeats(School, Reads, renewing: 10);   // person 9 is Apple School Manager's group user: left out here
+        using var requests = new SeatRequests();
+        using var http = new HttpClient(requests);
+        var context = new VppContext(h.Context.Session, "xunit", new Apple.RecordingObserver()) { AppleHttp = http };
+        UserGroup(context, "Teachers", 1, 2, 3, 4, 5);
+
+        // Apple lowers the limit meanwhile: the request of 5 is refused whole (9816); the limits are read anew and it goes again as 2 + 2 + 1.
+        h.Sim.SetLimits(new Dictionary<string, int> { ["maxSubscriptionClientUserIds"] = 2 });
+        var set = await SetAsync(context, "Teachers", allowShortage: true);
+        Assert.Equal((5, 0), (set.Applied!.SeatsAssociated, set.Applied.Failed));
+        Assert.Equal([5, 2, 2, 1], requests.Associations);
+        Assert.Equal(1, requests.ConfigReads);
+        Assert.Equal(6, SimSeats(h).Count);
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Equal(0, OpenOperations(h));
+
+        // The limit read is kept: new members go in requests within it from the start.
+        requests.Associations.Clear();
+        new DirectoryService(context).AddMembers("Teachers", new[] { 6, 7, 8 }.Select(i => new MemberInput { UserPrincipalName = Person(i), Mail = Person(i) }).ToList());
+        await new AssignmentService(context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.Equal([2, 1], requests.Associations);
+
+        // 9805 (the number Apple gave before 2026-08-13) is read the same; limits unchanged: the request goes again in halves.
+        requests.Associations.Clear();
+        requests.RefuseFirstWith = 9805;
+        new DirectoryService(context).AddMembers("Teachers", new[] { 10, 11 }.Select(i => new MemberInput { UserPrincipalName = Person(i), Mail = Person(i) }).ToList());
+        var applied = await new AssignmentService(context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.Equal((2, 0), (applied.SeatsAssociated, applied.Failed));
+        Assert.Equal([2, 1, 1], requests.Associations);
+        Assert.Equal(2, requests.ConfigReads);
+
+        // Limits that allow no request at all: a clear error, nothing left open.
+        h.Sim.SetLimits(new Dictionary<string, int> { ["maxSubscriptionClientUserIds"] = 0 });
+        new DirectoryService(context).AddMembers("Teachers", [new MemberInput { UserPrincipalName = Person(12), Mail = Person(12) }]);
+        var refused = await Assert.ThrowsAsync<VppException>(() => new AssignmentService(context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None));
+        Assert.Equal(("VppSubscriptionLimitExceeded", 9816), (refused.ErrorId, refused.AppleErrorNumber));
+        Assert.Contains("also after VppPS read the limits anew", refused.Message);
+        Assert.Contains("run Sync-VppToken later", refused.Message);
+        Assert.Equal(0, OpenOperations(h));
+    }
 }
