@@ -318,6 +318,18 @@ public sealed class SeatAssignmentTests
         Assert.Single(ClientUserIds(h), p => p.Key == Person(1));
         Assert.Empty(Plan(h));
 
+        // Import-VppDirectory -Prune of a file without the person says the same (here with -WhatIf).
+        observer.VerboseLines.Clear();
+        var csv = Path.Combine(Path.GetTempPath(), $"seats-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(csv, $"Type,UserPrincipalName,Mail,Groups\nUser,{Person(2)},{Person(2)},Teachers\n");
+            Assert.Equal(1, new DirectoryService(context).Import(csv, prune: true, commit: false).UsersRemoved);
+        }
+        finally { File.Delete(csv); }
+        Assert.Contains($"'{Person(1)}' holds subscription seats", Assert.Single(Warnings()));
+        Assert.Single(ClientUserIds(h), p => p.Key == Person(1));
+
         observer.VerboseLines.Clear();
         Assert.True(new DirectoryService(context).RemoveUser(Person(1)));
         Assert.Contains($"'{Person(1)}' holds subscription seats", Assert.Single(Warnings()));
