@@ -244,6 +244,13 @@ public class SubscriptionWriteTests
         // 2. 9816: limits (maxSubscriptions 2, maxSubscriptionClientUserIds 3 in this test)
         new object[] { "subscriptions/associate", "{\"adamIds\":[12345,12346,33333],\"clientUserIds\":[\"vpp-user\"]}", 9816 },
         new object[] { "subscriptions/associate", "{\"adamIds\":[12345],\"clientUserIds\":[\"user-1\",\"user-2\",\"user-3\",\"user-4\"]}", 9816 },
+        new object[] { "subscriptions/disassociate", "{\"adamIds\":[12345],\"clientUserIds\":[\"user-1\",\"user-2\",\"user-3\",\"user-4\"],\"deferred\":true}", 9816 },
+        new object[] { "subscriptions/disassociate", "{\"adamIds\":[12345,12346,33333],\"clientUserIds\":[\"user-1\"]}", 9816 },
+        // 9816 comes before 9813 (unknown subscription), 9814 (unknown users) and 9815; a duplicate (9811) before 9816
+        new object[] { "subscriptions/associate", "{\"adamIds\":[99999],\"clientUserIds\":[\"ghost-1\",\"ghost-2\",\"ghost-3\",\"ghost-4\"]}", 9816 },
+        new object[] { "subscriptions/disassociate", "{\"adamIds\":[12345],\"clientUserIds\":[\"vpp-user\",\"ghost-2\",\"ghost-3\",\"ghost-4\"]}", 9816 },
+        new object[] { "subscriptions/associate", "{\"adamIds\":[12345],\"clientUserIds\":[\"user-1\",\"user-1\",\"user-2\",\"user-3\",\"user-4\"]}", 9811 },
+        new object[] { "subscriptions/admins/add", "{\"adamIds\":[12345],\"clientUserIds\":[\"user-1\",\"user-2\",\"user-3\",\"user-4\"]}", 9816 },
         // 3. 9813: not a JSON integer, or not a subscription of the unit
         new object[] { "subscriptions/associate", "{\"adamIds\":[\"12345\"],\"clientUserIds\":[\"vpp-user\"]}", 9813 },
         new object[] { "subscriptions/associate", "{\"adamIds\":[12345.5],\"clientUserIds\":[\"vpp-user\"]}", 9813 },

@@ -148,4 +148,73 @@ Describe 'Subscriptions' {
         (& $seats).Count | Should -Be 2
         @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School').Count | Should -Be 2
     }
+    It 'warns, with -WhatIf too, before retiring a seat holder removed from the directory; Apple releases the seat at once and the next sync shows it free' {
+        $readers = 'retire.reader1@riversideusd.org', 'retire.reader2@riversideusd.org'
+        New-VppGroup -Name 'Retire readers' -Kind User | Out-Null
+        $readers | ForEach-Object { [pscustomobject]@{ UserPrincipalName = $_; Mail = $_ } } | Add-VppGroupMember -Group 'Retire readers'
+        $sub = @{ App = '1640000102'; Token = 'Riverside High School'; Group = 'Retire readers' }
+        Set-VppAssignment @sub -Intent Required | Out-Null
+        $clientUserId = (Get-VppSubscriptionSeat -Subscription 1640000102 -User $readers[0]).ClientUserId
+        $clientUserId | Should -Not -BeNullOrEmpty
+        $available = (Get-VppSubscription -Name 1640000102 -Token 'Riverside High School').AvailableRenewing
+
+        Remove-VppDirectoryUser -UserPrincipalName $readers[0] -WhatIf -WarningVariable whatIf -WarningAction SilentlyContinue
+        "$whatIf" | Should -Match "'$([regex]::Escape($readers[0]))' holds subscription seats: 'Notability[^']*' under 'Riverside High School'.*releases these seats at once"
+        @(Get-VppDirectoryUser -UserPrincipalName $readers[0]).Count | Should -Be 1
+
+        Remove-VppDirectoryUser -UserPrincipalName $readers[0] -Confirm:$false -WarningVariable removed -WarningAction SilentlyContinue
+        "$removed" | Should -Match 'holds subscription seats'
+        $retire = Get-VppAssignmentPlan -Token 'Riverside High School' | Where-Object Action -eq 'RetireVppUser'
+        $retire.Target | Should -Be $readers[0]
+        $retire.Reason | Should -Match "releases at once the subscription seat\(s\) it holds of 'Notability"
+
+        Sync-VppToken -Name 'Riverside High School' -WarningVariable synced -WarningAction SilentlyContinue | Out-Null
+        "$synced" | Should -Match "Retiring the VPP user of '$([regex]::Escape($readers[0]))' \($clientUserId\) under 'Riverside High School' releases at once"
+        @((Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) | ForEach-Object { $_ } |
+            Where-Object { $_.adamId -eq 1640000102 -and $_.clientUserId -eq $clientUserId }) | Should -BeNullOrEmpty
+        Sync-VppToken -Name 'Riverside High School' -WarningAction SilentlyContinue | Out-Null
+        @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object ClientUserId -eq $clientUserId) | Should -BeNullOrEmpty
+        (Get-VppSubscription -Name 1640000102 -Token 'Riverside High School').AvailableRenewing | Should -Be ($available + 1)
+
+        Remove-VppAssignment @sub -ReclaimLicenses -Immediately -Confirm:$false
+    }
+    It 'gives a seat directly through the pipeline, refuses devices, and an assignment of seats that lapse gives none after its billing period until it is set again' {
+        $readers = 'lapse.reader1@riversideusd.org', 'lapse.reader2@riversideusd.org'
+        New-VppGroup -Name 'Lapse readers' -Kind User | Out-Null
+        $readers | ForEach-Object { [pscustomobject]@{ UserPrincipalName = $_; Mail = $_ } } | Add-VppGroupMember -Group 'Lapse readers'
+        $holders = { @((Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) | ForEach-Object { $_ } | Where-Object adamId -eq 1640000102) }
+        $before = (& $holders).Count
+
+        # Notability Plus (monthly) for one reader, directly, lapsing at the period end.
+        $given = Get-VppSubscription -Name 1640000102 -Token 'Riverside High School' | Add-VppAppLicense -User $readers[0] -Renewing:$false
+        $given.SeatsAssociated | Should -Be 1
+        (Get-VppSubscriptionSeat -Subscription 1640000102 -User $readers[0]).Renewing | Should -BeFalse
+        (& $holders).Count | Should -Be ($before + 1)
+        Get-VppSubscription -Name 1640000102 -Token 'Riverside High School' | Add-VppAppLicense -Device DMPRHSA00001 -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -Match '^VppSubscriptionUsersOnly'
+        $refused[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($refused[0])" | Should -Match 'users only.*Give -User instead'
+        Remove-VppAppLicense -App 1640000102 -Token 'Riverside High School' -User $readers[0] -Immediately -Confirm:$false | Out-Null
+        (& $holders).Count | Should -Be $before
+
+        # An assignment of seats that lapse: after the period end (12 days away) it gives none, and says it lapsed.
+        $assignment = Set-VppAssignment -App 1640000102 -Token 'Riverside High School' -Group 'Lapse readers' -Intent Required -Renewing:$false
+        ($assignment.Lapsed, $assignment.Renewing) | Should -Be @($false, $false)
+        (& $holders).Count | Should -Be ($before + 2)
+        $ids = @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object UserEmail -in $readers).ClientUserId
+        $ids | Should -HaveCount 2
+        Invoke-SimControl $Sim 'clock/advance' -Body @{ seconds = 13 * 86400 } | Out-Null
+        Sync-VppToken -Name 'Riverside High School' -WarningAction SilentlyContinue | Out-Null
+        $lapsed = Get-VppAssignment | Where-Object Group -eq 'Lapse readers'
+        $lapsed.Lapsed | Should -BeTrue
+        ($lapsed | Out-String -Width 120) | Should -Match '\bLapsed\b'
+        @(& $holders | Where-Object clientUserId -in $ids) | Should -BeNullOrEmpty
+        @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object UserEmail -in $readers) | Should -BeNullOrEmpty
+        @(Get-VppAssignmentPlan -Token 'Riverside High School' | Where-Object AdamId -eq '1640000102') | Should -BeNullOrEmpty
+
+        # Set again: it covers the new billing period.
+        (Set-VppAssignment -App 1640000102 -Token 'Riverside High School' -Group 'Lapse readers' -Intent Required -Renewing:$false).Lapsed | Should -BeFalse
+        @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object UserEmail -in $readers).Count | Should -Be 2
+        Remove-VppAssignment -App 1640000102 -Token 'Riverside High School' -Group 'Lapse readers' -ReclaimLicenses -Immediately -Confirm:$false
+    }
 }

@@ -272,12 +272,26 @@ Describe 'Get-VppToken, Set-VppToken, Update-VppToken, Remove-VppToken, Test-Vpp
         Set-VppAssignment -App Keynote -Token 'Riverside High School' -Group 'Lab iPads' -Intent Required | Out-Null
         $held = { (Invoke-SimControl $Sim 'locations/Riverside High School/assignments' -Method Get) | Where-Object { $_.adamId -eq '361285480' -and $_.serialNumber -like 'LAB*' } }
         (& $held) | Should -HaveCount 2
+        # Subscription seats VppPS gave count as licenses: one given, one already ending at the period end.
+        New-VppGroup -Name 'Lab readers' -Kind User | Out-Null
+        $readers = 'lab.reader1@riversideusd.org', 'lab.reader2@riversideusd.org'
+        $readers | ForEach-Object { [pscustomobject]@{ UserPrincipalName = $_; Mail = $_ } } | Add-VppGroupMember -Group 'Lab readers'
+        Set-VppAssignment -App 1640000102 -Token 'Riverside High School' -Group 'Lab readers' -Intent Required | Out-Null
+        $ids = @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object UserEmail -in $readers).ClientUserId
+        $ids | Should -HaveCount 2
+        Remove-VppAppLicense -App 1640000102 -Token 'Riverside High School' -User $readers[1] -Confirm:$false | Out-Null
+        (Get-VppSubscriptionSeat -Subscription 1640000102 -User $readers[1]).Ending | Should -BeTrue
+        $seats = { @((Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) | ForEach-Object { $_ } | Where-Object clientUserId -in $ids) }
+        (& $seats) | Should -HaveCount 2
 
-        { Remove-VppToken -Name 'Riverside High School' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenHasLicenses,*' -ExpectedMessage '*-RevokeLicenses*-Force*'
+        { Remove-VppToken -Name 'Riverside High School' -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VppTokenHasLicenses,*' -ExpectedMessage '*2 license(s)*and 2 subscription seat(s) of 1 subscription(s) to 2 user(s)*-RevokeLicenses*-Force*'
         Get-VppToken -Name 'Riverside High School' | Should -Not -BeNullOrEmpty
         Remove-VppToken -Name 'Riverside High School' -RevokeLicenses -Confirm:$false
         Get-VppToken -Name 'Riverside*' | Should -BeNullOrEmpty
         (& $held) | Should -BeNullOrEmpty
+        (& $seats) | Should -BeNullOrEmpty
+        (Get-VppAuditLog -Target 'token:Riverside*' -First 1).Summary | Should -Match 'after reclaiming 2 license\(s\).* and 2 subscription seat\(s\)'
     }
 
     It 'removes with -Force, saying what stays at Apple' {

@@ -68,6 +68,13 @@ public sealed class AppleClient
     public async Task<AppleLimits> GetLimitsAsync(CancellationToken cancellationToken = default) =>
         (await GetServiceConfigAsync(cancellationToken).ConfigureAwait(false)).EffectiveLimits;
 
+    /// <summary>The limits of service/config read anew (not from the cache): Apple changes them without notice.</summary>
+    public async Task<AppleLimits> RefreshLimitsAsync(CancellationToken cancellationToken = default)
+    {
+        _serviceConfigCache.Invalidate(_options.BaseUrl);
+        return await GetLimitsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public Task<ClientConfigResponse> GetClientConfigAsync(CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, "clientConfig", "client/config", "", null, AppleJsonContext.Default.ClientConfigResponse, cancellationToken);
 

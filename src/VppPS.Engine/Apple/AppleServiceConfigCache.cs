@@ -34,6 +34,18 @@ public sealed class AppleServiceConfigCache
         }
     }
 
+    /// <summary>
+    /// Forgets what was fetched for <paramref name="baseUrl"/> (Apple said a request exceeds limits that
+    /// may have changed since): the next caller fetches service/config again. A fetch still running is kept.
+    /// </summary>
+    public void Invalidate(Uri baseUrl)
+    {
+        var key = baseUrl.AbsoluteUri.TrimEnd('/');
+        lock (_gate)
+            if (_entries.TryGetValue(key, out var entry) && entry.Fetch.IsCompleted)
+                _entries.Remove(key);
+    }
+
     private bool IsUsable(Task<ServiceConfigResponse> fetch, DateTimeOffset started) =>
         !fetch.IsCompleted || (fetch.IsCompletedSuccessfully && _clock.UtcNow - started < _lifetime);
 }

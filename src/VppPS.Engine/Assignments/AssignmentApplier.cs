@@ -43,7 +43,11 @@ public sealed class AssignmentApplier
         if (refreshCounts) await RefreshCountsAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
 
-        _context.Store.Write((c, t) => AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey));
+        _context.Store.Write((c, t) =>
+        {
+            AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey);
+            SeatPlanner.CoverBillingPeriods(c, t, tokenKey);
+        });
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
         var counts = new Counts();
         if (plan.UsersToAdopt.Count > 0) _context.Store.Write((c, t) => RecordAdopted(c, t, tokenKey, plan.UsersToAdopt, counts));
@@ -68,6 +72,8 @@ public sealed class AssignmentApplier
         await SendSeatsAsync(client, tokenKey, token.Name, PackSeats(plan.SeatDisassociations, plan.SeatAssociations.Where(a => a.ClientUserId is not null), limits),
             counts, cancellationToken).ConfigureAwait(false);
 
+        foreach (var user in plan.UsersToRetire)
+            if (user.SeatWarning(token.Name) is { } warning) _context.Observer.Warning(warning);
         if (plan.UsersToRetire.Count > 0) await RetireUsersAsync(client, tokenKey, plan.UsersToRetire, limits, counts, cancellationToken).ConfigureAwait(false);
         // Anything left undone (failed, waiting, still running at Apple) makes the next plan look at everything.
         var open = _context.Store.Read(c => PendingOperations.Open(c, null, tokenKey).Count);
@@ -227,10 +233,13 @@ public sealed class AssignmentApplier
     /// One seat request, journaled and followed like the others. Apple checks seat requests whole and
     /// applies nothing when it refuses one (spec 2.10.4), without saying which user it refused: a
     /// request refused for its users (9814 not an active user, 9817 a seat from a group in Apple
-    /// Business / Apple School Manager) or its size (9816) goes again as two halves, so that the
-    /// users Apple refuses are found in a few requests and the others get their change. A user
-    /// refused alone waits (<see cref="TargetBackoff"/>). 9815 (a user no longer holds the seat):
-    /// Apple's holders are read, those who no longer hold it are done, the rest is sent again.
+    /// Business / Apple School Manager) goes again as two halves, so that the users Apple refuses
+    /// are found in a few requests and the others get their change. A user refused alone waits
+    /// (<see cref="TargetBackoff"/>). 9815 (a user no longer holds the seat): Apple's holders are
+    /// read, those who no longer hold it are done, the rest is sent again. 9816 (or 9805, its number
+    /// before 2026-08-13): Apple's limits were lowered since they were read; service/config is read
+    /// anew and the request goes again in requests within the new limits (in halves when they did
+    /// not change); one seat refused so is an error that says so.
     /// </summary>
     private async Task SendSeatRequestAsync(AppleClient client, long tokenKey, string kind, SeatsPayload payload, Counts counts, CancellationToken cancellationToken)
     {
@@ -247,8 +256,23 @@ public sealed class AssignmentApplier
             var rest = payload.Seats.Except(done).ToList();
             if (rest.Count > 0) await SendSeatRequestAsync(client, tokenKey, kind, payload with { Seats = rest }, counts, cancellationToken).ConfigureAwait(false);
         }
-        catch (VppException e) when (payload.Seats.Count > 1 && e.AppleErrorNumber is AppleErrorNumbers.SubscriptionUserNotFound or AppleErrorNumbers.SubscriptionViaGroup
-            or AppleErrorNumbers.SubscriptionLimitExceeded or AppleErrorNumbers.SubscriptionLimitExceededOld)
+        catch (VppException e) when (e.AppleErrorNumber is AppleErrorNumbers.SubscriptionLimitExceeded or AppleErrorNumbers.SubscriptionLimitExceededOld)
+        {
+            var limits = await client.RefreshLimitsAsync(cancellationToken).ConfigureAwait(false);
+            var size = Math.Max(1, limits.MaxSubscriptionClientUserIds);
+            if (payload.Seats.Count == 1)
+                throw new VppException(VppErrorKind.AppleError, "VppSubscriptionLimitExceeded",
+                    $"Apple refused a request for one seat of {payload.AdamId} for {payload.Seats[0].ClientUserId} as beyond its limits (Apple error {e.AppleErrorNumber}), " +
+                    $"also after VppPS read the limits anew (maxSubscriptions {limits.MaxSubscriptions}, maxSubscriptionClientUserIds {limits.MaxSubscriptionClientUserIds}). " +
+                    "Apple's limits allow no request now: run Sync-VppToken later; the seat is given then.", payload.AdamId, e) { AppleErrorNumber = e.AppleErrorNumber };
+            var parts = size < payload.Seats.Count ? payload.Seats.Chunk(size).Select(c => c.ToList()).ToList()
+                : [payload.Seats.Take(payload.Seats.Count / 2).ToList(), payload.Seats.Skip(payload.Seats.Count / 2).ToList()];
+            _context.Observer.Verbose($"Apple refused a request for {payload.Seats.Count} seat(s) of {payload.AdamId} as beyond its limits ({e.AppleErrorNumber}) and applied none of it; " +
+                $"read the limits anew (maxSubscriptionClientUserIds {limits.MaxSubscriptionClientUserIds}) and sending it again in {parts.Count} requests.");
+            foreach (var part in parts)
+                await SendSeatRequestAsync(client, tokenKey, kind, payload with { Seats = part }, counts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VppException e) when (payload.Seats.Count > 1 && e.AppleErrorNumber is AppleErrorNumbers.SubscriptionUserNotFound or AppleErrorNumbers.SubscriptionViaGroup)
         {
             var half = payload.Seats.Count / 2;
             _context.Observer.Verbose($"Apple refused a request for {payload.Seats.Count} seat(s) of {payload.AdamId} ({e.AppleErrorNumber}) and applied none of it; sending it again in two halves.");

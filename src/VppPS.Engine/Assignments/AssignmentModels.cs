@@ -24,8 +24,17 @@ public sealed record VppAssignment
     public required DateTimeOffset LastModifiedDateTime { get; init; }
     /// <summary>Licenses (or, for a subscription, seats not ending) VppPS holds at Apple for this assignment.</summary>
     public long LicensedCount { get; init; }
+    /// <summary>Subscriptions: whether the seats given renew at the period end (false: they lapse then); null for apps and books.</summary>
+    public bool? Renewing { get; init; }
+    /// <summary>Subscriptions with seats that lapse: the end of the billing period the assignment gives seats for.</summary>
+    public DateTime? CoversPeriodEnd { get; init; }
+    /// <summary>
+    /// Subscriptions with seats that lapse: the billing period the assignment was saved in has ended, so
+    /// it gives no more seats; Set-VppAssignment again covers the current period.
+    /// </summary>
+    public bool Lapsed { get; init; }
 
-    public override string ToString() => $"{App ?? AdamId} -> {Group} ({Intent}, {LicenseType})";
+    public override string ToString() => $"{App ?? AdamId} -> {Group} ({Intent}, {LicenseType}{(Lapsed ? ", lapsed" : "")})";
 }
 
 /// <summary>One step of the plan: what VppPS will ask Apple, for whom, and why.</summary>

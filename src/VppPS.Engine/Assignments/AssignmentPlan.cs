@@ -46,8 +46,18 @@ public sealed record VppUserToCreate(long UserKey, string DirectoryUserId, strin
 /// </summary>
 public sealed record VppUserToAdopt(long UserKey, string DirectoryUserId, string UserPrincipalName, string ClientUserId, string Email, string Status);
 
-/// <summary>A VPP user VppPS created whose person left the directory.</summary>
-public sealed record VppUserToRetire(string ClientUserId, string UserPrincipalName);
+/// <summary>
+/// A VPP user VppPS created whose person left the directory. <paramref name="SeatsReleased"/>: the
+/// subscriptions (names for people) whose seats the user holds; Apple releases them at once when
+/// the user is retired (spec 2.10.4).
+/// </summary>
+public sealed record VppUserToRetire(string ClientUserId, string UserPrincipalName, IReadOnlyList<string>? SeatsReleased = null)
+{
+    /// <summary>What retiring the user costs, in a sentence for people; null when it holds no seat.</summary>
+    public string? SeatWarning(string tokenName) => SeatsReleased is not { Count: > 0 } seats ? null :
+        $"Retiring the VPP user of '{UserPrincipalName}' ({ClientUserId}) under '{tokenName}' releases at once the subscription seat(s) it holds of " +
+        $"{string.Join(", ", seats.Select(s => $"'{s}'"))}: Apple ends a retired user's seats immediately, not at the end of the billing period.";
+}
 
 /// <summary>
 /// The difference between the licenses the assignments want and those Apple holds, for one
@@ -107,7 +117,9 @@ public sealed class AssignmentPlan
             yield return new PlanItem
             {
                 Token = TokenName, AdamId = "", PricingParam = "", Action = PlanAction.RetireVppUser, TargetType = LicenseType.User,
-                Target = user.UserPrincipalName, ClientUserId = user.ClientUserId, Reason = "removed from the directory",
+                Target = user.UserPrincipalName, ClientUserId = user.ClientUserId,
+                Reason = "removed from the directory" + (user.SeatsReleased is { Count: > 0 } seats
+                    ? $"; Apple releases at once the subscription seat(s) it holds of {string.Join(", ", seats.Select(s => $"'{s}'"))}" : ""),
             };
     }
 

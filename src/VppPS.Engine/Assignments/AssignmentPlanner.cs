@@ -307,6 +307,14 @@ public static class AssignmentPlanner
             while (reader.Read())
                 if (inFlight is null || !inFlight.UsersBeingRetired.Contains(reader.GetString(0)))
                     plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
+        // Retiring a VPP user releases its subscription seats at once (spec 2.10.4): said before it is done.
+        if (plan.UsersToRetire.Count > 0)
+        {
+            var seats = Subscriptions.SubscriptionStore.SeatsReleasedByRetiring(c, t, tokenKey, null).ToLookup(s => s.ClientUserId, s => s.Subscription);
+            for (var i = 0; i < plan.UsersToRetire.Count; i++)
+                if (seats[plan.UsersToRetire[i].ClientUserId].ToList() is { Count: > 0 } held)
+                    plan.UsersToRetire[i] = plan.UsersToRetire[i] with { SeatsReleased = held };
+        }
         return plan;
     }
 

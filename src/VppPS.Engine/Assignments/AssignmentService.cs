@@ -169,8 +169,10 @@ public sealed class AssignmentService
             var immediate = request.ReclaimImmediately ?? oldImmediate ?? false;
             var values = new (string, object?)[] { ("$id", id.ToString()), ("$k", tokenKey), ("$a", subscription.AdamId), ("$type", SubscriptionProductType), ("$g", group.Key),
                 ("$i", request.Intent.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$r", renewing ? 1 : 0), ("$x", immediate ? 1 : 0), ("$now", now) };
+            // Seats that lapse are given for one billing period: the one the next apply finds, after reading
+            // Apple's period end (covers_period_end, set then; see SeatPlanner.CoverBillingPeriods).
             if (oldRenewing is not null)
-                c.Execute(t, "UPDATE assignments SET intent = $i, allow_shortage = $s, renewing = $r, reclaim_immediately = $x, updated_at = $now WHERE id = $id", values);
+                c.Execute(t, "UPDATE assignments SET intent = $i, allow_shortage = $s, renewing = $r, reclaim_immediately = $x, covers_period_end = NULL, updated_at = $now WHERE id = $id", values);
             else
                 c.Execute(t, """
                     INSERT INTO assignments (id, token_key, adam_id, pricing_param, product_type, group_key, intent, license_type, allow_shortage, renewing, reclaim_immediately, created_at, updated_at)
@@ -267,6 +269,17 @@ public sealed class AssignmentService
         if (changes.Count == 0 || !_context.Observer.ShouldProcess($"{name} ({token.Name})", $"Take back {changes.Count} subscription seat(s) at Apple, {when}"))
             return new ApplyResult { Token = token.Name };
         using var lease = TokenLease.Acquire(_context, token);
+        // Seats given directly (Add-VppAppLicense) are no longer asked for: the plan neither gives them again nor cancels their reclaim.
+        _context.Store.Write((c, t) =>
+        {
+            var tokenKey = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            foreach (var change in changes)
+                c.Execute(t, """
+                    DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = '' AND target_kind = 0 AND member_key IN
+                        (SELECT du.user_key FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND mu.client_user_id = $x)
+                    """, ("$k", tokenKey), ("$a", subscription.AdamId), ("$x", change.ClientUserId));
+            AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        });
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimSeatsAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
         _context.Store.Write((c, t) => _context.Journal.Write(c, t, $"license:{name}", "Reclaim",
             $"{result.SeatsDisassociated} seat(s) of {name} ({token.Name}) taken back {when}{(includeUnmanaged ? ", including seats given outside VppPS" : "")}, {result.Failed} failed"));
@@ -321,8 +334,13 @@ public sealed class AssignmentService
     }
 
     /// <summary>A member asks for an app (self-service) or the admin grants one directly with <paramref name="force"/>.</summary>
-    public async Task<ApplyResult> AddLicenseAsync(AssetSelector app, string? userPrincipalName, string? serialNumber, bool force, CancellationToken cancellationToken)
+    /// <param name="renewing">Subscriptions: whether the seat renews at the period end (null: it does); false: it lapses then. Refused for apps and books.</param>
+    public async Task<ApplyResult> AddLicenseAsync(AssetSelector app, string? userPrincipalName, string? serialNumber, bool force, CancellationToken cancellationToken, bool? renewing = null)
     {
+        if (FindAssets(app).Count == 0 && FindSubscription(app) is { } subscription)
+            return await AddSeatAsync(subscription, userPrincipalName, serialNumber, renewing ?? true, cancellationToken).ConfigureAwait(false);
+        if (renewing is not null)
+            throw Refuse("VppRenewingForSubscriptionsOnly", $"-Renewing is for subscriptions (their seats renew or lapse at the period end); '{app}' is an app or book. Leave -Renewing out.");
         var asset = ResolveAsset(app);
         var token = _tokens.Get(asset.TokenId);
         TokenService.EnsureWritable(token);
@@ -355,6 +373,49 @@ public sealed class AssignmentService
                 ("$now", _context.Clock.UtcNow.ToStored()));
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Request", $"license of {asset.Name ?? asset.AdamId} ({token.Name}) requested for {who}{(covered ? "" : " (direct, -Force)")}");
+        });
+        return await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Add-VppAppLicense given a subscription: a seat for one user, given directly (no assignment needed,
+    /// as subscriptions have no Available intent), renewing or lapsing at the end of the billing period it
+    /// is given in. Kept as a request the plan serves like an assignment's member, with the same rule:
+    /// never more seats than available (refused, saying so, when none is left for the user).
+    /// </summary>
+    private async Task<ApplyResult> AddSeatAsync(VppSubscription subscription, string? userPrincipalName, string? serialNumber, bool renewing, CancellationToken cancellationToken)
+    {
+        var name = subscription.DisplayName;
+        if (serialNumber is not null)
+            throw Refuse("VppSubscriptionUsersOnly", $"'{name}' under '{subscription.Token}' is a subscription: Apple gives its seats to users only " +
+                "(subscriptions are not device-assignable), so no device can hold one. Give -User instead.");
+        var token = _tokens.Get(subscription.TokenId!.Value);
+        TokenService.EnsureWritable(token);
+        var who = userPrincipalName!;
+        _context.Store.Write((c, t) =>
+        {
+            var tokenKey = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            var memberKey = (long?)c.Scalar(t, "SELECT user_key FROM directory_users WHERE (user_principal_name = $x OR lower(mail) = lower($x)) AND removed_at IS NULL", ("$x", who))
+                ?? throw new VppException(VppErrorKind.NotFound, "VppDirectoryMemberNotFound",
+                    $"'{who}' is not in the VppPS directory. Add it to a group with Add-VppGroupMember (or Import-VppDirectory) first.", who);
+            // A seat that lapses is given for the billing period the next apply finds (SeatPlanner.CoverBillingPeriods).
+            c.Execute(t, """
+                INSERT INTO license_requests (token_key, adam_id, pricing_param, target_kind, member_key, forced, requested_at, renewing)
+                VALUES ($k, $a, '', 0, $m, 1, $now, $r)
+                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, member_key) DO UPDATE SET renewing = excluded.renewing, covers_period_end = NULL
+                """, ("$k", tokenKey), ("$a", subscription.AdamId), ("$m", memberKey), ("$now", _context.Clock.UtcNow.ToStored()), ("$r", renewing ? 1L : 0L));
+            AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+            // Never more seats than available, by the plan's own count (seats others wait for first).
+            var plan = new AssignmentPlan { TokenName = token.Name, TokenKey = tokenKey };
+            SeatPlanner.Plan(c, t, tokenKey, plan, PendingOperations.ReadInFlight(c, t, tokenKey), subscription.AdamId);
+            if (plan.SeatWaiting.Any(w => w.UserKey == memberKey))
+                throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
+                    (subscription.Status is { } status && !status.Equals("ACTIVE", StringComparison.OrdinalIgnoreCase)
+                        ? $"'{name}' under '{token.Name}' is {status}: Apple gives seats of active subscriptions only, so '{who}' gets none. "
+                        : $"Not enough seats: '{name}' under '{token.Name}' has no {(renewing ? "renewing " : "")}seat left for '{who}'. ") +
+                    "Buy more seats in Apple Business / Apple School Manager and sync, or free one with Remove-VppAppLicense.", who);
+            _context.Journal.Write(c, t, $"license:{name}", "Request",
+                $"seat of {name} ({subscription.AdamId}, {token.Name}) requested for {who}, {(renewing ? "renewing" : "lapsing at the period end")} (direct)");
         });
         return await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
     }
@@ -602,9 +663,11 @@ public sealed class AssignmentService
         using var command = c.Command(t, $"""
             SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,
                    (SELECT count(*) FROM managed_licenses ml WHERE ml.assignment_id = s.id)
-                   + (SELECT count(*) FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL)
+                   + (SELECT count(*) FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL),
+                   s.renewing, s.covers_period_end, CASE WHEN {SeatPlanner.Lapsed("s")} THEN 1 ELSE 0 END
             FROM assignments s JOIN tokens tk ON tk.key = s.token_key JOIN directory_groups g ON g.group_key = s.group_key
-            LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id{where}
+            LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id
+            LEFT JOIN subscriptions sb ON s.product_type = 'Subscription' AND sb.token_key = s.token_key AND sb.adam_id = s.adam_id{where}
             ORDER BY lower(coalesce(m.name, s.adam_id)), lower(g.name)
             """, parameters);
         using var reader = command.ExecuteReader();
@@ -626,6 +689,10 @@ public sealed class AssignmentService
                 CreatedDateTime = reader.GetString(11).ToDate(),
                 LastModifiedDateTime = reader.GetString(12).ToDate(),
                 LicensedCount = reader.GetInt64(13),
+                Renewing = reader.GetString(4) == SubscriptionProductType ? reader.GetInt64(14) != 0 : null,
+                CoversPeriodEnd = reader.GetString(4) == SubscriptionProductType && reader.GetInt64(14) == 0 && reader.GetStringOrNull(15) is { } end
+                    ? DateTime.ParseExact(end, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : null,
+                Lapsed = reader.GetInt64(16) != 0,
             });
         return list;
     }

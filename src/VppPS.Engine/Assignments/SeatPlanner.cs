@@ -30,17 +30,29 @@ internal static class SeatPlanner
         var subscriptions = ReadSubscriptions(c, t, tokenKey);
         var held = ReadHeld(c, t, tokenKey);
 
-        // Wanted: every member of a user group with a Required assignment of the subscription, once.
+        // Wanted: every member of a user group with a Required assignment of the subscription, and every
+        // user given a seat directly (Add-VppAppLicense), once; seats that lapse only within the billing
+        // period they were asked for (covers_period_end; spec 2.10.4: they are not given again after it).
         var wanted = new Dictionary<(string AdamId, string Who), SeatChange>();
-        using (var command = c.Command(t, """
-            SELECT s.adam_id, mu.client_user_id, u.user_principal_name, u.user_key, s.id, g.name, s.renewing
+        using (var command = c.Command(t, $"""
+            SELECT s.adam_id, mu.client_user_id, u.user_principal_name, u.user_key, s.id AS assignment_id, g.name AS grp, s.renewing, s.created_at AS rank
             FROM assignments s
             JOIN directory_groups g ON g.group_key = s.group_key AND g.kind = 'User'
             JOIN group_members gm ON gm.group_key = s.group_key
             JOIN directory_users u ON u.user_key = gm.member_key AND u.removed_at IS NULL
             LEFT JOIN managed_users mu ON mu.token_key = s.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
+            LEFT JOIN subscriptions sb ON sb.token_key = s.token_key AND sb.adam_id = s.adam_id
             WHERE s.token_key = $k AND s.product_type = 'Subscription' AND s.intent = 'Required' AND (CAST($only AS TEXT) IS NULL OR s.adam_id = $only)
-            ORDER BY s.adam_id, s.created_at, s.id, u.user_principal_name
+              AND NOT {Lapsed("s")}
+            UNION ALL
+            SELECT r.adam_id, mu.client_user_id, u.user_principal_name, u.user_key, NULL, NULL, r.renewing, r.requested_at
+            FROM license_requests r
+            JOIN subscriptions sb ON sb.token_key = r.token_key AND sb.adam_id = r.adam_id
+            JOIN directory_users u ON u.user_key = r.member_key AND u.removed_at IS NULL
+            LEFT JOIN managed_users mu ON mu.token_key = r.token_key AND mu.directory_user_id = u.id AND mu.retired_at IS NULL
+            WHERE r.token_key = $k AND r.pricing_param = '' AND r.target_kind = 0 AND (CAST($only AS TEXT) IS NULL OR r.adam_id = $only)
+              AND NOT {Lapsed("r")}
+            ORDER BY 1, 8, 5, 3
             """, k, only))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
@@ -56,8 +68,9 @@ internal static class SeatPlanner
                     continue;
                 }
                 var name = subscriptions.TryGetValue(adamId, out var sub) ? sub.Name : adamId;
-                wanted[key] = new SeatChange(adamId, name, clientUserId, upn, reader.GetInt64(3), reader.GetString(4), reader.GetString(5),
-                    $"Required for user group '{reader.GetString(5)}'", renewing);
+                var group = reader.GetStringOrNull(5);
+                wanted[key] = new SeatChange(adamId, name, clientUserId, upn, reader.GetInt64(3), reader.GetStringOrNull(4), group,
+                    group is null ? "direct seat (Add-VppAppLicense)" : $"Required for user group '{group}'", renewing);
             }
 
         // Seats to take back: given by VppPS for an assignment that no longer wants them, still held at Apple.
@@ -145,6 +158,26 @@ internal static class SeatPlanner
             }
         }
     }
+
+    /// <summary>
+    /// Seats that lapse are given for one billing period: assignments and direct requests of such seats
+    /// saved since the last apply take the period end Apple gives now (read just before, by the sync or
+    /// the apply), and are not served after it (<see cref="Lapsed"/>). Saving them again starts over.
+    /// </summary>
+    internal static void CoverBillingPeriods(DbConnection c, DbTransaction t, long tokenKey) => c.Execute(t, """
+        UPDATE assignments SET covers_period_end = (SELECT sb.period_end_date FROM subscriptions sb WHERE sb.token_key = assignments.token_key AND sb.adam_id = assignments.adam_id)
+        WHERE token_key = $k AND product_type = 'Subscription' AND renewing = 0 AND covers_period_end IS NULL;
+        UPDATE license_requests SET covers_period_end = (SELECT sb.period_end_date FROM subscriptions sb WHERE sb.token_key = license_requests.token_key AND sb.adam_id = license_requests.adam_id)
+        WHERE token_key = $k AND pricing_param = '' AND target_kind = 0 AND renewing = 0 AND covers_period_end IS NULL;
+        """, ("$k", tokenKey));
+
+    /// <summary>
+    /// SQL: whether the seats that lapse of an assignment or direct request (alias <paramref name="row"/>;
+    /// the subscription is sb) were asked for a billing period that has ended: the subscription's period
+    /// end, as last read, is later than the one they covered.
+    /// </summary>
+    internal static string Lapsed(string row) =>
+        $"({row}.renewing = 0 AND {row}.covers_period_end IS NOT NULL AND sb.period_end_date IS NOT NULL AND sb.period_end_date > {row}.covers_period_end)";
 
     /// <summary>Each subscription's name for people, status, period end and available seats.</summary>
     private static Dictionary<string, Subscription> ReadSubscriptions(DbConnection c, DbTransaction? t, long tokenKey)

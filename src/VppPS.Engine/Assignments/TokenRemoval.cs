@@ -46,6 +46,26 @@ public sealed class TokenRemoval
             return list;
         });
 
+    /// <summary>
+    /// Subscription seats VppPS gave under the token that Apple still lists (as last read or
+    /// recorded), those already ending at the period end included: (adamId, clientUserId).
+    /// </summary>
+    public IReadOnlyList<(string AdamId, string ClientUserId)> ManagedSeats(Guid tokenId) =>
+        _context.Store.Read(c =>
+        {
+            using var command = c.Command(null, """
+                SELECT ms.adam_id, ms.client_user_id
+                FROM managed_seats ms
+                JOIN tokens t ON t.key = ms.token_key
+                JOIN subscription_seats ss ON ss.token_key = ms.token_key AND ss.adam_id = ms.adam_id AND ss.client_user_id = ms.client_user_id
+                WHERE t.id = $id ORDER BY ms.adam_id, ms.client_user_id
+                """, ("$id", tokenId.ToString()));
+            using var reader = command.ExecuteReader();
+            var list = new List<(string, string)>();
+            while (reader.Read()) list.Add((reader.GetString(0), reader.GetString(1)));
+            return list;
+        });
+
     /// <summary>Removes the token; returns what was done, in a sentence for the user.</summary>
     public async Task<string> RemoveAsync(Guid id, LicensePolicy policy, CancellationToken cancellationToken)
     {
@@ -53,24 +73,28 @@ public sealed class TokenRemoval
         // Under the token's lease: no sync or plan of the token runs while its licenses are counted, reclaimed and the token removed.
         using var lease = TokenLease.Acquire(_context, token);
         var managed = ManagedLicenses(id);
+        // Seats VppPS gave count as licenses here: the token's removal is refused, or they are taken back, alike.
+        var seats = ManagedSeats(id);
         string summary;
-        if (managed.Count == 0)
+        if (managed.Count == 0 && seats.Count == 0)
             summary = "token removed";
         else if (policy == LicensePolicy.Refuse)
             throw new VppException(VppErrorKind.Conflict, "VppTokenHasLicenses",
-                $"VppPS assigned {Describe(managed)} under the token '{token.Name}'. Reclaim them first with Remove-VppToken -RevokeLicenses, " +
-                "or remove the token anyway with -Force (the licenses then stay assigned at Apple and VppPS forgets them).", token.Name);
+                $"VppPS assigned {Describe(managed, seats)} under the token '{token.Name}'. Reclaim them first with Remove-VppToken -RevokeLicenses " +
+                "(subscription seats end at once, since the token goes away), " +
+                "or remove the token anyway with -Force (the licenses and seats then stay assigned at Apple and VppPS forgets them).", token.Name);
         else if (policy == LicensePolicy.Forget)
         {
-            summary = $"token removed with -Force; left {Describe(managed)} assigned at Apple";
-            _context.Observer.Warning($"The token '{token.Name}' is removed, but {Describe(managed)} that VppPS assigned stay assigned at Apple. Reclaim them in Apple Business / Apple School Manager or with another MDM if they are no longer needed.");
+            summary = $"token removed with -Force; left {Describe(managed, seats)} assigned at Apple";
+            _context.Observer.Warning($"The token '{token.Name}' is removed, but {Describe(managed, seats)} that VppPS assigned stay assigned at Apple. Reclaim them in Apple Business / Apple School Manager or with another MDM if they are no longer needed.");
         }
         else
         {
             TokenService.EnsureWritable(token);
             var irrevocable = managed.Where(m => !m.Revocable).ToList();
             await ReclaimAsync(token, managed.Where(m => m.Revocable).ToList(), cancellationToken).ConfigureAwait(false);
-            summary = $"token removed after reclaiming {Describe(managed.Where(m => m.Revocable).ToList())}";
+            await ReclaimSeatsAsync(token, seats, cancellationToken).ConfigureAwait(false);
+            summary = $"token removed after reclaiming {Describe(managed.Where(m => m.Revocable).ToList(), seats)}";
             if (irrevocable.Count > 0)
             {
                 summary += $"; {irrevocable.Count} book license(s) cannot be reclaimed (Apple marks them irrevocable) and stay assigned";
@@ -102,7 +126,32 @@ public sealed class TokenRemoval
                 $"Apple could not reclaim {result.Failed} license(s) under '{token.Name}' (see Get-VppAssignmentPlan for Apple's errors). The token was kept; run Sync-VppToken and try again.", token.Name);
     }
 
-    private static string Describe(IReadOnlyCollection<(string AdamId, string PricingParam, int TargetKind, string Target, bool Revocable)> licenses) =>
-        $"{licenses.Count} license(s) of {licenses.Select(l => l.AdamId).Distinct().Count()} app(s)/book(s) to " +
-        $"{licenses.Where(l => l.TargetKind == 0).Select(l => l.Target).Distinct().Count()} user(s) and {licenses.Where(l => l.TargetKind == 1).Select(l => l.Target).Distinct().Count()} device(s)";
+    /// <summary>
+    /// Takes the seats back at once (a deferred reclaim would leave them to a token VppPS no longer
+    /// has), through the applier, so that the requests are journaled and recorded like any other.
+    /// </summary>
+    private async Task ReclaimSeatsAsync(VppToken token, IReadOnlyList<(string AdamId, string ClientUserId)> seats, CancellationToken cancellationToken)
+    {
+        if (seats.Count == 0) return;
+        var changes = seats.Select(s => new SeatChange(s.AdamId, null, s.ClientUserId, s.ClientUserId, null, null, null,
+            "reclaimed before removing the token", Renewing: false, Deferred: false)).ToList();
+        var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimSeatsAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
+        var left = ManagedSeats(token.Id).Count;
+        if (result.Failed > 0 || left > 0)
+            throw new VppException(VppErrorKind.AppleError, "VppReclaimFailed",
+                $"Apple could not take back {Math.Max(result.Failed, left)} subscription seat(s) under '{token.Name}' (see Get-VppAssignmentPlan for Apple's errors). " +
+                "The token was kept; run Sync-VppToken and try again.", token.Name);
+    }
+
+    private static string Describe(IReadOnlyCollection<(string AdamId, string PricingParam, int TargetKind, string Target, bool Revocable)> licenses,
+        IReadOnlyCollection<(string AdamId, string ClientUserId)> seats)
+    {
+        var parts = new List<string>();
+        if (licenses.Count > 0 || seats.Count == 0)
+            parts.Add($"{licenses.Count} license(s) of {licenses.Select(l => l.AdamId).Distinct().Count()} app(s)/book(s) to " +
+                $"{licenses.Where(l => l.TargetKind == 0).Select(l => l.Target).Distinct().Count()} user(s) and {licenses.Where(l => l.TargetKind == 1).Select(l => l.Target).Distinct().Count()} device(s)");
+        if (seats.Count > 0)
+            parts.Add($"{seats.Count} subscription seat(s) of {seats.Select(s => s.AdamId).Distinct().Count()} subscription(s) to {seats.Select(s => s.ClientUserId).Distinct().Count()} user(s)");
+        return string.Join(" and ", parts);
+    }
 }

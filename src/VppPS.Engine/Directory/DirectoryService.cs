@@ -210,17 +210,35 @@ public sealed class DirectoryService
     /// <summary>
     /// Removes a person from the directory: a tombstone stays (so the assignment engine can retire
     /// their VPP user) and they leave every group. Returns false when they were already removed.
+    /// With <paramref name="commit"/> false the same work runs and is rolled back (-WhatIf), the
+    /// warnings included.
     /// </summary>
-    public bool RemoveUser(string userPrincipalName) => Store.Write((c, t) =>
+    public bool RemoveUser(string userPrincipalName, bool commit = true)
     {
-        using var writer = new DirectoryWriter(_context, c, t);
-        if (!writer.Users.TryGetValue(userPrincipalName.Trim(), out var user))
-            throw new VppException(VppErrorKind.NotFound, "VppDirectoryUserNotFound",
-                $"No directory user has the user principal name '{userPrincipalName}'. Run Get-VppDirectoryUser to list them.", userPrincipalName);
-        if (user.RemovedAt is not null) return false;
-        writer.RemoveUser(user, "");
-        return true;
-    });
+        Func<DbConnection, DbTransaction, bool> work = (c, t) =>
+        {
+            using var writer = new DirectoryWriter(_context, c, t);
+            if (!writer.Users.TryGetValue(userPrincipalName.Trim(), out var user))
+                throw new VppException(VppErrorKind.NotFound, "VppDirectoryUserNotFound",
+                    $"No directory user has the user principal name '{userPrincipalName}'. Run Get-VppDirectoryUser to list them.", userPrincipalName);
+            if (user.RemovedAt is not null) return false;
+            writer.RemoveUser(user, "");
+            WarnOfSeatsReleased(c, t, writer.Now);
+            return true;
+        };
+        return commit ? Store.Write(work) : Store.Trial(work);
+    }
+
+    /// <summary>
+    /// The people removed at <paramref name="removedAt"/> whose VPP users hold subscription seats:
+    /// the next apply retires those users, and Apple then releases the seats at once (spec 2.10.4).
+    /// </summary>
+    private void WarnOfSeatsReleased(DbConnection c, DbTransaction t, string removedAt)
+    {
+        foreach (var person in Subscriptions.SubscriptionStore.SeatsReleasedByRetiring(c, t, null, removedAt).GroupBy(s => s.UserPrincipalName))
+            _context.Observer.Warning($"'{person.Key}' holds subscription seats: {string.Join(", ", person.Select(s => $"'{s.Subscription}' under '{s.Token}'"))}. " +
+                "Removed from the directory, their VPP user is retired at the next sync or apply (Sync-VppToken), and Apple then releases these seats at once, not at the end of the billing period.");
+    }
 
     // ---- For the assignment engine ----
 
@@ -335,6 +353,7 @@ public sealed class DirectoryService
                     result.MembershipsRemoved += writer.RemoveUser(user, why);
                     result.UsersRemoved++;
                 }
+                if (result.UsersRemoved > 0) WarnOfSeatsReleased(c, t, writer.Now);
                 foreach (var device in writer.Devices.Values.Where(d => d.RemovedAt is null && !seenDevices.Contains(d.Key)).OrderBy(d => d.Serial, StringComparer.Ordinal).ToList())
                 {
                     result.MembershipsRemoved += writer.RemoveDevice(device, why);

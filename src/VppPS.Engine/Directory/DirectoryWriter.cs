@@ -35,6 +35,9 @@ internal sealed class DirectoryWriter : IDisposable
         _now = context.Clock.UtcNow.ToStored();
     }
 
+    /// <summary>The stored time of this writer's changes (removed_at of the people it removes).</summary>
+    public string Now => _now;
+
     /// <summary>One line per change, in order (for -Verbose).</summary>
     public List<string> Changes { get; } = [];
 

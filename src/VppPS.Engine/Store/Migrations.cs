@@ -395,6 +395,18 @@ internal static class Migrations
             PRIMARY KEY (token_key, adam_id, client_user_id)
         );
         """,
+        // 13: subscription seats given directly and seats that lapse. license_requests of a
+        // subscription (pricing_param '') are seats given with Add-VppAppLicense; renewing says
+        // whether such a seat renews. covers_period_end (license_requests and assignments): for seats
+        // that lapse (renewing 0), the end of the billing period they were given for; once the
+        // subscription's period end is later, Assignments/SeatPlanner gives no more seats for them.
+        // Null until the next apply sets it (Assignments/SeatPlanner.CoverBillingPeriods), also for
+        // assignments of lapsing seats saved before: they cover the period that apply finds.
+        """
+        ALTER TABLE license_requests ADD COLUMN renewing INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE license_requests ADD COLUMN covers_period_end TEXT;
+        ALTER TABLE assignments ADD COLUMN covers_period_end TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;

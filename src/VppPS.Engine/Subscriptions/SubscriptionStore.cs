@@ -169,6 +169,40 @@ internal static class SubscriptionStore
         foreach (var adamId in held) SeatTaken(c, t, tokenKey, adamId, clientUserId);
     }
 
+    /// <summary>A seat that retiring its holder's VPP user releases at once (spec 2.10.4).</summary>
+    public sealed record SeatReleasedByRetiring(long TokenKey, string Token, string ClientUserId, string UserPrincipalName, string AdamId, string Subscription);
+
+    /// <summary>
+    /// Seats (as the last read or recorded) held by the VPP users VppPS will retire: those it created
+    /// for people removed from the directory and not retired yet (adopted ones are never retired).
+    /// <paramref name="tokenKey"/>: one token only; <paramref name="removedAt"/>: only people removed at
+    /// that stored time (the removals of one command).
+    /// </summary>
+    public static List<SeatReleasedByRetiring> SeatsReleasedByRetiring(DbConnection c, DbTransaction? t, long? tokenKey, string? removedAt)
+    {
+        using var command = c.Command(t, """
+            SELECT ss.token_key, tk.name, ss.client_user_id, u.user_principal_name, ss.adam_id, sm.name, pm.name
+            FROM subscription_seats ss JOIN tokens tk ON tk.key = ss.token_key
+            JOIN managed_users mu ON mu.token_key = ss.token_key AND mu.client_user_id = ss.client_user_id AND mu.retired_at IS NULL AND mu.adopted_at IS NULL
+            JOIN directory_users u ON u.id = mu.directory_user_id AND u.removed_at IS NOT NULL
+            LEFT JOIN subscriptions s ON s.token_key = ss.token_key AND s.adam_id = ss.adam_id
+            LEFT JOIN asset_metadata sm ON sm.adam_id = ss.adam_id
+            LEFT JOIN asset_metadata pm ON pm.adam_id = s.parent_adam_id
+            WHERE (CAST($k AS BIGINT) IS NULL OR ss.token_key = $k) AND (CAST($at AS TEXT) IS NULL OR u.removed_at = $at)
+            ORDER BY u.user_principal_name, lower(tk.name), ss.adam_id
+            """, ("$k", tokenKey), ("$at", removedAt));
+        using var reader = command.ExecuteReader();
+        var list = new List<SeatReleasedByRetiring>();
+        while (reader.Read())
+        {
+            var adamId = reader.GetString(4);
+            var parent = reader.GetStringOrNull(6);
+            list.Add(new SeatReleasedByRetiring(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), adamId,
+                reader.GetStringOrNull(5) ?? (parent is null ? adamId : $"{parent} ({adamId})")));
+        }
+        return list;
+    }
+
     /// <summary>Apple's YYYY-MM-DD, kept as is when it reads as a date; anything else is dropped.</summary>
     private static string? PeriodEnd(string? date) =>
         DateTime.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null;

@@ -159,7 +159,10 @@ public sealed class GetVppAssignmentPlanCommand : VppCmdlet
     });
 }
 
-/// <summary>Gives a member a license: what a self-service portal calls for an Available app; -Force grants it directly.</summary>
+/// <summary>
+/// Gives a member a license: what a self-service portal calls for an Available app; -Force grants it
+/// directly. A subscription gets a seat for a user (directly; -Renewing:$false: it lapses at the period end).
+/// </summary>
 /// <remarks>Four parameter sets: the app by -App or piped in, for users (-User) or devices (-Device).</remarks>
 [Cmdlet(VerbsCommon.Add, "VppAppLicense", SupportsShouldProcess = true, DefaultParameterSetName = ByApp)]
 [OutputType(typeof(ApplyResult))]
@@ -204,14 +207,19 @@ public sealed class AddVppAppLicenseCommand : AppSelectionCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Subscriptions: -Renewing:$false gives a seat that lapses at the end of the billing period. Left out: the seat renews.</summary>
+    [Parameter]
+    public SwitchParameter Renewing { get; set; }
+
     protected override void ProcessRecord()
     {
         var app = Selection();
+        bool? renewing = MyInvocation.BoundParameters.ContainsKey(nameof(Renewing)) ? Renewing.IsPresent : null;
         foreach (var (user, device) in (User ?? []).Select(u => ((string?)u, (string?)null)).Concat((Device ?? []).Select(d => ((string?)null, (string?)d))))
         {
             var who = user ?? device!;
-            if (!ShouldProcess(who, $"Give a license of {app}{(Force ? " (direct, -Force)" : "")}")) continue;
-            if (TryRun(c => new AssignmentService(c).AddLicenseAsync(app, user, device, Force, CancelToken).GetAwaiter().GetResult(), out var result, who))
+            if (!ShouldProcess(who, $"Give a license (or a subscription seat) of {app}{(Force ? " (direct, -Force)" : "")}{(renewing == false ? ", lapsing at the period end" : "")}")) continue;
+            if (TryRun(c => new AssignmentService(c).AddLicenseAsync(app, user, device, Force, CancelToken, renewing).GetAwaiter().GetResult(), out var result, who))
                 WriteObject(result);
         }
     }

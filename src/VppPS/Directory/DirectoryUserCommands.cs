@@ -59,8 +59,12 @@ public sealed class RemoveVppDirectoryUserCommand : DirectoryCmdlet
 
     protected override void ProcessRecord()
     {
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
+            : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
         foreach (var upn in UserPrincipalName)
         {
+            // -WhatIf: the removal, rolled back, so that its warnings (seats that retiring the VPP user releases) show too.
+            if (whatIf) TryRun(c => new DirectoryService(c).RemoveUser(upn, commit: false), out _, upn);
             if (!ShouldProcess(upn, "Remove from the directory and from every group")) continue;
             if (TryRun(c => new DirectoryService(c).RemoveUser(upn), out var removed, upn) && !removed)
                 WriteVerbose($"'{upn}' was already removed from the directory.");

@@ -5,8 +5,9 @@ using VppPS.Engine.Tokens;
 namespace VppPS.Tokens;
 
 /// <summary>
-/// Removes tokens. Refuses while VppPS holds licenses it assigned under the token, unless
-/// -RevokeLicenses (reclaim them at Apple first) or -Force (forget them; they stay at Apple).
+/// Removes tokens. Refuses while VppPS holds licenses or subscription seats it assigned under the
+/// token, unless -RevokeLicenses (reclaim them at Apple first, seats at once) or -Force (forget
+/// them; they stay at Apple).
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "VppToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByName)]
 [OutputType(typeof(void))]
@@ -30,8 +31,8 @@ public sealed class RemoveVppTokenCommand : VppTokenCmdlet
         {
             var what = policy switch
             {
-                LicensePolicy.Revoke => "Reclaim the licenses VppPS assigned under it at Apple, then remove the token",
-                LicensePolicy.Forget => "Remove the token and forget the licenses VppPS assigned under it (they stay assigned at Apple)",
+                LicensePolicy.Revoke => "Reclaim the licenses and subscription seats VppPS assigned under it at Apple (seats at once), then remove the token",
+                LicensePolicy.Forget => "Remove the token and forget the licenses and subscription seats VppPS assigned under it (they stay assigned at Apple)",
                 _ => "Remove the token",
             };
             if (!ShouldProcess($"{token.Name} ({token.OrganizationName} / {token.LocationName})", what)) continue;

@@ -296,4 +296,242 @@ public sealed class SeatAssignmentTests
         await SetAsync(h.Context, "Teachers", AssignmentIntent.Uninstall, immediately: true).WaitAsync(Guard);
         Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
     }
+
+    [Fact]
+    public async Task Removing_a_seat_holder_from_the_directory_warns_before_the_retire_which_releases_the_seat_at_once()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        await SetAsync(h.Context, "Teachers");
+        var person1 = ClientUserIds(h)[Person(1)];
+        var availableBefore = SimReads(h).AvailableRenewing;
+        var observer = new Apple.RecordingObserver();
+        var context = new VppContext(h.Context.Session, "xunit", observer);
+        string[] Warnings() => observer.VerboseLines.Where(l => l.StartsWith("WARNING: ", StringComparison.Ordinal)).ToArray();
+
+        // -WhatIf (a rolled-back removal) warns too, and changes nothing.
+        Assert.True(new DirectoryService(context).RemoveUser(Person(1), commit: false));
+        var whatIf = Assert.Single(Warnings());
+        // No metadata in this scenario: the subscription goes by its adamId.
+        Assert.Contains($"'{Person(1)}' holds subscription seats: '{ReadsId}' under '{h.CurrentToken.Name}'", whatIf);
+        Assert.Contains("releases these seats at once", whatIf);
+        Assert.Single(ClientUserIds(h), p => p.Key == Person(1));
+        Assert.Empty(Plan(h));
+
+        // Import-VppDirectory -Prune of a file without the person says the same (here with -WhatIf).
+        observer.VerboseLines.Clear();
+        var csv = Path.Combine(Path.GetTempPath(), $"seats-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(csv, $"Type,UserPrincipalName,Mail,Groups\nUser,{Person(2)},{Person(2)},Teachers\n");
+            Assert.Equal(1, new DirectoryService(context).Import(csv, prune: true, commit: false).UsersRemoved);
+        }
+        finally { File.Delete(csv); }
+        Assert.Contains($"'{Person(1)}' holds subscription seats", Assert.Single(Warnings()));
+        Assert.Single(ClientUserIds(h), p => p.Key == Person(1));
+
+        observer.VerboseLines.Clear();
+        Assert.True(new DirectoryService(context).RemoveUser(Person(1)));
+        Assert.Contains($"'{Person(1)}' holds subscription seats", Assert.Single(Warnings()));
+        // The plan says what the retire costs.
+        var retire = Assert.Single(new AssignmentService(h.Context).PlanItems(h.CurrentToken), i => i.Action == PlanAction.RetireVppUser);
+        Assert.Equal((Person(1), person1), (retire.Target, retire.ClientUserId));
+        Assert.Contains($"Apple releases at once the subscription seat(s) it holds of '{ReadsId}'", retire.Reason);
+
+        // The apply warns before it retires; Apple releases the seat at once, and the next sync shows it free.
+        observer.VerboseLines.Clear();
+        await new SyncService(context).SyncAsync(h.CurrentToken, false, CancellationToken.None);
+        var applyWarning = Assert.Single(Warnings(), w => w.Contains("Retiring the VPP user", StringComparison.Ordinal));
+        Assert.Contains($"'{Person(1)}' ({person1}) under '{h.CurrentToken.Name}' releases at once the subscription seat(s) it holds of '{ReadsId}'", applyWarning);
+        Assert.Equal("Retired", h.Sim.GetUsers(School).Last(u => u.ClientUserId == person1).Status);
+        Assert.False(SimSeats(h).ContainsKey(Person(1)));
+        Assert.Equal(availableBefore + 1, SimReads(h).AvailableRenewing);
+        await h.SyncAsync();
+        Assert.DoesNotContain(new SubscriptionService(h.Context).Seats(), s => s.ClientUserId == person1);
+        Assert.Equal(availableBefore + 1, new SubscriptionService(h.Context).List().Single(s => s.AdamId == ReadsId).AvailableRenewing);
+        Assert.Empty(Plan(h));
+        Assert.Empty(new AssignmentService(h.Context).PlanItems(h.CurrentToken));
+    }
+
+    [Fact]
+    public async Task Removing_the_token_is_refused_while_VppPS_holds_seats_and_revoking_takes_them_back_at_once_journaled()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        await SetAsync(h.Context, "Teachers");
+        // Person 2 leaves: the seat ends at the period end, but VppPS still holds it until then.
+        new DirectoryService(h.Context).RemoveMembers("Teachers", [Person(2)]);
+        await new AssignmentService(h.Context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.True(Seat(h, 2).Ending);
+        var removal = new TokenRemoval(h.Context);
+        Assert.Equal(2, removal.ManagedSeats(h.Token.Id).Count);
+
+        var refused = await Assert.ThrowsAsync<VppException>(() => removal.RemoveAsync(h.Token.Id, LicensePolicy.Refuse, CancellationToken.None));
+        Assert.Equal(("VppTokenHasLicenses", VppErrorKind.Conflict), (refused.ErrorId, refused.Kind));
+        Assert.Contains("2 subscription seat(s) of 1 subscription(s) to 2 user(s)", refused.Message);
+        Assert.Contains("-RevokeLicenses", refused.Message);
+        Assert.Equal(h.Token.Id, h.CurrentToken.Id);
+
+        var summary = await removal.RemoveAsync(h.Token.Id, LicensePolicy.Revoke, CancellationToken.None);
+        Assert.Contains("after reclaiming 2 subscription seat(s)", summary);
+        // Both at once, the ending one too: only the seat from Apple School Manager's group is left.
+        Assert.Equal(new[] { ViaGroupUser }, h.Sim.GetSubscriptionAssignments(School).Where(a => a.AdamId == Reads).Select(a => a.ClientUserId));
+        Assert.DoesNotContain(h.Sim.GetSubscriptionAssignments(School), a => a.DeferredEventId is not null);
+        Assert.Empty(h.Tokens.List());
+        // The audit journal says what was taken back (the request's own row went with the token).
+        var removed = Assert.Single(h.Context.Journal.Read(new AuditQuery(TargetPattern: "token:*"), 0, 100), e => e.Action == "Remove");
+        Assert.Contains("after reclaiming 2 subscription seat(s)", removed.Summary);
+    }
+
+    [Fact]
+    public async Task Add_VppAppLicense_gives_a_user_a_seat_directly_never_beyond_those_available_and_refuses_devices()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Staff", 1, 2, 3, 4);   // in the directory; no assignment of the subscription
+        var service = new AssignmentService(h.Context);
+        var reads = new AssetSelector(ReadsId, null, null);
+
+        // A seat that lapses takes the expiring seat; renewing ones take renewing seats.
+        var first = await service.AddLicenseAsync(reads, Person(1), null, force: false, CancellationToken.None, renewing: false);
+        Assert.Equal((1, 0), (first.SeatsAssociated, first.Failed));
+        Assert.Equal((await service.AddLicenseAsync(reads, Person(2), null, false, CancellationToken.None)).SeatsAssociated,
+            (await service.AddLicenseAsync(reads, Person(3), null, false, CancellationToken.None)).SeatsAssociated);
+        Assert.Equal(new SortedDictionary<string, string> { [Person(1)] = "expiring", [Person(2)] = "renewing", [Person(3)] = "renewing", [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.False(Seat(h, 2).ByAssignment);
+
+        // None left: refused, nothing asked of Apple, nothing kept to give later.
+        var shortage = await Assert.ThrowsAsync<VppException>(() => service.AddLicenseAsync(reads, Person(4), null, false, CancellationToken.None));
+        Assert.Equal(("VppLicenseShortage", VppErrorKind.LimitExceeded), (shortage.ErrorId, shortage.Kind));
+        Assert.Contains("no renewing seat left for 'person4@seat.example'", shortage.Message);
+        Assert.False(SimSeats(h).ContainsKey(Person(4)));
+        Assert.Empty(Plan(h));
+
+        // Users only: a device, or -Renewing for an app, is refused with what to do.
+        var device = await Assert.ThrowsAsync<VppException>(() => service.AddLicenseAsync(reads, null, "DMPXK2L1HP7M", false, CancellationToken.None));
+        Assert.Equal(("VppSubscriptionUsersOnly", VppErrorKind.InvalidArgument), (device.ErrorId, device.Kind));
+        Assert.Contains("Give -User instead", device.Message);
+
+        // Taken back at once: the seat is free again and the plan does not give it again.
+        var back = await service.RemoveLicensesAsync(reads, [Person(2)], null, null, all: false, includeUnmanaged: false, CancellationToken.None, immediately: true);
+        Assert.Equal(1, back.SeatsDisassociated);
+        Assert.False(SimSeats(h).ContainsKey(Person(2)));
+        Assert.Empty(Plan(h));
+        // Taken back at the period end: the plan does not cancel the reclaim.
+        await service.RemoveLicensesAsync(reads, [Person(3)], null, null, all: false, includeUnmanaged: false, CancellationToken.None);
+        Assert.True(Seat(h, 3).Ending);
+        Assert.Empty(Plan(h));
+
+        // The lapsing seat is given for its billing period only: after the period end it is not given again.
+        h.Sim.AdvanceClock(TimeSpan.FromDays(11));
+        await h.SyncAsync();
+        Assert.False(SimSeats(h).ContainsKey(Person(1)));
+        Assert.False(SimSeats(h).ContainsKey(Person(3)));
+        Assert.Empty(Plan(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+    }
+
+    [Fact]
+    public async Task An_assignment_of_seats_that_lapse_covers_the_billing_period_it_was_set_in_and_setting_it_again_covers_the_next()
+    {
+        await using var h = await StartAsync();
+        UserGroup(h.Context, "Teachers", 1, 2);
+        var set = await SetAsync(h.Context, "Teachers", renewing: false);
+        Assert.Equal(2, set.Applied!.SeatsAssociated);
+        var periodEnd = new SubscriptionService(h.Context).List().Single(s => s.AdamId == ReadsId).PeriodEndDate;
+        Assert.Equal((false, periodEnd, false), (set.Assignment.Renewing, set.Assignment.CoversPeriodEnd, set.Assignment.Lapsed));
+
+        // The period ends: Apple ends the seats; the assignment gives none again, not to a new member either.
+        h.Sim.AdvanceClock(TimeSpan.FromDays(11));
+        await h.SyncAsync();
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Empty(Plan(h));
+        var lapsed = Assert.Single(new AssignmentService(h.Context).List());
+        Assert.True(lapsed.Lapsed);
+        Assert.Contains("lapsed", lapsed.ToString());
+        new DirectoryService(h.Context).AddMembers("Teachers", [new MemberInput { UserPrincipalName = Person(3), Mail = Person(3) }]);
+        await h.SyncAsync();
+        Assert.Empty(Plan(h));
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+
+        // Set again: it covers the new billing period (2 renewing seats are left: the third member waits).
+        var again = await SetAsync(h.Context, "Teachers", renewing: false, allowShortage: true);
+        Assert.Equal((2, 1), (again.Applied!.SeatsAssociated, again.Applied.Waiting));
+        var newEnd = new SubscriptionService(h.Context).List().Single(s => s.AdamId == ReadsId).PeriodEndDate;
+        Assert.True(newEnd > periodEnd);
+        Assert.Equal((newEnd, false), (again.Assignment.CoversPeriodEnd, again.Assignment.Lapsed));
+        Assert.Equal("expiring", SimSeats(h)[Person(1)]);
+    }
+
+    /// <summary>Passes requests to the simulator; counts seat associations by the users they carry, and answers the first with <see cref="RefuseFirstWith"/> when set.</summary>
+    private sealed class SeatRequests() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int? RefuseFirstWith { get; set; }
+        public System.Collections.Concurrent.ConcurrentQueue<int> Associations { get; } = new();
+        public int ConfigReads;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/service/config", StringComparison.Ordinal)) Interlocked.Increment(ref ConfigReads);
+            if (request.Method == HttpMethod.Post && request.RequestUri.AbsolutePath.EndsWith("/subscriptions/associate", StringComparison.Ordinal))
+            {
+                using var body = System.Text.Json.JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken));
+                Associations.Enqueue(body.RootElement.GetProperty("clientUserIds").GetArrayLength());
+                if (RefuseFirstWith is { } number)
+                {
+                    RefuseFirstWith = null;
+                    return new HttpResponseMessage(System.Net.HttpStatusCode.BadRequest)
+                    {
+                        Content = new StringContent($$"""{"errorNumber":{{number}},"errorMessage":"refused by the test"}""", System.Text.Encoding.UTF8, "application/json"),
+                    };
+                }
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Seat_requests_stay_within_the_limits_read_and_a_9816_after_they_were_lowered_reads_them_anew_and_sends_smaller_requests()
+    {
+        await using var h = await StartAsync();   // service/config read (maxSubscriptionClientUserIds 1000) and kept for 5 minutes
+        h.Sim.BuySubscriptionSeats(School, Reads, renewing: 10);   // person 9 is Apple School Manager's group user: left out here
+        using var requests = new SeatRequests();
+        using var http = new HttpClient(requests);
+        var context = new VppContext(h.Context.Session, "xunit", new Apple.RecordingObserver()) { AppleHttp = http };
+        UserGroup(context, "Teachers", 1, 2, 3, 4, 5);
+
+        // Apple lowers the limit meanwhile: the request of 5 is refused whole (9816); the limits are read anew and it goes again as 2 + 2 + 1.
+        h.Sim.SetLimits(new Dictionary<string, int> { ["maxSubscriptionClientUserIds"] = 2 });
+        var set = await SetAsync(context, "Teachers", allowShortage: true);
+        Assert.Equal((5, 0), (set.Applied!.SeatsAssociated, set.Applied.Failed));
+        Assert.Equal([5, 2, 2, 1], requests.Associations);
+        Assert.Equal(1, requests.ConfigReads);
+        Assert.Equal(6, SimSeats(h).Count);
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Equal(0, OpenOperations(h));
+
+        // The limit read is kept: new members go in requests within it from the start.
+        requests.Associations.Clear();
+        new DirectoryService(context).AddMembers("Teachers", new[] { 6, 7, 8 }.Select(i => new MemberInput { UserPrincipalName = Person(i), Mail = Person(i) }).ToList());
+        await new AssignmentService(context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.Equal([2, 1], requests.Associations);
+
+        // 9805 (the number Apple gave before 2026-08-13) is read the same; limits unchanged: the request goes again in halves.
+        requests.Associations.Clear();
+        requests.RefuseFirstWith = 9805;
+        new DirectoryService(context).AddMembers("Teachers", new[] { 10, 11 }.Select(i => new MemberInput { UserPrincipalName = Person(i), Mail = Person(i) }).ToList());
+        var applied = await new AssignmentService(context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None);
+        Assert.Equal((2, 0), (applied.SeatsAssociated, applied.Failed));
+        Assert.Equal([2, 1, 1], requests.Associations);
+        Assert.Equal(2, requests.ConfigReads);
+
+        // Limits that allow no request at all: a clear error, nothing left open.
+        h.Sim.SetLimits(new Dictionary<string, int> { ["maxSubscriptionClientUserIds"] = 0 });
+        new DirectoryService(context).AddMembers("Teachers", [new MemberInput { UserPrincipalName = Person(12), Mail = Person(12) }]);
+        var refused = await Assert.ThrowsAsync<VppException>(() => new AssignmentService(context).ApplyAsync(h.CurrentToken, refreshCounts: false, CancellationToken.None));
+        Assert.Equal(("VppSubscriptionLimitExceeded", 9816), (refused.ErrorId, refused.AppleErrorNumber));
+        Assert.Contains("also after VppPS read the limits anew", refused.Message);
+        Assert.Contains("run Sync-VppToken later", refused.Message);
+        Assert.Equal(0, OpenOperations(h));
+    }
 }

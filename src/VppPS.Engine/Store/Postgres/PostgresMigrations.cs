@@ -373,6 +373,13 @@ internal static class PostgresMigrations
             PRIMARY KEY (token_key, adam_id, client_user_id)
         );
         """,
+        // 6: SQLite's step 13: seats given directly (license_requests.renewing) and seats that lapse
+        // covering one billing period (covers_period_end of license_requests and assignments).
+        """
+        ALTER TABLE license_requests ADD COLUMN renewing bigint NOT NULL DEFAULT 1;
+        ALTER TABLE license_requests ADD COLUMN covers_period_end text;
+        ALTER TABLE assignments ADD COLUMN covers_period_end text;
+        """,
     ];
 
     public static int LatestVersion => Steps.Count;
