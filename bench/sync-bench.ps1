@@ -23,7 +23,9 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [string] $Configuration = 'Release',
     [switch] $RateLimited,
-    [string] $PostgresServer
+    [string] $PostgresServer,
+    # Only the syncs (while iterating on them): no floors, so no ratios.
+    [switch] $SkipFloor
 )
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot
@@ -118,7 +120,7 @@ try {
     # Two floors: bare heaps (no keys at all), and the same rows with the keys a sync needs.
     # On PostgreSQL one floor: binary COPY into VppPS's own tables, keys and references included.
     $floors = @{}
-    foreach ($kind in $(if ($pg) { 'copy' } else { 'heap', 'keyed' })) {
+    foreach ($kind in $(if ($SkipFloor) { @() } elseif ($pg) { 'copy' } else { 'heap', 'keyed' })) {
         $times = foreach ($i in 1..3) {
             $database = if ($pg) { New-BenchDatabase }
             $target = switch ($kind) { 'copy' { '--postgres', $database } 'keyed' { '--db', (Join-Path $work "floor-$kind$i.db"), '--keyed' } default { '--db', (Join-Path $work "floor-$kind$i.db") } }

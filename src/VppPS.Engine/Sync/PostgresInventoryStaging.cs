@@ -118,7 +118,9 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
         using var transaction = _beginWrite(_connection);
         var c = _connection;
         var k = ("$k", (object?)tokenKey);
-        c.Execute(transaction, "ANALYZE stage_licenses; ANALYZE stage_assets");
+        // A full sync sorts a million staged licenses (about 100 MB): in the server's memory, for this
+        // transaction only, instead of through temporary files at the default 4 MB.
+        c.Execute(transaction, "SET LOCAL work_mem = '256MB'; ANALYZE stage_licenses; ANALYZE stage_assets");
         StagedInventory.ReplaceAssets(c, transaction, tokenKey);
         c.Execute(transaction, """
             CREATE TEMP TABLE IF NOT EXISTS asset_map (asset_index bigint PRIMARY KEY, asset_key bigint NOT NULL);
@@ -128,20 +130,32 @@ internal sealed class PostgresInventoryStaging : IInventoryStaging
             """, k);
         if (full) StagedInventory.ClearLicensesAndUsers(c, transaction, tokenKey);
         // In the primary key's order: the index grows at its right edge instead of at a million random
-        // places (a third less time for a full sync's million licenses, and less WAL).
-        c.Execute(transaction, """
-            INSERT INTO licenses (asset_key, target_kind, target)
-            SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
-            ORDER BY m.asset_key, s.target_kind, s.target
-            ON CONFLICT DO NOTHING
-            """, k);
+        // places (a third less time for a full sync's million licenses, and less WAL). A full sync has
+        // just cleared the token's licenses, so its rows can only collide with each other: DISTINCT
+        // drops those in the same sort, and the insert skips ON CONFLICT's second index probe per row.
+        c.Execute(transaction, full
+            ? """
+              INSERT INTO licenses (asset_key, target_kind, target)
+              SELECT DISTINCT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
+              ORDER BY m.asset_key, s.target_kind, s.target
+              """
+            : """
+              INSERT INTO licenses (asset_key, target_kind, target)
+              SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
+              ORDER BY m.asset_key, s.target_kind, s.target
+              ON CONFLICT DO NOTHING
+              """, k);
         // Several records may share a clientUserId (retired ones and at most one active): the active one wins.
-        c.Execute(transaction, """
+        // A full sync has just cleared the token's users: nothing there to update.
+        var updateHeld = full ? "" : """
+            ON CONFLICT (token_key, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status,
+                invite_code = excluded.invite_code, id_hash = excluded.id_hash
+            """;
+        c.Execute(transaction, $"""
             INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash)
             SELECT DISTINCT ON (client_user_id) $k, client_user_id, email, status, invite_code, id_hash FROM stage_users
             ORDER BY client_user_id, CASE WHEN status IN ('Retired', 'Deleted') THEN 0 ELSE 1 END DESC, row_number DESC
-            ON CONFLICT (token_key, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status,
-                invite_code = excluded.invite_code, id_hash = excluded.id_hash
+            {updateHeld}
             """, k);
         var counts = StagedInventory.Counts(c, transaction, tokenKey, Assignments, Users);
         alsoInTransaction(c, transaction, counts);

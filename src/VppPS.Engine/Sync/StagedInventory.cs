@@ -9,6 +9,11 @@ namespace VppPS.Engine.Sync;
 /// </summary>
 internal static class StagedInventory
 {
+    /// <summary>The staging of the store's backend, empty.</summary>
+    public static IInventoryStaging Open(StateStore store) => store.Kind == StoreKind.Sqlite
+        ? new InventoryStaging(store)
+        : new PostgresInventoryStaging(store.OpenPostgresConnection(), store.BeginPostgresWrite);
+
     /// <summary>
     /// Assets as Apple listed them replace the token's (only those that changed are rewritten: every
     /// sync lists all of them); skipped ones are recorded with their reason.

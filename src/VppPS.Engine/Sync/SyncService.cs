@@ -81,9 +81,7 @@ public sealed class SyncService
         var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
 
         var phase = System.Diagnostics.Stopwatch.StartNew();
-        using IInventoryStaging staging = _context.Store.Kind == StoreKind.Sqlite
-            ? new InventoryStaging(_context.Store)
-            : new PostgresInventoryStaging(_context.Store.OpenPostgresConnection(), _context.Store.BeginPostgresWrite);
+        using var staging = StagedInventory.Open(_context.Store);
         staging.AddAssets(assets, skipped);
         PagedReadResult assignments, users;
         SubscriptionSync subscriptions;

@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
+using VppPS.Engine.Apple.Wire;
+using VppPS.Engine.Store;
 using VppPS.Engine.Sync;
 using VppPS.Engine.Tokens;
 using VppPS.Simulator;
@@ -51,6 +53,44 @@ public sealed class SyncEngineTests
         Assert.Equal(h.SimLicenses(HallPass), h.StateLicenses());
         Assert.Equal(h.SimUsers(), h.StateUsers());
         Assert.Equal(h.SimAssets(HallPass), h.StateAssets());
+    }
+
+    [Fact]
+    public async Task A_full_sync_over_a_synced_state_makes_it_equal_to_the_simulator_again()
+    {
+        await using var h = await EngineHarness.StartDemoAsync();
+        await h.SyncAsync();
+        await AssociateAtAppleAsync(h, "361285480", "SIMNEW0001");
+
+        var run = await h.SyncAsync(forceFull: true);
+
+        Assert.Equal(SyncKind.Full, run.Kind);
+        Assert.Contains(("361285480", "STDQ", (string?)null, (string?)"SIMNEW0001"), h.StateLicenses());
+        Assert.Equal(h.SimLicenses(HallPass), h.StateLicenses());
+        Assert.Equal(h.SimUsers(), h.StateUsers());
+        Assert.Equal(h.SimAssets(HallPass), h.StateAssets());
+    }
+
+    [Fact]
+    public async Task A_full_sync_keeps_one_license_per_assignment_listed_twice_and_a_users_active_record()
+    {
+        await using var h = await EngineHarness.StartDemoAsync();
+        var tokenKey = h.Context.Store.Read(c => c.Long(null, "SELECT key FROM tokens WHERE id = $id", ("$id", h.Token.Id.ToString())));
+        var asset = new ResponseAsset { AdamId = "361285480", PricingParam = "STDQ", ProductType = "App", TotalCount = 10, AssignedCount = 2, AvailableCount = 8 };
+        var twice = new Assignment { AdamId = "361285480", PricingParam = "STDQ", ClientUserId = "user-twice" };
+
+        using (var staging = StagedInventory.Open(h.Context.Store))
+        {
+            staging.AddAssets([asset], new Dictionary<string, string>());
+            staging.AddAssignments([twice, new Assignment { AdamId = "361285480", PricingParam = "STDQ", SerialNumber = "SERIAL1" }]);
+            staging.AddAssignments([twice]);
+            staging.AddUsers([new ResponseUser { ClientUserId = "user-twice", Email = "new@example.org", Status = "Associated" },
+                              new ResponseUser { ClientUserId = "user-twice", Email = "old@example.org", Status = "Retired" }]);
+            staging.Apply(tokenKey, full: true, (_, _, _) => { });
+        }
+
+        Assert.Equal([("361285480", "STDQ", (string?)null, (string?)"SERIAL1"), ("361285480", "STDQ", "user-twice", null)], h.StateLicenses());
+        Assert.Equal([("user-twice", (string?)"new@example.org", "Associated", (string?)null, (string?)null)], h.StateUsers());
     }
 
     [Fact]
