@@ -89,64 +89,109 @@ public sealed class InventoryQueries
     /// <summary>Streams license holders: a location can hold millions, so rows are read as they are written out.</summary>
     public IEnumerable<LicenseHolder> Licenses(LicenseFilter filter)
     {
-        var where = new List<string> { "1=1" };
-        var parameters = new List<(string, object?)>();
-        AddAny(where, parameters, "(a.adam_id = {0} OR " + NameOrPattern("coalesce(m.name, '')") + ")", "app", filter.AppPatterns);
-        AddAny(where, parameters, "(l.target_kind = 0 AND (l.target = {0} OR lower(coalesce(u.email, '')) = lower({0})))", "user", filter.Users);
-        AddAny(where, parameters, "(l.target_kind = 1 AND upper(l.target) = upper({0}))", "device", filter.Devices);
-        AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
-        AddAny(where, parameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
-        AddAny(where, parameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
+        // Conditions on the asset (its name, token, pricing) and on the license row (its user or device).
+        var assetWhere = new List<string> { "1=1" };
+        var rowWhere = new List<string> { "1=1" };
+        var assetParameters = new List<(string, object?)>();
+        var rowParameters = new List<(string, object?)>();
+        AddAny(assetWhere, assetParameters, "(a.adam_id = {0} OR " + NameOrPattern("coalesce(m.name, '')") + ")", "app", filter.AppPatterns);
+        AddAny(assetWhere, assetParameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
+        AddAny(assetWhere, assetParameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
+        AddAny(assetWhere, assetParameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
+        AddAny(rowWhere, rowParameters, "(l.target_kind = 0 AND (l.target = {0} OR lower(coalesce(u.email, '')) = lower({0})))", "user", filter.Users);
+        AddAny(rowWhere, rowParameters, "(l.target_kind = 1 AND upper(l.target) = upper({0}))", "device", filter.Devices);
+        const string Users = "LEFT JOIN vpp_users u ON l.target_kind = 0 AND u.token_key = a.token_key AND u.client_user_id = l.target";
+        using var connection = _store.OpenConnection();
+        if (RawReads(connection))
+        {
+            // SQLite, through its own API: the assets first (their texts once each), then each asset's
+            // licenses and the reasons VppPS gave them, both in the licenses' key order and merged, and the
+            // e-mail of a user license from its token's VPP users (UserEmails). Per license row that leaves
+            // one lookup in a table: joining the token, metadata, VPP user and managed license of every row
+            // was most of SQLite's time for a long list.
+            var assets = new List<(long Key, long TokenKey, string Token, string AdamId, string? Name, string PricingParam, string ProductType)>();
+            var pool = new Utf8StringPool();
+            using (var read = new RawStatement(connection, $"""
+                SELECT a.asset_key, a.token_key, t.name, a.adam_id, m.name, a.pricing_param, a.product_type
+                FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
+                WHERE {string.Join(" AND ", assetWhere)} ORDER BY a.asset_key
+                """))
+            {
+                foreach (var (name, value) in assetParameters) read.Bind(name, (string?)value);
+                while (read.Read())
+                    assets.Add((read.Int64(0), read.Int64(1), pool.Get(read.Utf8(2)), pool.Get(read.Utf8(3)), read.IsNull(4) ? null : pool.Get(read.Utf8(4)),
+                        pool.Get(read.Utf8(5)), pool.Get(read.Utf8(6))));
+            }
+            if (assets.Count == 0) yield break;
+            using var rows = new RawStatement(connection, $"""
+                SELECT l.target_kind, l.target FROM licenses l JOIN assets a ON a.asset_key = l.asset_key {(filter.Users is { Length: > 0 } ? Users : "")}
+                WHERE l.asset_key = $asset AND {string.Join(" AND ", rowWhere)} ORDER BY l.target_kind, l.target
+                """);
+            foreach (var (name, value) in rowParameters) rows.Bind(name, (string?)value);
+            using var managed = new RawStatement(connection, """
+                SELECT target_kind, target, reason FROM managed_licenses WHERE token_key = $t AND adam_id = $a AND pricing_param = $p ORDER BY target_kind, target
+                """);
+            var reasons = new LastUtf8String(pool);
+            UserEmails? emails = null;
+            try
+            {
+                foreach (var asset in assets)
+                {
+                    rows.Bind("$asset", asset.Key);
+                    managed.Bind("$t", asset.TokenKey);
+                    managed.Bind("$a", asset.AdamId);
+                    managed.Bind("$p", asset.PricingParam);
+                    var more = managed.Read();
+                    while (rows.Read())
+                    {
+                        var kind = rows.Int64(0);
+                        var target = rows.Utf8(1);
+                        // Both in (target_kind, target) order, texts as SQLite's BINARY collation orders them (bytes).
+                        var order = -1;
+                        while (more && (order = managed.Int64(0) != kind ? managed.Int64(0).CompareTo(kind) : managed.Utf8(1).SequenceCompareTo(target)) < 0)
+                            more = managed.Read();
+                        var reason = more && order == 0 ? reasons.Get(managed.Utf8(2)) : null;
+                        var user = kind == 0;
+                        if (user && emails?.TokenKey != asset.TokenKey)
+                        {
+                            emails?.Dispose();
+                            emails = new UserEmails(connection, asset.TokenKey, EmailLookups);
+                        }
+                        yield return new LicenseHolder
+                        {
+                            Token = asset.Token,
+                            AdamId = asset.AdamId,
+                            Name = asset.Name,
+                            PricingParam = asset.PricingParam,
+                            ProductType = asset.ProductType,
+                            TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
+                            Target = Encoding.UTF8.GetString(target),
+                            UserEmail = user ? emails!.Of(target) : null,
+                            AssignedByVppPS = reason is not null,
+                            Reason = reason ?? OutsideVppPS,
+                        };
+                    }
+                    if (more) managed.Reset();
+                }
+            }
+            finally
+            {
+                emails?.Dispose();
+            }
+            yield break;
+        }
         var sql = $"""
-            SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason, a.asset_key
+            SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason
             FROM licenses l
             JOIN assets a ON a.asset_key = l.asset_key
             JOIN tokens t ON t.key = a.token_key
             LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
-            LEFT JOIN vpp_users u ON l.target_kind = 0 AND u.token_key = a.token_key AND u.client_user_id = l.target
+            {Users}
             LEFT JOIN managed_licenses ml ON ml.token_key = a.token_key AND ml.adam_id = a.adam_id AND ml.pricing_param = a.pricing_param
                  AND ml.target_kind = l.target_kind AND ml.target = l.target
-            WHERE {string.Join(" AND ", where)}
+            WHERE {string.Join(" AND ", assetWhere.Concat(rowWhere))}
             """;
-        using var connection = _store.OpenConnection();
-        if (RawReads(connection))
-        {
-            // SQLite: through its own API, and the texts of the asset read only when the asset differs from
-            // the last row's (licenses come asset by asset); DbDataReader's per-column cost was most of the
-            // time of a long list.
-            using var rows = new RawStatement(connection, sql);
-            foreach (var (name, value) in parameters) rows.Bind(name, (string?)value);
-            var pool = new Utf8StringPool();
-            var reasons = new LastUtf8String(pool);
-            long? assetKey = null;
-            (string Token, string AdamId, string? Name, string PricingParam, string ProductType) asset = ("", "", null, "", "");
-            while (rows.Read())
-            {
-                if (rows.Int64(9) is var key && key != assetKey)
-                {
-                    assetKey = key;
-                    asset = (pool.Get(rows.Utf8(0)), pool.Get(rows.Utf8(1)), rows.IsNull(2) ? null : pool.Get(rows.Utf8(2)), pool.Get(rows.Utf8(3)), pool.Get(rows.Utf8(4)));
-                }
-                var reason = rows.IsNull(8) ? null : reasons.Get(rows.Utf8(8));
-                var user = rows.Int64(5) == 0;
-                yield return new LicenseHolder
-                {
-                    Token = asset.Token,
-                    AdamId = asset.AdamId,
-                    Name = asset.Name,
-                    PricingParam = asset.PricingParam,
-                    ProductType = asset.ProductType,
-                    TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
-                    Target = Encoding.UTF8.GetString(rows.Utf8(6)),
-                    // Only a user license has an e-mail address (the join says so): no column read for a device's.
-                    UserEmail = user ? rows.Text(7) : null,
-                    AssignedByVppPS = reason is not null,
-                    Reason = reason ?? OutsideVppPS,
-                };
-            }
-            yield break;
-        }
-        using var command = connection.Command(null, sql, parameters.ToArray());
+        using var command = connection.Command(null, sql, assetParameters.Concat(rowParameters).ToArray());
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -169,8 +214,56 @@ public sealed class InventoryQueries
 
     private const string OutsideVppPS = "assigned outside VppPS";
 
+    /// <summary>
+    /// The e-mail addresses of one token's VPP users by clientUserId, for the user licenses that
+    /// Licenses() reads on SQLite: the first few looked up one by one (a short list pays no more),
+    /// then every VPP user of the token read once and looked up by the clientUserId's bytes.
+    /// </summary>
+    private sealed class UserEmails(DbConnection connection, long tokenKey, int fewLookups) : IDisposable
+    {
+        private RawStatement? _one;
+        private Utf8Index? _ids;
+        private string?[] _emails = [];
+        private int _lookups;
+
+        public long TokenKey => tokenKey;
+
+        public string? Of(ReadOnlySpan<byte> clientUserId)
+        {
+            if (_ids is null && ++_lookups > fewLookups) ReadAll();
+            if (_ids is not null) return _ids.IndexOf(clientUserId) is var number and >= 0 ? _emails[number] : null;
+            _one ??= new RawStatement(connection, "SELECT email FROM vpp_users WHERE token_key = $k AND client_user_id = $c");
+            _one.Bind("$k", tokenKey);
+            _one.Bind("$c", Encoding.UTF8.GetString(clientUserId));
+            if (!_one.Read()) return null;
+            var email = _one.Text(0);
+            _one.Reset();
+            return email;
+        }
+
+        private void ReadAll()
+        {
+            _one?.Dispose();
+            _one = null;
+            var ids = new Utf8Index();
+            var emails = new List<string?>();
+            using (var all = new RawStatement(connection, "SELECT client_user_id, email FROM vpp_users WHERE token_key = $k"))
+            {
+                all.Bind("$k", tokenKey);
+                while (all.Read())
+                    if (ids.Add(all.Utf8(0)) == emails.Count) emails.Add(all.Text(1));
+            }
+            (_ids, _emails) = (ids, emails.ToArray());
+        }
+
+        public void Dispose() => _one?.Dispose();
+    }
+
     /// <summary>For tests: read through DbDataReader, as on PostgreSQL, also on SQLite.</summary>
     internal bool PortableReads { get; init; }
+
+    /// <summary>How many user licenses of a token Licenses() looks up the e-mail of one by one (SQLite) before it reads all the token's VPP users; tests set it.</summary>
+    internal int EmailLookups { get; init; } = 256;
 
     /// <summary>Whether long reads go through SQLite's own API (<see cref="RawStatement"/>) rather than the data reader.</summary>
     private bool RawReads(DbConnection connection) => !PortableReads && !connection.IsPostgres();
