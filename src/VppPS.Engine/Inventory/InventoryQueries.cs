@@ -323,8 +323,12 @@ public sealed class InventoryQueries
             var countAll = matching < 0 || matching > FewUsers;
             if (raw)
             {
-                var targets = new Utf8Index();
-                var perTarget = Array.Empty<long>();
+                // Sized for the token's users (most of the targets): the large arrays are allocated once,
+                // not again at each doubling, which on a long list cost more in garbage collections than the copies.
+                var expected = countAll ? (int)c.Long(null, "SELECT count(*) FROM vpp_users WHERE token_key = $k", ("$k", token.Key)) : 0;
+                users.EnsureCapacity(users.Count + (matching < 0 ? expected : (int)matching));
+                var targets = new Utf8Index(expected);
+                var perTarget = new int[expected];
                 if (countAll)
                 {
                     using var licenses = new RawStatement(c, TokenUserLicenses);
