@@ -125,15 +125,14 @@ public sealed class GetVppUserCommand : VppCmdlet
         WriteErrors(found.Missing);
         var users = found.Users;
         var invitations = Status is { Length: > 0 } && Status.All(s => s.Equals("Registered", StringComparison.OrdinalIgnoreCase));
-        if (!invitations)
-        {
-            // Written as they are, all at once (one call rather than one per user): a wrapper per user
-            // is only needed to carry the invitation view's type name.
-            WriteObject(users, enumerateCollection: true);
-            return;
-        }
         foreach (var user in users)
         {
+            if (!invitations)
+            {
+                // Written as they are: a wrapper per user is only needed to carry the invitation view's type name.
+                WriteObject(user);
+                continue;
+            }
             var shown = PSObject.AsPSObject(user);
             shown.TypeNames.Insert(0, InvitationTypeName);
             WriteObject(shown);
