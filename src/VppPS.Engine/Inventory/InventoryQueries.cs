@@ -107,8 +107,8 @@ public sealed class InventoryQueries
             // SQLite, through its own API: the assets first (their texts once each), then each asset's
             // licenses and the reasons VppPS gave them, both in the licenses' key order and merged, and the
             // e-mail of a user license from its token's VPP users (UserEmails). Per license row that leaves
-            // one lookup in a table: joining the token, metadata, VPP user and managed license of every row
-            // was most of SQLite's time for a long list.
+            // a step of each read and, for a user's, one lookup in a table: joining the token, metadata, VPP
+            // user and managed license to every row was most of SQLite's time for a long list.
             var assets = new List<(long Key, long TokenKey, string Token, string AdamId, string? Name, string PricingParam, string ProductType)>();
             var pool = new Utf8StringPool();
             using (var read = new RawStatement(connection, $"""
@@ -124,7 +124,7 @@ public sealed class InventoryQueries
             }
             if (assets.Count == 0) yield break;
             using var rows = new RawStatement(connection, $"""
-                SELECT l.target_kind, l.target FROM licenses l JOIN assets a ON a.asset_key = l.asset_key {(filter.Users is { Length: > 0 } ? Users : "")}
+                SELECT l.target_kind, l.target FROM licenses l {(filter.Users is { Length: > 0 } ? "JOIN assets a ON a.asset_key = l.asset_key " + Users : "")}
                 WHERE l.asset_key = $asset AND {string.Join(" AND ", rowWhere)} ORDER BY l.target_kind, l.target
                 """);
             foreach (var (name, value) in rowParameters) rows.Bind(name, (string?)value);
