@@ -105,10 +105,9 @@ public sealed class InventoryQueries
         if (RawReads(connection))
         {
             // SQLite, through its own API: the assets first (their texts once each), then each asset's
-            // licenses and the reasons VppPS gave them, both in the licenses' key order and merged, and the
-            // e-mail of a user license from its token's VPP users (UserEmails). Per license row that leaves
-            // a step of each read and, for a user's, one lookup in a table: joining the token, metadata, VPP
-            // user and managed license to every row was most of SQLite's time for a long list.
+            // licenses (with a user's e-mail) and the reasons VppPS gave them, both in the licenses' key
+            // order and merged. Joining the token, metadata and managed license to every row as well was
+            // most of SQLite's time for a long list.
             var assets = new List<(long Key, long TokenKey, string Token, string AdamId, string? Name, string PricingParam, string ProductType)>();
             var pool = new Utf8StringPool();
             using (var read = new RawStatement(connection, $"""
@@ -124,7 +123,8 @@ public sealed class InventoryQueries
             }
             if (assets.Count == 0) yield break;
             using var rows = new RawStatement(connection, $"""
-                SELECT l.target_kind, l.target FROM licenses l {(filter.Users is { Length: > 0 } ? "JOIN assets a ON a.asset_key = l.asset_key " + Users : "")}
+                SELECT l.target_kind, l.target, u.email FROM licenses l
+                LEFT JOIN vpp_users u ON l.target_kind = 0 AND u.token_key = $token AND u.client_user_id = l.target
                 WHERE l.asset_key = $asset AND {string.Join(" AND ", rowWhere)} ORDER BY l.target_kind, l.target
                 """);
             foreach (var (name, value) in rowParameters) rows.Bind(name, (string?)value);
@@ -132,51 +132,40 @@ public sealed class InventoryQueries
                 SELECT target_kind, target, reason FROM managed_licenses WHERE token_key = $t AND adam_id = $a AND pricing_param = $p ORDER BY target_kind, target
                 """);
             var reasons = new LastUtf8String(pool);
-            UserEmails? emails = null;
-            try
+            foreach (var asset in assets)
             {
-                foreach (var asset in assets)
+                rows.Bind("$asset", asset.Key);
+                rows.Bind("$token", asset.TokenKey);
+                managed.Bind("$t", asset.TokenKey);
+                managed.Bind("$a", asset.AdamId);
+                managed.Bind("$p", asset.PricingParam);
+                var more = managed.Read();
+                while (rows.Read())
                 {
-                    rows.Bind("$asset", asset.Key);
-                    managed.Bind("$t", asset.TokenKey);
-                    managed.Bind("$a", asset.AdamId);
-                    managed.Bind("$p", asset.PricingParam);
-                    var more = managed.Read();
-                    while (rows.Read())
+                    var kind = rows.Int64(0);
+                    var target = rows.Utf8(1);
+                    // Both in (target_kind, target) order, texts as SQLite's BINARY collation orders them (bytes).
+                    var order = -1;
+                    while (more && (order = managed.Int64(0) != kind ? managed.Int64(0).CompareTo(kind) : managed.Utf8(1).SequenceCompareTo(target)) < 0)
+                        more = managed.Read();
+                    var reason = more && order == 0 ? reasons.Get(managed.Utf8(2)) : null;
+                    var user = kind == 0;
+                    yield return new LicenseHolder
                     {
-                        var kind = rows.Int64(0);
-                        var target = rows.Utf8(1);
-                        // Both in (target_kind, target) order, texts as SQLite's BINARY collation orders them (bytes).
-                        var order = -1;
-                        while (more && (order = managed.Int64(0) != kind ? managed.Int64(0).CompareTo(kind) : managed.Utf8(1).SequenceCompareTo(target)) < 0)
-                            more = managed.Read();
-                        var reason = more && order == 0 ? reasons.Get(managed.Utf8(2)) : null;
-                        var user = kind == 0;
-                        if (user && emails?.TokenKey != asset.TokenKey)
-                        {
-                            emails?.Dispose();
-                            emails = new UserEmails(connection, asset.TokenKey, EmailLookups);
-                        }
-                        yield return new LicenseHolder
-                        {
-                            Token = asset.Token,
-                            AdamId = asset.AdamId,
-                            Name = asset.Name,
-                            PricingParam = asset.PricingParam,
-                            ProductType = asset.ProductType,
-                            TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
-                            Target = Encoding.UTF8.GetString(target),
-                            UserEmail = user ? emails!.Of(target) : null,
-                            AssignedByVppPS = reason is not null,
-                            Reason = reason ?? OutsideVppPS,
-                        };
-                    }
-                    if (more) managed.Reset();
+                        Token = asset.Token,
+                        AdamId = asset.AdamId,
+                        Name = asset.Name,
+                        PricingParam = asset.PricingParam,
+                        ProductType = asset.ProductType,
+                        TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
+                        Target = Encoding.UTF8.GetString(target),
+                        // Only a user license has an e-mail address (the join says so): no column read for a device's.
+                        UserEmail = user ? rows.Text(2) : null,
+                        AssignedByVppPS = reason is not null,
+                        Reason = reason ?? OutsideVppPS,
+                    };
                 }
-            }
-            finally
-            {
-                emails?.Dispose();
+                if (more) managed.Reset();
             }
             yield break;
         }
@@ -214,56 +203,8 @@ public sealed class InventoryQueries
 
     private const string OutsideVppPS = "assigned outside VppPS";
 
-    /// <summary>
-    /// The e-mail addresses of one token's VPP users by clientUserId, for the user licenses that
-    /// Licenses() reads on SQLite: the first few looked up one by one (a short list pays no more),
-    /// then every VPP user of the token read once and looked up by the clientUserId's bytes.
-    /// </summary>
-    private sealed class UserEmails(DbConnection connection, long tokenKey, int fewLookups) : IDisposable
-    {
-        private RawStatement? _one;
-        private Utf8Index? _ids;
-        private string?[] _emails = [];
-        private int _lookups;
-
-        public long TokenKey => tokenKey;
-
-        public string? Of(ReadOnlySpan<byte> clientUserId)
-        {
-            if (_ids is null && ++_lookups > fewLookups) ReadAll();
-            if (_ids is not null) return _ids.IndexOf(clientUserId) is var number and >= 0 ? _emails[number] : null;
-            _one ??= new RawStatement(connection, "SELECT email FROM vpp_users WHERE token_key = $k AND client_user_id = $c");
-            _one.Bind("$k", tokenKey);
-            _one.Bind("$c", Encoding.UTF8.GetString(clientUserId));
-            if (!_one.Read()) return null;
-            var email = _one.Text(0);
-            _one.Reset();
-            return email;
-        }
-
-        private void ReadAll()
-        {
-            _one?.Dispose();
-            _one = null;
-            var ids = new Utf8Index();
-            var emails = new List<string?>();
-            using (var all = new RawStatement(connection, "SELECT client_user_id, email FROM vpp_users WHERE token_key = $k"))
-            {
-                all.Bind("$k", tokenKey);
-                while (all.Read())
-                    if (ids.Add(all.Utf8(0)) == emails.Count) emails.Add(all.Text(1));
-            }
-            (_ids, _emails) = (ids, emails.ToArray());
-        }
-
-        public void Dispose() => _one?.Dispose();
-    }
-
     /// <summary>For tests: read through DbDataReader, as on PostgreSQL, also on SQLite.</summary>
     internal bool PortableReads { get; init; }
-
-    /// <summary>How many user licenses of a token Licenses() looks up the e-mail of one by one (SQLite) before it reads all the token's VPP users; tests set it.</summary>
-    internal int EmailLookups { get; init; } = 256;
 
     /// <summary>Whether long reads go through SQLite's own API (<see cref="RawStatement"/>) rather than the data reader.</summary>
     private bool RawReads(DbConnection connection) => !PortableReads && !connection.IsPostgres();

@@ -58,16 +58,8 @@ public sealed class InventoryReadTests
             new LicenseFilter(Devices: ["dev0004"]),
             new LicenseFilter(PricingParams: ["PLUS"]),
         };
-        // E-mail addresses looked up one by one, from each token's whole table of VPP users, and both.
-        var tableOnly = new InventoryQueries(store) { EmailLookups = 0 };
-        var someFirst = new InventoryQueries(store) { EmailLookups = 10 };
         foreach (var filter in licenseFilters)
-        {
-            var expected = portable.Licenses(filter).ToList();
-            Assert.Equal(expected, raw.Licenses(filter).ToList());
-            Assert.Equal(expected, tableOnly.Licenses(filter).ToList());
-            Assert.Equal(expected, someFirst.Licenses(filter).ToList());
-        }
+            Assert.Equal(portable.Licenses(filter).ToList(), raw.Licenses(filter).ToList());
         var all = portable.Licenses(new LicenseFilter()).ToList();
         Assert.Contains(all, l => l.AssignedByVppPS);
         Assert.Contains(all, l => l.Name is null);
