@@ -89,64 +89,98 @@ public sealed class InventoryQueries
     /// <summary>Streams license holders: a location can hold millions, so rows are read as they are written out.</summary>
     public IEnumerable<LicenseHolder> Licenses(LicenseFilter filter)
     {
-        var where = new List<string> { "1=1" };
-        var parameters = new List<(string, object?)>();
-        AddAny(where, parameters, "(a.adam_id = {0} OR " + NameOrPattern("coalesce(m.name, '')") + ")", "app", filter.AppPatterns);
-        AddAny(where, parameters, "(l.target_kind = 0 AND (l.target = {0} OR lower(coalesce(u.email, '')) = lower({0})))", "user", filter.Users);
-        AddAny(where, parameters, "(l.target_kind = 1 AND upper(l.target) = upper({0}))", "device", filter.Devices);
-        AddAny(where, parameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
-        AddAny(where, parameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
-        AddAny(where, parameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
+        // Conditions on the asset (its name, token, pricing) and on the license row (its user or device).
+        var assetWhere = new List<string> { "1=1" };
+        var rowWhere = new List<string> { "1=1" };
+        var assetParameters = new List<(string, object?)>();
+        var rowParameters = new List<(string, object?)>();
+        AddAny(assetWhere, assetParameters, "(a.adam_id = {0} OR " + NameOrPattern("coalesce(m.name, '')") + ")", "app", filter.AppPatterns);
+        AddAny(assetWhere, assetParameters, NameOrPattern("t.name"), "t", filter.TokenPatterns);
+        AddAny(assetWhere, assetParameters, "t.id = {0}", "tid", filter.TokenIds?.Select(id => id.ToString()).ToArray());
+        AddAny(assetWhere, assetParameters, "a.pricing_param = upper({0})", "p", filter.PricingParams);
+        AddAny(rowWhere, rowParameters, "(l.target_kind = 0 AND (l.target = {0} OR lower(coalesce(u.email, '')) = lower({0})))", "user", filter.Users);
+        AddAny(rowWhere, rowParameters, "(l.target_kind = 1 AND upper(l.target) = upper({0}))", "device", filter.Devices);
+        const string Users = "LEFT JOIN vpp_users u ON l.target_kind = 0 AND u.token_key = a.token_key AND u.client_user_id = l.target";
+        using var connection = _store.OpenConnection();
+        if (RawReads(connection))
+        {
+            // SQLite, through its own API: the assets first (their texts once each), then each asset's
+            // licenses (with a user's e-mail) and the reasons VppPS gave them, both in the licenses' key
+            // order and merged. Joining the token, metadata and managed license to every row as well was
+            // most of SQLite's time for a long list.
+            var assets = new List<(long Key, long TokenKey, string Token, string AdamId, string? Name, string PricingParam, string ProductType)>();
+            var pool = new Utf8StringPool();
+            using (var read = new RawStatement(connection, $"""
+                SELECT a.asset_key, a.token_key, t.name, a.adam_id, m.name, a.pricing_param, a.product_type
+                FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
+                WHERE {string.Join(" AND ", assetWhere)} ORDER BY a.asset_key
+                """))
+            {
+                foreach (var (name, value) in assetParameters) read.Bind(name, (string?)value);
+                while (read.Read())
+                    assets.Add((read.Int64(0), read.Int64(1), pool.Get(read.Utf8(2)), pool.Get(read.Utf8(3)), read.IsNull(4) ? null : pool.Get(read.Utf8(4)),
+                        pool.Get(read.Utf8(5)), pool.Get(read.Utf8(6))));
+            }
+            if (assets.Count == 0) yield break;
+            using var rows = new RawStatement(connection, $"""
+                SELECT l.target_kind, l.target, u.email FROM licenses l
+                LEFT JOIN vpp_users u ON l.target_kind = 0 AND u.token_key = $token AND u.client_user_id = l.target
+                WHERE l.asset_key = $asset AND {string.Join(" AND ", rowWhere)} ORDER BY l.target_kind, l.target
+                """);
+            foreach (var (name, value) in rowParameters) rows.Bind(name, (string?)value);
+            using var managed = new RawStatement(connection, """
+                SELECT target_kind, target, reason FROM managed_licenses WHERE token_key = $t AND adam_id = $a AND pricing_param = $p ORDER BY target_kind, target
+                """);
+            var reasons = new LastUtf8String(pool);
+            foreach (var asset in assets)
+            {
+                rows.Bind("$asset", asset.Key);
+                rows.Bind("$token", asset.TokenKey);
+                managed.Bind("$t", asset.TokenKey);
+                managed.Bind("$a", asset.AdamId);
+                managed.Bind("$p", asset.PricingParam);
+                var more = managed.Read();
+                while (rows.Read())
+                {
+                    var kind = rows.Int64(0);
+                    var target = rows.Utf8(1);
+                    // Both in (target_kind, target) order, texts as SQLite's BINARY collation orders them (bytes).
+                    var order = -1;
+                    while (more && (order = managed.Int64(0) != kind ? managed.Int64(0).CompareTo(kind) : managed.Utf8(1).SequenceCompareTo(target)) < 0)
+                        more = managed.Read();
+                    var reason = more && order == 0 ? reasons.Get(managed.Utf8(2)) : null;
+                    var user = kind == 0;
+                    yield return new LicenseHolder
+                    {
+                        Token = asset.Token,
+                        AdamId = asset.AdamId,
+                        Name = asset.Name,
+                        PricingParam = asset.PricingParam,
+                        ProductType = asset.ProductType,
+                        TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
+                        Target = Encoding.UTF8.GetString(target),
+                        // Only a user license has an e-mail address (the join says so): no column read for a device's.
+                        UserEmail = user ? rows.Text(2) : null,
+                        AssignedByVppPS = reason is not null,
+                        Reason = reason ?? OutsideVppPS,
+                    };
+                }
+                if (more) managed.Reset();
+            }
+            yield break;
+        }
         var sql = $"""
-            SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason, a.asset_key
+            SELECT t.name, a.adam_id, m.name, a.pricing_param, a.product_type, l.target_kind, l.target, u.email, ml.reason
             FROM licenses l
             JOIN assets a ON a.asset_key = l.asset_key
             JOIN tokens t ON t.key = a.token_key
             LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
-            LEFT JOIN vpp_users u ON l.target_kind = 0 AND u.token_key = a.token_key AND u.client_user_id = l.target
+            {Users}
             LEFT JOIN managed_licenses ml ON ml.token_key = a.token_key AND ml.adam_id = a.adam_id AND ml.pricing_param = a.pricing_param
                  AND ml.target_kind = l.target_kind AND ml.target = l.target
-            WHERE {string.Join(" AND ", where)}
+            WHERE {string.Join(" AND ", assetWhere.Concat(rowWhere))}
             """;
-        using var connection = _store.OpenConnection();
-        if (RawReads(connection))
-        {
-            // SQLite: through its own API, and the texts of the asset read only when the asset differs from
-            // the last row's (licenses come asset by asset); DbDataReader's per-column cost was most of the
-            // time of a long list.
-            using var rows = new RawStatement(connection, sql);
-            foreach (var (name, value) in parameters) rows.Bind(name, (string?)value);
-            var pool = new Utf8StringPool();
-            var reasons = new LastUtf8String(pool);
-            long? assetKey = null;
-            (string Token, string AdamId, string? Name, string PricingParam, string ProductType) asset = ("", "", null, "", "");
-            while (rows.Read())
-            {
-                if (rows.Int64(9) is var key && key != assetKey)
-                {
-                    assetKey = key;
-                    asset = (pool.Get(rows.Utf8(0)), pool.Get(rows.Utf8(1)), rows.IsNull(2) ? null : pool.Get(rows.Utf8(2)), pool.Get(rows.Utf8(3)), pool.Get(rows.Utf8(4)));
-                }
-                var reason = rows.IsNull(8) ? null : reasons.Get(rows.Utf8(8));
-                var user = rows.Int64(5) == 0;
-                yield return new LicenseHolder
-                {
-                    Token = asset.Token,
-                    AdamId = asset.AdamId,
-                    Name = asset.Name,
-                    PricingParam = asset.PricingParam,
-                    ProductType = asset.ProductType,
-                    TargetType = user ? LicenseTargetType.User : LicenseTargetType.Device,
-                    Target = Encoding.UTF8.GetString(rows.Utf8(6)),
-                    // Only a user license has an e-mail address (the join says so): no column read for a device's.
-                    UserEmail = user ? rows.Text(7) : null,
-                    AssignedByVppPS = reason is not null,
-                    Reason = reason ?? OutsideVppPS,
-                };
-            }
-            yield break;
-        }
-        using var command = connection.Command(null, sql, parameters.ToArray());
+        using var command = connection.Command(null, sql, assetParameters.Concat(rowParameters).ToArray());
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -176,134 +210,135 @@ public sealed class InventoryQueries
     private bool RawReads(DbConnection connection) => !PortableReads && !connection.IsPostgres();
 
     /// <summary>
-    /// VPP users with their license counts. The users are read in key order, then the user
-    /// licenses of their tokens in one pass (asset by asset, along the licenses' key) and counted
-    /// here: a count per user row looked each user up under every asset of the token and took 39 s
-    /// for 50,000 users, and a grouped count in SQL sorted every user license. A few users are
-    /// still counted one by one (one lookup per asset of the token each). On SQLite both reads go
-    /// through its own API, and each license's clientUserId is looked up by its bytes (<see cref="Utf8Index"/>)
-    /// without making a string of it.
+    /// VPP users with their license counts, token by token (by token name), each token's users in
+    /// clientUserId order. A token's user licenses are counted first, in one pass (asset by asset,
+    /// along the licenses' key), and each user takes its count as it is read: a count per user row
+    /// looked each user up under every asset of the token and took 39 s for 50,000 users, and a
+    /// grouped count in SQL sorted every user license on SQLite. When the filters leave a few users
+    /// of a token (one looked up by e-mail), those are counted one by one instead (one lookup per
+    /// asset of the token each). On SQLite the reads go through its own API, and the licenses'
+    /// clientUserIds are counted and looked up by their bytes (<see cref="Utf8Index"/>) without
+    /// making strings of them.
     /// </summary>
     public IReadOnlyList<VppUser> Users(string[]? statuses, string[]? tokenPatterns, string[]? emailPatterns, string[]? clientUserIds, Guid[]? tokenIds = null) => _store.Read(c =>
     {
-        var where = new List<string> { "1=1" };
+        var tokenWhere = new List<string> { "1=1" };
+        var tokenParameters = new List<(string, object?)>();
+        AddAny(tokenWhere, tokenParameters, NameOrPattern("t.name"), "t", tokenPatterns);
+        AddAny(tokenWhere, tokenParameters, "t.id = {0}", "tid", tokenIds?.Select(id => id.ToString()).ToArray());
+        var tokens = new List<(long Key, string Name, string? Template)>();
+        using (var command = c.Command(null, $"""
+            SELECT t.key, t.name, s.invitation_template FROM tokens t LEFT JOIN sync_cursors s ON s.token_key = t.key
+            WHERE {string.Join(" AND ", tokenWhere)} ORDER BY t.key
+            """, tokenParameters.ToArray()))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) tokens.Add((reader.GetInt64(0), reader.GetString(1), reader.GetStringOrNull(2)));
+
+        var where = new List<string> { "u.token_key = $k" };
         var parameters = new List<(string, object?)>();
         AddAny(where, parameters, "lower(u.status) = lower({0})", "s", statuses);
-        AddAny(where, parameters, NameOrPattern("t.name"), "t", tokenPatterns);
-        AddAny(where, parameters, "t.id = {0}", "tid", tokenIds?.Select(id => id.ToString()).ToArray());
         AddAny(where, parameters, NameOrPattern("coalesce(u.email, '')"), "e", emailPatterns);
         AddAny(where, parameters, "u.client_user_id = {0}", "c", clientUserIds);
+        var filtered = where.Count > 1;
         var sql = $"""
-            SELECT t.name, u.client_user_id, u.email, u.status, u.invite_code, u.id_hash, s.invitation_template,
-                   CASE WHEN mu.client_user_id IS NULL OR mu.adopted_at IS NOT NULL THEN 0 ELSE 1 END, u.token_key
-            FROM vpp_users u JOIN tokens t ON t.key = u.token_key LEFT JOIN sync_cursors s ON s.token_key = u.token_key
-            LEFT JOIN managed_users mu ON mu.token_key = u.token_key AND mu.client_user_id = u.client_user_id
+            SELECT u.client_user_id, u.email, u.status, u.invite_code, u.id_hash,
+                   CASE WHEN mu.client_user_id IS NULL OR mu.adopted_at IS NOT NULL THEN 0 ELSE 1 END
+            FROM vpp_users u LEFT JOIN managed_users mu ON mu.token_key = u.token_key AND mu.client_user_id = u.client_user_id
             WHERE {string.Join(" AND ", where)}
-            ORDER BY u.token_key, u.client_user_id
+            ORDER BY u.client_user_id
             """;
         const string TokenUserLicenses = """
             SELECT l.target FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 WHERE a.token_key = $k
             """;
-        var rows = new List<UserRow>();
-        var counts = Array.Empty<long>();
-        if (RawReads(c))
+        var users = new List<VppUser>();
+        var raw = RawReads(c);
+        var pool = new Utf8StringPool();
+        var statusTexts = new LastUtf8String(pool);
+        // By token name (ties in key order), then by clientUserId within a token.
+        foreach (var token in tokens.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase))
         {
-            // Each token's clientUserIds numbered by their bytes as read: a license's target is then found without a string.
-            var pool = new Utf8StringPool();
-            var (tokens, statusTexts, templates) = (new LastUtf8String(pool), new LastUtf8String(pool), new LastUtf8String(pool));
-            var ids = new List<Utf8Index>();
-            using (var statement = new RawStatement(c, sql))
+            var tokenUserParameters = parameters.Append(("$k", (object?)token.Key)).ToArray();
+            var matching = filtered ? c.Long(null, $"SELECT count(*) FROM vpp_users u WHERE {string.Join(" AND ", where)}", tokenUserParameters) : -1;
+            if (matching == 0) continue;
+            var first = users.Count;
+            var countAll = matching < 0 || matching > FewUsers;
+            if (raw)
             {
+                // Sized for the token's users (most of the targets): the large arrays are allocated once,
+                // not again at each doubling, which on a long list cost more in garbage collections than the copies.
+                var expected = countAll ? (int)c.Long(null, "SELECT count(*) FROM vpp_users WHERE token_key = $k", ("$k", token.Key)) : 0;
+                users.EnsureCapacity(users.Count + (matching < 0 ? expected : (int)matching));
+                var targets = new Utf8Index(expected);
+                var perTarget = new int[expected];
+                if (countAll)
+                {
+                    using var licenses = new RawStatement(c, TokenUserLicenses);
+                    licenses.Bind("$k", token.Key);
+                    while (licenses.Read())
+                    {
+                        var number = targets.Add(licenses.Utf8(0));
+                        if (number == perTarget.Length) Array.Resize(ref perTarget, Math.Max(1024, number * 2));
+                        perTarget[number]++;
+                    }
+                }
+                using var statement = new RawStatement(c, sql);
                 foreach (var (name, value) in parameters) statement.Bind(name, (string?)value);
+                statement.Bind("$k", token.Key);
                 while (statement.Read())
                 {
-                    var tokenKey = statement.Int64(8);
-                    if (rows.Count == 0 || rows[^1].TokenKey != tokenKey) ids.Add(new Utf8Index());
-                    var clientUserId = statement.Utf8(1);
-                    ids[^1].Add(clientUserId);
-                    rows.Add(new UserRow(tokenKey, tokens.Get(statement.Utf8(0)), Encoding.UTF8.GetString(clientUserId), statement.Text(2),
-                        statusTexts.Get(statement.Utf8(3)), statement.Text(4), statement.Text(5),
-                        statement.IsNull(6) ? null : templates.Get(statement.Utf8(6)), statement.Int64(7) != 0));
+                    var clientUserId = statement.Utf8(0);
+                    var count = targets.IndexOf(clientUserId) is var number and >= 0 ? perTarget[number] : 0;
+                    users.Add(User(token.Name, token.Template, Encoding.UTF8.GetString(clientUserId), statement.Text(1), statusTexts.Get(statement.Utf8(2)),
+                        statement.Text(3), statement.Text(4), statement.Int64(5) != 0, count));
                 }
             }
-            counts = new long[rows.Count];
-            if (rows.Count > FewUsers)
+            else
             {
-                using var licenses = new RawStatement(c, TokenUserLicenses);
-                foreach (var ((tokenKey, first, _), index) in TokenRuns(rows).Zip(ids))
+                var perTarget = new Dictionary<string, long>(StringComparer.Ordinal);
+                if (countAll)
                 {
-                    licenses.Bind("$k", tokenKey);
-                    while (licenses.Read())
-                        if (index.IndexOf(licenses.Utf8(0)) is var i and >= 0) counts[first + i]++;
+                    using var licenses = c.Command(null, $"SELECT target, count(*) FROM ({TokenUserLicenses}) l GROUP BY target", ("$k", token.Key));
+                    using var counted = licenses.ExecuteReader();
+                    while (counted.Read()) perTarget[counted.GetString(0)] = counted.GetInt64(1);
                 }
-            }
-        }
-        else
-        {
-            using (var command = c.Command(null, sql, parameters.ToArray()))
-            using (var reader = command.ExecuteReader())
+                using var command = c.Command(null, sql, tokenUserParameters);
+                using var reader = command.ExecuteReader();
                 while (reader.Read())
-                    rows.Add(new UserRow(reader.GetInt64(8), reader.GetString(0), reader.GetString(1), reader.GetStringOrNull(2), reader.GetString(3), reader.GetStringOrNull(4),
-                        reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetInt64(7) != 0));
-            counts = new long[rows.Count];
-            if (rows.Count > FewUsers)
-            {
-                var position = new Dictionary<(long TokenKey, string ClientUserId), int>(rows.Count);
-                for (var i = 0; i < rows.Count; i++) position[(rows[i].TokenKey, rows[i].ClientUserId)] = i;
-                foreach (var (tokenKey, _, _) in TokenRuns(rows))
                 {
-                    using var command = c.Command(null, TokenUserLicenses, ("$k", tokenKey));
-                    using var reader = command.ExecuteReader();
-                    while (reader.Read())
-                        if (position.TryGetValue((tokenKey, reader.GetString(0)), out var i)) counts[i]++;
+                    var clientUserId = reader.GetString(0);
+                    users.Add(User(token.Name, token.Template, clientUserId, reader.GetStringOrNull(1), reader.GetString(2), reader.GetStringOrNull(3),
+                        reader.GetStringOrNull(4), reader.GetInt64(5) != 0, perTarget.GetValueOrDefault(clientUserId)));
                 }
             }
-        }
-        if (rows.Count <= FewUsers)
-        {
-            // A few users (one looked up by e-mail): each counted under its token's assets.
-            for (var i = 0; i < rows.Count; i++)
-                counts[i] = Convert.ToInt64(c.Scalar(null, """
-                    SELECT count(*) FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 AND l.target = $c WHERE a.token_key = $k
-                    """, ("$k", rows[i].TokenKey), ("$c", rows[i].ClientUserId)));
-        }
-        var users = new List<VppUser>(rows.Count);
-        // By token name, then by clientUserId within a token (the order they were read in).
-        foreach (var (_, first, end) in TokenRuns(rows).OrderBy(run => rows[run.First].Token, StringComparer.OrdinalIgnoreCase))
-            for (var i = first; i < end; i++)
+            if (!countAll)
             {
-                var row = rows[i];
-                users.Add(new VppUser
-                {
-                    Token = row.Token,
-                    ClientUserId = row.ClientUserId,
-                    Email = row.Email,
-                    Status = row.Status,
-                    InviteCode = row.InviteCode,
-                    InvitationUrl = row.Status == "Registered" ? InvitationUrl(row.Template, row.InviteCode) : null,
-                    IdHash = row.IdHash,
-                    ManagedByVppPS = row.Managed,
-                    LicenseCount = counts[i],
-                });
+                // A few users: each counted under its token's assets.
+                for (var i = first; i < users.Count; i++)
+                    users[i] = users[i] with
+                    {
+                        LicenseCount = c.Long(null, """
+                            SELECT count(*) FROM assets a JOIN licenses l ON l.asset_key = a.asset_key AND l.target_kind = 0 AND l.target = $c WHERE a.token_key = $k
+                            """, ("$k", token.Key), ("$c", users[i].ClientUserId)),
+                    };
             }
+        }
         return users;
     });
 
-    private readonly record struct UserRow(long TokenKey, string Token, string ClientUserId, string? Email, string Status, string? InviteCode, string? IdHash, string? Template, bool Managed);
-
-    /// <summary>The rows of each token, [First, End), in the order read (by token key).</summary>
-    private static IEnumerable<(long TokenKey, int First, int End)> TokenRuns(List<UserRow> rows)
+    private static VppUser User(string token, string? template, string clientUserId, string? email, string status, string? inviteCode, string? idHash, bool managed, long licenseCount) => new()
     {
-        for (var first = 0; first < rows.Count;)
-        {
-            var end = first + 1;
-            while (end < rows.Count && rows[end].TokenKey == rows[first].TokenKey) end++;
-            yield return (rows[first].TokenKey, first, end);
-            first = end;
-        }
-    }
+        Token = token,
+        ClientUserId = clientUserId,
+        Email = email,
+        Status = status,
+        InviteCode = inviteCode,
+        InvitationUrl = status == "Registered" ? InvitationUrl(template, inviteCode) : null,
+        IdHash = idHash,
+        ManagedByVppPS = managed,
+        LicenseCount = licenseCount,
+    };
 
-    /// <summary>Up to this many users, Users() counts each user's licenses by lookups rather than reading every user license of the token.</summary>
+    /// <summary>When the filters leave more than this many users of a token, Users() counts every user license of the token rather than each user's by lookups.</summary>
     private const int FewUsers = 64;
 
     /// <summary>The errors for token names (no wildcards) that name no token.</summary>

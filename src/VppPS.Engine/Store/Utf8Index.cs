@@ -8,9 +8,12 @@ namespace VppPS.Engine.Store;
 /// </summary>
 internal sealed class Utf8Index
 {
-    private Slot[] _slots = new Slot[1024];
+    private Slot[] _slots;
     private byte[] _texts = new byte[16 * 1024];
     private int _used;
+
+    /// <summary>An index sized for <paramref name="capacity"/> texts, when that many are expected: a long read then never rebuilds it as it grows.</summary>
+    public Utf8Index(int capacity = 0) => _slots = new Slot[Math.Max(1024, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2 + 2))];
 
     /// <summary>A text's hash (never 0: 0 marks an empty slot), where its bytes are and its number.</summary>
     private struct Slot

@@ -64,6 +64,8 @@ public sealed class InventoryReadTests
         Assert.Contains(all, l => l.AssignedByVppPS);
         Assert.Contains(all, l => l.Name is null);
         Assert.Contains(all, l => l.TargetType == LicenseTargetType.User && l.UserEmail is null);
+        Assert.Contains(all, l => l.TargetType == LicenseTargetType.User && l.UserEmail is not null);
+        Assert.DoesNotContain(all, l => l.Reason.Contains("Gone"));
         // Stopping early (Select-Object -First) leaves the store usable.
         Assert.Equal(all.Take(5), raw.Licenses(new LicenseFilter()).Take(5));
         Assert.Equal(all.Count, raw.Licenses(new LicenseFilter()).Count());
@@ -110,6 +112,10 @@ public sealed class InventoryReadTests
         }
         foreach (var (asset, token, adamId, pricing) in assets)
         {
+            // Reasons kept for licenses that Apple holds no more, before, among and after the licenses held.
+            foreach (var (kind, target) in new[] { (0, "cuid-0000"), (0, $"cuid-{random.Next(users):D4}x"), (0, "zz"), (1, "DEV0000"), (1, "zz") })
+                Exec("INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at) VALUES ($t, $adam, $p, $k, $target, 'Required for group ''Gone''', $now)",
+                    ("$t", token), ("$adam", adamId), ("$p", pricing), ("$k", kind), ("$target", target), ("$now", now));
             // Users of either token (a license of another token's user has no e-mail here) and a few that are no VPP user at all.
             var targets = Enumerable.Range(1, users + 5).Where(_ => Chance(40)).Select(u => (0, $"cuid-{u:D4}"))
                 .Concat(Enumerable.Range(1, devices).Where(_ => Chance(40)).Select(d => (1, $"DEV{d:D4}")));
