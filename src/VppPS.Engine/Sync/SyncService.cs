@@ -72,9 +72,10 @@ public sealed class SyncService
     private async Task<bool> PullAsync(AppleClient client, VppToken token, long tokenKey, SyncCursors.Cursors state, bool full, long runId, CancellationToken cancellationToken)
     {
         var service = await client.GetServiceConfigAsync(cancellationToken).ConfigureAwait(false);
-        // Independent reads run side by side (the token's rate limit and in-flight gate pace them all),
-        // so that a read waits for Apple's answers only where it needs what another read brings.
-        var (config, assets) = await BothAsync(client.GetClientConfigAsync(cancellationToken), client.ReadAllAssetsAsync(cancellationToken)).ConfigureAwait(false);
+        // Alone first: an Apple that cannot be reached, or a token it refuses, fails this one request.
+        var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
+
+        var assets = await client.ReadAllAssetsAsync(cancellationToken).ConfigureAwait(false);
 
         var b2b = await new MetadataRefresher(_context).RefreshAsync(token, _tokens.ReadBearer(token),
             new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, client.RateLimiter, cancellationToken).ConfigureAwait(false);
@@ -153,21 +154,6 @@ public sealed class SyncService
             _ => { staging.RestartUsers(); return ValueTask.CompletedTask; },
             cancellationToken: cancellationToken).ConfigureAwait(false);
         return (assignments, users);
-    }
-
-    /// <summary>Both results; when one fails, the other is still waited for (its own failure dropped) before the failure is thrown.</summary>
-    private static async Task<(T1, T2)> BothAsync<T1, T2>(Task<T1> first, Task<T2> second)
-    {
-        try
-        {
-            await first.ConfigureAwait(false);
-        }
-        catch
-        {
-            await Observed(second).ConfigureAwait(false);
-            throw;
-        }
-        return (first.Result, await second.ConfigureAwait(false));
     }
 
     /// <summary>Waits for a read whose result is no longer wanted, so that nothing of it runs on after the sync ended.</summary>
