@@ -23,7 +23,8 @@ internal sealed class InventoryStaging : IInventoryStaging
     {
         _connection = store.OpenSqliteConnection();
         _connection.Execute(null, """
-            PRAGMA temp_store = MEMORY;
+            PRAGMA temp_store = FILE; -- the staged rows (a million licenses) in SQLite's temporary file, deleted when closed, with 16 MiB of them in memory
+            PRAGMA temp.cache_size = -16384;
             PRAGMA cache_size = -8192; -- 8 MiB for the state database: licenses are copied in key order; SQLite writes changed pages beyond it to the WAL before the commit
             CREATE TEMP TABLE IF NOT EXISTS stage_assets (adam_id TEXT, pricing_param TEXT, product_type TEXT, total_count INTEGER, assigned_count INTEGER,
                 available_count INTEGER, retired_count INTEGER, device_assignable INTEGER, revocable INTEGER, supported_platforms TEXT, skip_reason TEXT);
