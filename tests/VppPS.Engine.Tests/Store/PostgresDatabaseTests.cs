@@ -112,6 +112,23 @@ public sealed class PostgresDatabaseTests
     }
 
     [Fact]
+    public void A_connection_that_broke_in_use_is_lost_and_one_that_never_opened_is_unreachable()
+    {
+        var location = StoreLocation.ForPostgres("Host=db.example;Port=5433;Database=vppps;Username=alice;Password=secret-4711");
+        // As Npgsql reports a write on a connection the server or the network ended, before or without the server's notice.
+        var broke = new NpgsqlException("Exception while writing to stream",
+            new IOException("Unable to write data to the transport connection: Broken pipe.", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.Shutdown)));
+        var ended = new NpgsqlException("Exception while reading from stream", new EndOfStreamException());
+        var refused = new NpgsqlException("Failed to connect to 127.0.0.1:5433", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+
+        Assert.Equal("VppStoreConnectionLost", PostgresDatabase.Translate(broke, location).ErrorId);
+        Assert.Equal("VppStoreConnectionLost", PostgresDatabase.Translate(ended, location).ErrorId);
+        var unreachable = PostgresDatabase.Translate(refused, location);
+        Assert.Equal("VppStoreUnreachable", unreachable.ErrorId);
+        Assert.All(new[] { broke, ended, refused }, e => Assert.DoesNotContain("4711", PostgresDatabase.Translate(e, location).Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_server_that_requires_TLS_of_a_login_says_to_turn_TLS_on()
     {
         using var db = new PostgresDatabaseForTest();

@@ -164,17 +164,39 @@ internal sealed class PostgresDatabase
                     => new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnavailable",
                     $"The PostgreSQL server at {location.Host}:{location.Port} cannot take this connection now ({pg.MessageText}). Nothing was changed; try again in a moment.", where, e),
                 // The server ended a connection in use: what the command had committed stays, the rest rolled back.
-                PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown => new VppException(VppErrorKind.ServiceUnavailable, "VppStoreConnectionLost",
-                    $"The PostgreSQL server at {location.Host}:{location.Port} ended VppPS's connection ({pg.MessageText}): a restart, a failover or an administrator. " +
-                    "What was saved before stays, and a change already sent to Apple is finished by the next run; try again in a moment.", where, e),
+                PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown => ConnectionLost(location, where, pg.MessageText, e),
                 PostgresErrorCodes.DiskFull => new VppException(VppErrorKind.DiskFull, "VppStoreFull",
                     $"The PostgreSQL server at {location.Host}:{location.Port} is out of disk space: nothing was changed. Ask its administrator to free space, then run the command again.", where, e),
                 _ => new VppException(VppErrorKind.StateStore, "VppStoreFailed",
                     $"The PostgreSQL store {where} failed: {pg.MessageText} ({pg.SqlState}). Nothing of this command was written; run it again.", where, e),
             };
+        // A read or write on a connection that was open failed: it was ended (the server's notice may not have come first).
+        if (Broke(e)) return ConnectionLost(location, where, Cause(e), e);
         return new VppException(VppErrorKind.ServiceUnavailable, "VppStoreUnreachable",
             $"The PostgreSQL server at {location.Host}:{location.Port} cannot be reached ({Cause(e)}). Check that it runs, the host and port, and the network, then try again: " +
             "what was saved before stays, and a change already sent to Apple is finished by the next run.", where, e);
+    }
+
+    private static VppException ConnectionLost(StoreLocation location, string where, string cause, Exception e) => new(VppErrorKind.ServiceUnavailable, "VppStoreConnectionLost",
+        $"The PostgreSQL server at {location.Host}:{location.Port} ended VppPS's connection ({cause}): a restart, a failover, an administrator or the network. " +
+        "What was saved before stays, and a change already sent to Apple is finished by the next run; try again in a moment.", where, e);
+
+    /// <summary>
+    /// Whether Npgsql failed reading or writing a connection that was open (an I/O failure, or a
+    /// socket reset or shut down), rather than failing to open one (refused, unknown host, timed
+    /// out, TLS refused).
+    /// </summary>
+    private static bool Broke(Exception e)
+    {
+        var io = false;
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException or TimeoutException) return false;
+            if (inner is SocketException socket)
+                return socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown or SocketError.NotConnected;
+            io |= inner is IOException;
+        }
+        return io;
     }
 
     private static string Cause(Exception e)
