@@ -104,7 +104,17 @@ public sealed class AssignmentApplier
     }
 
     /// <summary>Takes licenses back now (Remove-VppAppLicense), outside any plan, after finishing what earlier runs left open.</summary>
-    public async Task<ApplyResult> ReclaimAsync(VppToken token, AppleClient client, IReadOnlyList<LicenseChange> changes, CancellationToken cancellationToken)
+    public Task<ApplyResult> ReclaimAsync(VppToken token, AppleClient client, IReadOnlyList<LicenseChange> changes, CancellationToken cancellationToken) =>
+        ReclaimNowAsync(token, client, (tokenKey, limits, counts) =>
+            SendAsync(client, tokenKey, token.Name, PackDisassociations(changes, limits), counts, cancellationToken), cancellationToken);
+
+    /// <summary>Takes subscription seats back now (Remove-VppAppLicense), outside any plan, after finishing what earlier runs left open.</summary>
+    public Task<ApplyResult> ReclaimSeatsAsync(VppToken token, AppleClient client, IReadOnlyList<SeatChange> changes, CancellationToken cancellationToken) =>
+        ReclaimNowAsync(token, client, (tokenKey, limits, counts) =>
+            SendSeatsAsync(client, tokenKey, token.Name, PackSeats(changes, [], limits), counts, cancellationToken), cancellationToken);
+
+    /// <summary>What a reclaim outside any plan does around its requests: what earlier runs left open is finished first, with Apple's limits read.</summary>
+    private async Task<ApplyResult> ReclaimNowAsync(VppToken token, AppleClient client, Func<long, AppleLimits, Counts, Task> send, CancellationToken cancellationToken)
     {
         TokenService.EnsureWritable(token);
         var tokenKey = _context.Store.Read(c => TokenKey(c, token));
@@ -112,8 +122,12 @@ public sealed class AssignmentApplier
         await FinishPendingAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
         var counts = new Counts();
-        await SendAsync(client, tokenKey, token.Name, PackDisassociations(changes, limits), counts, cancellationToken).ConfigureAwait(false);
-        return new ApplyResult { Token = token.Name, Disassociated = counts.Disassociated, Failed = counts.Failed, Requests = (int)(client.RequestCount - requestsBefore) };
+        await send(tokenKey, limits, counts).ConfigureAwait(false);
+        return new ApplyResult
+        {
+            Token = token.Name, Disassociated = counts.Disassociated, SeatsDisassociated = counts.SeatsDisassociated,
+            Failed = counts.Failed, Requests = (int)(client.RequestCount - requestsBefore),
+        };
     }
 
     /// <summary>
@@ -186,19 +200,6 @@ public sealed class AssignmentApplier
     }
 
     // ---------------------------------------------------------------- subscription seats
-
-    /// <summary>Takes subscription seats back now (Remove-VppAppLicense), outside any plan, after finishing what earlier runs left open.</summary>
-    public async Task<ApplyResult> ReclaimSeatsAsync(VppToken token, AppleClient client, IReadOnlyList<SeatChange> changes, CancellationToken cancellationToken)
-    {
-        TokenService.EnsureWritable(token);
-        var tokenKey = _context.Store.Read(c => TokenKey(c, token));
-        var requestsBefore = client.RequestCount;
-        await FinishPendingAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
-        var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
-        var counts = new Counts();
-        await SendSeatsAsync(client, tokenKey, token.Name, PackSeats(changes, [], limits), counts, cancellationToken).ConfigureAwait(false);
-        return new ApplyResult { Token = token.Name, SeatsDisassociated = counts.SeatsDisassociated, Failed = counts.Failed, Requests = (int)(client.RequestCount - requestsBefore) };
-    }
 
     /// <summary>
     /// Seat requests: one subscription each, users up to Apple's maxSubscriptionClientUserIds; reclaims

@@ -85,7 +85,6 @@ public sealed class SyncService
         using var staging = StagedInventory.Open(_context.Store);
         staging.AddAssets(assets, skipped);
         PagedReadResult assignments, users;
-        SubscriptionSync subscriptions;
         // Subscriptions and their seats are read while licenses and users are: their own endpoints, their own versions.
         using var stopSubscriptions = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var readSubscriptions = SubscriptionSync.ReadAsync(client, _context, tokenKey, full, stopSubscriptions.Token);
@@ -107,7 +106,7 @@ public sealed class SyncService
             await Observed(readSubscriptions).ConfigureAwait(false);
             throw;
         }
-        subscriptions = await readSubscriptions.ConfigureAwait(false);
+        var subscriptions = await readSubscriptions.ConfigureAwait(false);
         var remind = false;
 
         var kind = full ? SyncKind.Full : SyncKind.Incremental;

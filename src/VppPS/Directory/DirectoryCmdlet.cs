@@ -18,6 +18,10 @@ public abstract class DirectoryCmdlet : VppCmdlet
         return group!;
     }
 
+    /// <summary>Whether -WhatIf is in effect: given to this command, or set by $WhatIfPreference.</summary>
+    internal bool WhatIfInEffect => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
+        : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
+
     /// <summary>A service for reads streamed on the pipeline thread (no worker thread, no observer).</summary>
     internal DirectoryService ReadService() => new(new VppContext(SessionStore.Current(SessionRunspace), MyInvocation.MyCommand.Name, NullObserver.Instance));
 

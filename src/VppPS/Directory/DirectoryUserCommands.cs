@@ -59,8 +59,7 @@ public sealed class RemoveVppDirectoryUserCommand : DirectoryCmdlet
 
     protected override void ProcessRecord()
     {
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
-            : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
+        var whatIf = WhatIfInEffect;
         foreach (var upn in UserPrincipalName)
         {
             // -WhatIf: the removal, rolled back, so that its warnings (seats that retiring the VPP user releases) show too.

@@ -19,8 +19,7 @@ public sealed class ImportVppDirectoryCommand : DirectoryCmdlet
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Path);
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
-            : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
+        var whatIf = WhatIfInEffect;
         if (whatIf)
         {
             // The import itself, rolled back: -WhatIf shows exactly what would change.
