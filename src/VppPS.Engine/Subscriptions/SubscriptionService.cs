@@ -69,7 +69,7 @@ public sealed class SubscriptionService
         var now = _context.Clock.UtcNow;
         _context.Store.Write((c, t) =>
         {
-            var key = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            var key = TokenStore.Key(c, t, token.Id)!.Value;
             SubscriptionStore.SetManagement(c, t, key, management, now);
             _context.Journal.Write(c, t, "token:" + token.Name, "Set", $"subscription management declared {management.ToString().ToLowerInvariant()} to Apple");
         });

@@ -19,7 +19,7 @@ public sealed class SyncRunStore
             ("$id", token.Id.ToString()));
         var id = c.Long(t, "INSERT INTO sync_runs (token_id, token_name, started_at, status, kind) VALUES ($id, $name, $at, 'inProgress', $kind) RETURNING id",
             ("$id", token.Id.ToString()), ("$name", token.Name), ("$at", _context.Clock.UtcNow.ToStored()), ("$kind", kind.ToString()));
-        c.Execute(t, "UPDATE tokens SET last_sync_status = 'inProgress' WHERE id = $id", ("$id", token.Id.ToString()));
+        TokenStore.SyncStarted(c, t, token.Id);
         return id;
     });
 
@@ -33,7 +33,7 @@ public sealed class SyncRunStore
             """,
             ("$kind", kind.ToString()), ("$now", now), ("$apps", counts.Apps), ("$books", counts.Books), ("$assignments", counts.Assignments),
             ("$users", counts.Users), ("$skipped", counts.Skipped), ("$requests", requests), ("$run", runId));
-        c.Execute(t, "UPDATE tokens SET last_sync_status = 'completed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
+        TokenStore.SyncCompleted(c, t, tokenId, now);
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ public sealed class SyncRunStore
                 var now = _context.Clock.UtcNow.ToStored();
                 c.Execute(t, "UPDATE sync_runs SET status = 'failed', ended_at = $now, error = $error, requests = $requests WHERE id = $run",
                     ("$now", now), ("$error", error), ("$requests", requests), ("$run", runId));
-                c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", tokenId.ToString()));
+                TokenStore.SyncFailed(c, t, tokenId, now);
             });
         }
         catch (VppException e)

@@ -123,7 +123,7 @@ public sealed class SyncService
             if (full) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             remind = subscriptions.Save(c, t, tokenKey, now);
             if (config.TokenExpirationDate is { } expires)
-                c.Execute(t, "UPDATE tokens SET expiration = $e WHERE key = $k", ("$e", expires.ToStored()), ("$k", tokenKey));
+                TokenStore.SetExpiration(c, t, tokenKey, expires);
             new SyncRunStore(_context).Complete(c, t, runId, kind, counts, client.RequestCount, token.Id);
             _context.Journal.Write(c, t, "token:" + token.Name, "Sync",
                 $"{kind.ToString().ToLowerInvariant()} sync: {counts.Apps} apps, {counts.Books} books, {counts.Assignments} assignments and {counts.Users} users read, " +

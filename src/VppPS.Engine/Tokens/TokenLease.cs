@@ -31,7 +31,7 @@ public sealed class TokenLease : IDisposable
     /// </summary>
     public static TokenLease Acquire(VppContext context, VppToken token, bool breakHeld = false)
     {
-        var key = context.Store.Read(c => (long?)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString())))
+        var key = context.Store.Read(c => TokenStore.Key(c, null, token.Id))
             ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"The token '{token.Name}' no longer exists.", token.Name);
         var leases = new LeaseStore(context.Store, context.Clock);
         var resource = Lease.ForToken(key);

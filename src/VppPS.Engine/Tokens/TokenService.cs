@@ -297,7 +297,7 @@ public sealed partial class TokenService
     {
         _context.Store.Write((c, t) =>
         {
-            var current = (string?)c.Scalar(t, "SELECT state FROM tokens WHERE id = $id", ("$id", token.Id.ToString()));
+            var current = TokenStore.ReadState(c, t, token.Id);
             if (current is null || current == state.ToString()) return;
             TokenStore.Update(c, t, token.Id, _context.Clock.UtcNow, new Dictionary<string, object?> { ["state"] = state.ToString(), ["state_reason"] = reason });
             _context.Journal.Write(c, t, "token:" + token.Name, "State", $"state {current} -> {state}{(reason is null ? "" : ": " + reason)}");

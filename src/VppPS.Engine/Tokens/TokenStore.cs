@@ -67,6 +67,30 @@ public sealed class TokenStore
     public static void Delete(DbConnection c, DbTransaction t, Guid id) =>
         c.Execute(t, "DELETE FROM tokens WHERE id = $id", ("$id", id.ToString()));
 
+    /// <summary>The token's row key, or null when the token is gone.</summary>
+    internal static long? Key(DbConnection c, DbTransaction? t, Guid id) =>
+        (long?)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", id.ToString()));
+
+    /// <summary>The token's state as stored, or null when the token is gone.</summary>
+    internal static string? ReadState(DbConnection c, DbTransaction? t, Guid id) =>
+        (string?)c.Scalar(t, "SELECT state FROM tokens WHERE id = $id", ("$id", id.ToString()));
+
+    /// <summary>The expiration date Apple's client config gives, recorded by a sync.</summary>
+    internal static void SetExpiration(DbConnection c, DbTransaction t, long tokenKey, DateTimeOffset expires) =>
+        c.Execute(t, "UPDATE tokens SET expiration = $e WHERE key = $k", ("$e", expires.ToStored()), ("$k", tokenKey));
+
+    /// <summary>A sync of the token started.</summary>
+    internal static void SyncStarted(DbConnection c, DbTransaction t, Guid id) =>
+        c.Execute(t, "UPDATE tokens SET last_sync_status = 'inProgress' WHERE id = $id", ("$id", id.ToString()));
+
+    /// <summary>A sync of the token completed, at <paramref name="now"/> (stored form).</summary>
+    internal static void SyncCompleted(DbConnection c, DbTransaction t, Guid id, string now) =>
+        c.Execute(t, "UPDATE tokens SET last_sync_status = 'completed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", id.ToString()));
+
+    /// <summary>A sync of the token failed, at <paramref name="now"/> (stored form).</summary>
+    internal static void SyncFailed(DbConnection c, DbTransaction t, Guid id, string now) =>
+        c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", id.ToString()));
+
     private static List<VppToken> Query(DbConnection c, DbTransaction? t, string where, (string, object?)[] parameters)
     {
         using var command = c.Command(t, $"SELECT {Columns} FROM tokens t{where} ORDER BY t.name", parameters);
