@@ -58,7 +58,7 @@ public sealed class VppSession
             ? Store.Read(c => (string?)c.Scalar(null, "SELECT value FROM settings WHERE name = $n", ("$n", StoreKeyCheckSetting)))
             : Store.Write((c, t) =>
             {
-                c.Execute(t, "INSERT INTO settings (name, value) VALUES ($n, $v) ON CONFLICT DO NOTHING", ("$n", StoreKeyCheckSetting), ("$v", check));
+                SettingRows.AddIfAbsent(c, t, StoreKeyCheckSetting, check);
                 return (string)c.Scalar(t, "SELECT value FROM settings WHERE name = $n", ("$n", StoreKeyCheckSetting))!;
             });
         if (stored is null) return true;

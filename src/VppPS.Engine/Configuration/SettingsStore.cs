@@ -77,10 +77,9 @@ public sealed class SettingsStore
             {
                 var definition = SettingsCatalog.Find(name);
                 if (value is null)
-                    c.Execute(t, "DELETE FROM settings WHERE name = $name", ("$name", definition.Name));
+                    SettingRows.Delete(c, t, definition.Name);
                 else
-                    c.Execute(t, "INSERT INTO settings (name, value) VALUES ($name, $value) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                        ("$name", definition.Name), ("$value", value));
+                    SettingRows.Save(c, t, definition.Name, value);
                 journal.Write(c, t, "setting:" + definition.Name, value is null ? "Reset" : "Set",
                     value is null ? $"{definition.Name} reset to its default ({definition.DefaultValue})" : $"{definition.Name} set to {value}");
             }

@@ -92,8 +92,7 @@ public sealed class StateCopier
             }
             // The destination's own key check stays; its identity becomes the source's.
             if (_destination.KeyMatches is not null)
-                target.Execute(transaction, "INSERT INTO settings (name, value) VALUES ($n, $v)",
-                    ("$n", VppSession.StoreKeyCheckSetting), ("$v", StoreKey.CheckValue(_destination.Choice.Key!)));
+                SettingRows.Insert(target, transaction, VppSession.StoreKeyCheckSetting, StoreKey.CheckValue(_destination.Choice.Key!));
             if (target.IsPostgres()) ResetIdentities(target, transaction);
             new AuditJournal(destinationStore, _source.Clock, _source.Command).Write(target, transaction, "store", "Copy",
                 $"state copied from {_source.Store.Location} ({counts.Sum(c => c.Rows):N0} rows{(held ? "; the state held before was replaced" : "")})");

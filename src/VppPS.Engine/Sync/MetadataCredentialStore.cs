@@ -38,14 +38,14 @@ public sealed class MetadataCredentialStore
         _context.Store.Write((c, t) =>
         {
             foreach (var (name, value) in new[] { (TeamIdName, teamId), (KeyIdName, keyId), (PrivateKeyName, protectedKey) })
-                c.Execute(t, "INSERT INTO settings (name, value) VALUES ($n, $v) ON CONFLICT(name) DO UPDATE SET value = excluded.value", ("$n", name), ("$v", value));
+                SettingRows.Save(c, t, name, value);
             _context.Journal.Write(c, t, "metadata-credential", "Set", $"Apple developer key {keyId} of team {teamId} saved for the metadata API");
         });
     }
 
     public void Remove() => _context.Store.Write((c, t) =>
     {
-        c.Execute(t, "DELETE FROM settings WHERE name IN ($a, $b, $c)", ("$a", TeamIdName), ("$b", KeyIdName), ("$c", PrivateKeyName));
+        SettingRows.Delete(c, t, TeamIdName, KeyIdName, PrivateKeyName);
         _context.Journal.Write(c, t, "metadata-credential", "Remove", "Apple developer key removed; metadata comes from the legacy lookup");
     });
 
