@@ -36,10 +36,10 @@ public sealed class DirectoryService
         });
     }
 
-    public IReadOnlyList<VppGroup> ListGroups() => Store.Read(c => QueryGroups(c, null, ""));
+    public IReadOnlyList<VppGroup> ListGroups() => Store.Read(c => DirectoryQueries.Groups(c, null, ""));
 
     public VppGroup GetGroup(string name) =>
-        Store.Read(c => QueryGroups(c, null, " WHERE g.name = $name", ("$name", name.Trim())).FirstOrDefault()) ?? throw GroupNotFound(name);
+        Store.Read(c => DirectoryQueries.Groups(c, null, " WHERE g.name = $name", ("$name", name.Trim())).FirstOrDefault()) ?? throw GroupNotFound(name);
 
     /// <summary>Removes the group and its memberships; returns how many members it had.</summary>
     /// <summary>
@@ -50,13 +50,10 @@ public sealed class DirectoryService
     {
         using var writer = new DirectoryWriter(_context, c, t);
         var group = writer.FindGroup(name) ?? throw GroupNotFound(name);
-        var members = (long)c.Scalar(t, "SELECT count(*) FROM group_members WHERE group_key = $g", ("$g", group.Key))!;
-        var assignments = new List<string>();
-        using (var command = c.Command(t, "SELECT id FROM assignments WHERE group_key = $g", ("$g", group.Key)))
-        using (var reader = command.ExecuteReader())
-            while (reader.Read()) assignments.Add(reader.GetString(0));
+        var members = DirectoryQueries.MemberCount(c, t, group.Key);
+        var assignments = AssignmentRecords.IdsOfGroup(c, t, group.Key);
         foreach (var id in assignments) AssignmentService.Forget(c, t, id);
-        c.Execute(t, "DELETE FROM directory_groups WHERE group_key = $g", ("$g", group.Key));
+        writer.DeleteGroup(group);
         writer.Log($"group:{group.Name}", "Remove", $"removed the {group.Kind} group '{group.Name}', its {members} membership(s) and its {assignments.Count} assignment(s) (licenses kept)");
         return new GroupRemoval(members, assignments.Count);
     });
@@ -124,33 +121,7 @@ public sealed class DirectoryService
     {
         var group = GetGroup(groupName);
         using var c = Store.OpenConnection();
-        var sql = group.Kind == DirectoryKind.User
-            ? """
-              SELECT u.user_principal_name, u.mail, u.managed_apple_id, u.display_name, u.id
-              FROM group_members m JOIN directory_users u ON u.user_key = m.member_key
-              JOIN directory_groups g ON g.group_key = m.group_key
-              WHERE g.name = $name ORDER BY u.user_principal_name
-              """
-            : """
-              SELECT d.serial_number, d.device_name, d.owner_upn, d.platform
-              FROM group_members m JOIN directory_devices d ON d.device_key = m.member_key
-              JOIN directory_groups g ON g.group_key = m.group_key
-              WHERE g.name = $name ORDER BY d.serial_number
-              """;
-        using var command = c.Command(null, sql, ("$name", group.Name));
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            yield return group.Kind == DirectoryKind.User
-                ? new VppGroupMember
-                {
-                    Group = group.Name, Kind = group.Kind, UserPrincipalName = reader.GetString(0), Mail = reader.GetStringOrNull(1),
-                    ManagedAppleId = reader.GetStringOrNull(2), DisplayName = reader.GetStringOrNull(3), UserId = reader.GetString(4),
-                }
-                : new VppGroupMember
-                {
-                    Group = group.Name, Kind = group.Kind, SerialNumber = reader.GetString(0), DeviceName = reader.GetStringOrNull(1),
-                    Owner = reader.GetStringOrNull(2), Platform = reader.GetStringOrNull(3),
-                };
+        foreach (var member in DirectoryQueries.Members(c, group)) yield return member;
     }
 
     // ---- Users and devices ----
@@ -159,53 +130,21 @@ public sealed class DirectoryService
     public IEnumerable<DirectoryUser> ListUsers(bool includeRemoved)
     {
         using var c = Store.OpenConnection();
-        foreach (var user in QueryUsers(c, null, includeRemoved ? "" : " WHERE u.removed_at IS NULL")) yield return user;
+        foreach (var user in DirectoryQueries.Users(c, null, includeRemoved ? "" : " WHERE u.removed_at IS NULL")) yield return user;
     }
 
     /// <summary>Directory devices in serial-number order, streamed.</summary>
     public IEnumerable<DirectoryDevice> ListDevices(bool includeRemoved)
     {
         using var c = Store.OpenConnection();
-        using var command = c.Command(null, $"""
-            SELECT d.serial_number, d.device_name, d.owner_upn, d.platform, d.created_at, d.updated_at, d.removed_at,
-                (SELECT group_concat(g.name, $unitSeparator) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'Device'
-                 WHERE m.member_key = d.device_key)
-            FROM directory_devices d {(includeRemoved ? "" : "WHERE d.removed_at IS NULL")} ORDER BY d.serial_number
-            """, UnitSeparator);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            yield return new DirectoryDevice
-            {
-                SerialNumber = reader.GetString(0), DeviceName = reader.GetStringOrNull(1), Owner = reader.GetStringOrNull(2),
-                Platform = reader.GetStringOrNull(3), CreatedDateTime = reader.GetString(4).ToDate(), LastModifiedDateTime = reader.GetString(5).ToDate(),
-                RemovedDateTime = reader.GetStringOrNull(6)?.ToDate(), Groups = SplitGroups(reader.GetStringOrNull(7)),
-            };
+        foreach (var device in DirectoryQueries.Devices(c, includeRemoved)) yield return device;
     }
 
     /// <summary>For tab completion: user principal names of present directory users that start with <paramref name="prefix"/>.</summary>
-    public IReadOnlyList<NameSuggestion> UserPrincipalNames(string prefix, int limit) => Suggest($"""
-        SELECT user_principal_name, coalesce(display_name, mail, '') FROM directory_users
-        WHERE removed_at IS NULL AND {NameSuggestion.StartsWith("user_principal_name", "$prefix")} ORDER BY user_principal_name LIMIT $limit
-        """, prefix, limit, "directory user");
+    public IReadOnlyList<NameSuggestion> UserPrincipalNames(string prefix, int limit) => Store.Read(c => DirectoryQueries.UserPrincipalNames(c, prefix, limit));
 
     /// <summary>For tab completion: serial numbers of present directory devices that start with <paramref name="prefix"/>.</summary>
-    public IReadOnlyList<NameSuggestion> SerialNumbers(string prefix, int limit) => Suggest($"""
-        SELECT serial_number, coalesce(device_name, '') FROM directory_devices
-        WHERE removed_at IS NULL AND {NameSuggestion.StartsWith("serial_number", "$prefix")} ORDER BY serial_number LIMIT $limit
-        """, prefix, limit, "directory device");
-
-    private IReadOnlyList<NameSuggestion> Suggest(string sql, string prefix, int limit, string what) => Store.Read(c =>
-    {
-        using var command = c.Command(null, sql, ("$prefix", prefix), ("$limit", limit));
-        using var reader = command.ExecuteReader();
-        var names = new List<NameSuggestion>();
-        while (reader.Read())
-        {
-            var detail = reader.GetString(1);
-            names.Add(new NameSuggestion(reader.GetString(0), detail.Length > 0 ? $"{detail} ({what})" : what));
-        }
-        return names;
-    });
+    public IReadOnlyList<NameSuggestion> SerialNumbers(string prefix, int limit) => Store.Read(c => DirectoryQueries.SerialNumbers(c, prefix, limit));
 
     /// <summary>
     /// Removes a person from the directory: a tombstone stays (so the assignment engine can retire
@@ -243,46 +182,22 @@ public sealed class DirectoryService
     // ---- For the assignment engine ----
 
     /// <summary>The members of <paramref name="groupName"/> now, read in the caller's connection (and transaction, if any).</summary>
-    public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, string groupName)
-    {
-        // The group's row is read and its reader closed before the members are read (PostgreSQL runs one command at a time per connection).
-        long key;
-        string name;
-        DirectoryKind kind;
-        using (var find = c.Command(t, "SELECT group_key, name, kind FROM directory_groups WHERE name = $name", ("$name", groupName.Trim())))
-        using (var found = find.ExecuteReader())
-        {
-            if (!found.Read()) throw GroupNotFound(groupName);
-            (key, name, kind) = (found.GetInt64(0), found.GetString(1), Enum.Parse<DirectoryKind>(found.GetString(2)));
-        }
-        return MembersOf(c, t, key, name, kind);
-    }
+    public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, string groupName) => DirectoryQueries.MembersOf(c, t, groupName);
 
     /// <summary>The members of the group with <paramref name="groupKey"/> (directory_groups.group_key).</summary>
-    public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, long groupKey)
-    {
-        string name;
-        DirectoryKind kind;
-        using (var find = c.Command(t, "SELECT name, kind FROM directory_groups WHERE group_key = $key", ("$key", groupKey)))
-        using (var found = find.ExecuteReader())
-        {
-            if (!found.Read()) throw GroupNotFound($"#{groupKey}");
-            (name, kind) = (found.GetString(0), Enum.Parse<DirectoryKind>(found.GetString(1)));
-        }
-        return MembersOf(c, t, groupKey, name, kind);
-    }
+    public static GroupMembers MembersOf(DbConnection c, DbTransaction? t, long groupKey) => DirectoryQueries.MembersOf(c, t, groupKey);
 
     public GroupMembers MembersOf(string groupName) => Store.Read(c => MembersOf(c, null, groupName));
 
     /// <summary>Users removed from the directory (tombstones), whose VPP users the assignment engine may retire.</summary>
     public static IReadOnlyList<DirectoryUser> RemovedUsers(DbConnection c, DbTransaction? t) =>
-        QueryUsers(c, t, " WHERE u.removed_at IS NOT NULL").ToList();
+        DirectoryQueries.Users(c, t, " WHERE u.removed_at IS NOT NULL").ToList();
 
     public IReadOnlyList<DirectoryUser> RemovedUsers() => Store.Read(c => RemovedUsers(c, null));
 
     /// <summary>One directory user by VppPS id (managed_users.directory_user_id), removed or not; null when unknown.</summary>
     public static DirectoryUser? FindUser(DbConnection c, DbTransaction? t, string userId) =>
-        QueryUsers(c, t, " WHERE u.id = $id", ("$id", userId)).FirstOrDefault();
+        DirectoryQueries.Users(c, t, " WHERE u.id = $id", ("$id", userId)).FirstOrDefault();
 
     // ---- Import ----
 
@@ -376,75 +291,6 @@ public sealed class DirectoryService
     }
 
     // ---- Reading ----
-
-    private static GroupMembers MembersOf(DbConnection c, DbTransaction? t, long key, string name, DirectoryKind kind)
-    {
-        var users = new List<MemberUser>();
-        var serials = new List<string>();
-        if (kind == DirectoryKind.User)
-        {
-            using var command = c.Command(t, """
-                SELECT u.user_key, u.id, u.user_principal_name, u.mail, u.managed_apple_id
-                FROM group_members m JOIN directory_users u ON u.user_key = m.member_key
-                WHERE m.group_key = $g AND u.removed_at IS NULL
-                """, ("$g", key));
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-                users.Add(new MemberUser(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetStringOrNull(4)));
-        }
-        else
-        {
-            using var command = c.Command(t, """
-                SELECT d.serial_number FROM group_members m JOIN directory_devices d ON d.device_key = m.member_key
-                WHERE m.group_key = $g AND d.removed_at IS NULL
-                """, ("$g", key));
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) serials.Add(reader.GetString(0));
-        }
-        return new GroupMembers(key, name, kind, users, serials);
-    }
-
-    private static List<VppGroup> QueryGroups(DbConnection c, DbTransaction? t, string where, params (string, object?)[] parameters)
-    {
-        using var command = c.Command(t, $"""
-            SELECT g.id, g.name, g.kind, g.description, g.created_at, (SELECT count(*) FROM group_members m WHERE m.group_key = g.group_key)
-            FROM directory_groups g{where} ORDER BY g.name
-            """, parameters);
-        using var reader = command.ExecuteReader();
-        var groups = new List<VppGroup>();
-        while (reader.Read())
-            groups.Add(new VppGroup
-            {
-                Id = Guid.Parse(reader.GetString(0)), Name = reader.GetString(1), Kind = Enum.Parse<DirectoryKind>(reader.GetString(2)),
-                Description = reader.GetStringOrNull(3), CreatedDateTime = reader.GetString(4).ToDate(), MemberCount = reader.GetInt64(5),
-            });
-        return groups;
-    }
-
-    /// <summary>Group names are joined with the ASCII unit separator, which no name holds (see SplitGroups).</summary>
-    private static readonly (string, object?) UnitSeparator = ("$unitSeparator", "\u001f");
-
-    private static IEnumerable<DirectoryUser> QueryUsers(DbConnection c, DbTransaction? t, string where, params (string, object?)[] parameters)
-    {
-        using var command = c.Command(t, $"""
-            SELECT u.user_key, u.id, u.user_principal_name, u.mail, u.managed_apple_id, u.display_name, u.external_id, u.created_at, u.updated_at, u.removed_at,
-                (SELECT group_concat(g.name, $unitSeparator) FROM group_members m JOIN directory_groups g ON g.group_key = m.group_key AND g.kind = 'User'
-                 WHERE m.member_key = u.user_key)
-            FROM directory_users u{where} ORDER BY u.user_principal_name
-            """, [.. parameters, UnitSeparator]);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            yield return new DirectoryUser
-            {
-                UserKey = reader.GetInt64(0), UserId = reader.GetString(1), UserPrincipalName = reader.GetString(2), Mail = reader.GetStringOrNull(3),
-                ManagedAppleId = reader.GetStringOrNull(4), DisplayName = reader.GetStringOrNull(5), ExternalId = reader.GetStringOrNull(6),
-                CreatedDateTime = reader.GetString(7).ToDate(), LastModifiedDateTime = reader.GetString(8).ToDate(),
-                RemovedDateTime = reader.GetStringOrNull(9)?.ToDate(), Groups = SplitGroups(reader.GetStringOrNull(10)),
-            };
-    }
-
-    private static string[] SplitGroups(string? joined) =>
-        joined is null ? [] : joined.Split('\u001f').OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToArray();
 
     private static VppGroupMember ToMember(string group, DirectoryWriter.UserRow user) => new()
     {

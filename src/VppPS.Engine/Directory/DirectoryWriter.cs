@@ -62,6 +62,10 @@ internal sealed class DirectoryWriter : IDisposable
         return group;
     }
 
+    /// <summary>Deletes the group (its memberships go with it, by cascade).</summary>
+    public void DeleteGroup(GroupRow group) =>
+        _c.Execute(_t, "DELETE FROM directory_groups WHERE group_key = $g", ("$g", group.Key));
+
     /// <summary>Adds or updates the user <paramref name="input"/> names (by UPN, or by external id when the UPN changed).</summary>
     public (UserRow Row, Outcome Outcome) UpsertUser(MemberInput input)
     {
