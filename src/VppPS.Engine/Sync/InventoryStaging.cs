@@ -136,16 +136,7 @@ internal sealed class InventoryStaging : IInventoryStaging
             JOIN assets a ON a.token_key = $k AND a.adam_id = s.adam_id AND a.pricing_param = s.pricing_param;
             """, k);
         if (full) StagedInventory.ClearLicensesAndUsers(c, transaction, tokenKey);
-        c.Execute(transaction, """
-            INSERT OR IGNORE INTO licenses (asset_key, target_kind, target)
-            SELECT m.asset_key, s.target_kind, s.target FROM stage_licenses s JOIN asset_map m ON m.asset_index = s.asset_index
-            """, k);
-        // Several records may share a clientUserId (retired ones and at most one active): the active one wins.
-        c.Execute(transaction, """
-            INSERT OR REPLACE INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash)
-            SELECT $k, client_user_id, email, status, invite_code, id_hash FROM stage_users
-            ORDER BY client_user_id, CASE WHEN status IN ('Retired', 'Deleted') THEN 0 ELSE 1 END, rowid
-            """, k);
+        Inventory.InventoryWriter.AddStagedSqlite(c, transaction, tokenKey);
 
         var counts = StagedInventory.Counts(c, transaction, tokenKey, Assignments, Users);
         alsoInTransaction(c, transaction, counts);
