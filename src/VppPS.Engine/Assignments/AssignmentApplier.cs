@@ -355,28 +355,18 @@ public sealed class AssignmentApplier
             succeeded++;
             var key = new (string, object?)[] { ("$k", tokenKey), ("$a", payload.AdamId), ("$u", seat.ClientUserId), ("$s", seat.AssignmentId), ("$r", payload.Renewing == false ? 0L : 1L),
                 ("$why", seat.Reason), ("$now", now) };
-            c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND adam_id = $a AND pricing_param = '' AND target_kind = 0 AND target = $u", key);
+            ManagedLicenses.ClearSeatFailure(c, t, key);
             if (kind == PendingOperations.AssociateSeats)
             {
-                c.Execute(t, """
-                    INSERT INTO managed_seats (token_key, adam_id, client_user_id, assignment_id, renewing, reason, assigned_at) VALUES ($k, $a, $u, $s, $r, $why, $now)
-                    ON CONFLICT (token_key, adam_id, client_user_id) DO UPDATE SET assignment_id = excluded.assignment_id, renewing = excluded.renewing,
-                        reason = excluded.reason, ending_at = NULL
-                    """, key);
+                ManagedLicenses.SeatGiven(c, t, key);
                 Subscriptions.SubscriptionStore.SeatGiven(c, t, tokenKey, payload.AdamId, seat.ClientUserId, payload.Renewing != false);
             }
             else if (payload.Deferred == true)
                 // Kept by Apple until the period end; a seat VppPS did not give is recorded too, so that it shows as ending.
-                c.Execute(t, """
-                    INSERT INTO managed_seats (token_key, adam_id, client_user_id, assignment_id, renewing, reason, assigned_at, ending_at)
-                    SELECT ss.token_key, ss.adam_id, ss.client_user_id, NULL, ss.renewing, $why, $now, coalesce(s.period_end_date, $now)
-                    FROM subscription_seats ss LEFT JOIN subscriptions s ON s.token_key = ss.token_key AND s.adam_id = ss.adam_id
-                    WHERE ss.token_key = $k AND ss.adam_id = $a AND ss.client_user_id = $u
-                    ON CONFLICT (token_key, adam_id, client_user_id) DO UPDATE SET ending_at = excluded.ending_at
-                    """, key);
+                ManagedLicenses.SeatEnding(c, t, key);
             else
             {
-                c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND adam_id = $a AND client_user_id = $u", key);
+                ManagedLicenses.SeatTaken(c, t, key);
                 Subscriptions.SubscriptionStore.SeatTaken(c, t, tokenKey, payload.AdamId, seat.ClientUserId);
             }
         }
@@ -667,76 +657,27 @@ public sealed class AssignmentApplier
                     failed[(change.AdamId, change.TargetKind, change.Target)] = failure;
         }
         var now = _context.Clock.UtcNow.ToStored();
-        var k = ("$k", (object?)tokenKey);
         foreach (var ((adamId, targetKind, target), failure) in failed)
         {
             var pricing = changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target).PricingParam;
-            c.Execute(t, """
-                INSERT INTO license_failures VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
-                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
-                """, k, ("$a", adamId), ("$p", pricing), ("$kind", targetKind), ("$x", target), ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now));
+            ManagedLicenses.RecordFailure(c, t, tokenKey, adamId, pricing, targetKind, target, failure.ErrorNumber, failure.ErrorMessage, now);
         }
         if (counts is not null) counts.Failed += failed.Count;
         if (failed.Count > 0 || counts is null) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
 
         // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
-        c.Execute(t, """
-            CREATE TEMP TABLE IF NOT EXISTS event_changes (adam_id TEXT, pricing_param TEXT, target_kind BIGINT, target TEXT, reason TEXT, assignment_id TEXT);
-            DELETE FROM event_changes;
-            """);
-        var succeeded = 0;
-        // Prepared() and not Prepare(): a PostgreSQL statement prepared with untyped parameters would
-        // take the int target kind as the column's bigint and misread it.
-        var (insert, values) = c.Prepared(t, "INSERT INTO event_changes VALUES ($a, $p, $kind, $x, $r, $s)", "$a", "$p", "$kind", "$x", "$r", "$s");
-        using (insert)
-        {
-            foreach (var change in changes)
-            {
-                if (failed.ContainsKey((change.AdamId, change.TargetKind, change.Target))) continue;
-                values[0].Value = change.AdamId;
-                values[1].Value = change.PricingParam;
-                values[2].Value = (long)change.TargetKind;
-                values[3].Value = change.Target;
-                values[4].Value = change.Reason;
-                values[5].Value = (object?)change.AssignmentId ?? DBNull.Value;
-                insert.ExecuteNonQuery();
-                succeeded++;
-            }
-        }
-        const string Changed = """
-            SELECT a.asset_key, e.target_kind, e.target, e.adam_id, e.pricing_param FROM event_changes e
-            JOIN assets a ON a.token_key = $k AND a.adam_id = e.adam_id AND a.pricing_param = e.pricing_param
-            """;
-        c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND (adam_id, pricing_param, target_kind, target) IN (SELECT adam_id, pricing_param, target_kind, target FROM event_changes)", k);
+        var succeeded = ManagedLicenses.StageEventChanges(c, t, changes, change => failed.ContainsKey((change.AdamId, change.TargetKind, change.Target)));
+        ManagedLicenses.ClearEventFailures(c, t, tokenKey);
         if (kind == PendingOperations.Associate)
         {
-            // Counts first: only licenses Apple did not already hold change them.
-            c.Execute(t, $"""
-                UPDATE assets SET assigned_count = assigned_count + x.n, available_count = available_count - x.n
-                FROM (SELECT c.asset_key AS asset_key, count(*) AS n FROM ({Changed}) c
-                      WHERE NOT EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = c.asset_key AND l.target_kind = c.target_kind AND l.target = c.target)
-                      GROUP BY c.asset_key) x
-                WHERE assets.asset_key = x.asset_key
-                """, k);
-            c.Execute(t, $"INSERT INTO licenses (asset_key, target_kind, target) SELECT asset_key, target_kind, target FROM ({Changed}) x WHERE true ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", k);
-            c.Execute(t, """
-                INSERT INTO managed_licenses (token_key, adam_id, pricing_param, target_kind, target, reason, assigned_at, assignment_id)
-                SELECT $k, adam_id, pricing_param, target_kind, target, reason, $now, assignment_id FROM event_changes WHERE true
-                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET reason = excluded.reason, assignment_id = excluded.assignment_id
-                """, k, ("$now", now));
+            InventoryWriter.EventAssociated(c, t, tokenKey);
+            ManagedLicenses.EventAssociated(c, t, tokenKey, now);
             if (counts is not null) counts.Associated += succeeded;
         }
         else
         {
-            c.Execute(t, $"""
-                UPDATE assets SET assigned_count = assigned_count - x.n, available_count = available_count + x.n
-                FROM (SELECT c.asset_key AS asset_key, count(*) AS n FROM ({Changed}) c
-                      WHERE EXISTS (SELECT 1 FROM licenses l WHERE l.asset_key = c.asset_key AND l.target_kind = c.target_kind AND l.target = c.target)
-                      GROUP BY c.asset_key) x
-                WHERE assets.asset_key = x.asset_key
-                """, k);
-            c.Execute(t, $"DELETE FROM licenses WHERE (asset_key, target_kind, target) IN (SELECT asset_key, target_kind, target FROM ({Changed}) x)", k);
-            c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = $k AND (adam_id, pricing_param, target_kind, target) IN (SELECT adam_id, pricing_param, target_kind, target FROM event_changes)", k);
+            InventoryWriter.EventDisassociated(c, t, tokenKey);
+            ManagedLicenses.EventDisassociated(c, t, tokenKey);
             if (counts is not null) counts.Disassociated += succeeded;
         }
     }
@@ -745,7 +686,7 @@ public sealed class AssignmentApplier
     private async Task RefreshCountsAsync(AppleClient client, long tokenKey, CancellationToken cancellationToken)
     {
         // Seat counts too, where the token has assignments of subscriptions (one request: subscriptions are few).
-        if (_context.Store.Read(c => c.Scalar(null, "SELECT 1 FROM assignments WHERE token_key = $k AND product_type = 'Subscription' LIMIT 1", ("$k", tokenKey))) is not null)
+        if (_context.Store.Read(c => AssignmentRecords.HasSubscriptionAssignments(c, tokenKey)))
         {
             var subscriptions = await client.ReadAllSubscriptionsAsync(null, cancellationToken).ConfigureAwait(false);
             _context.Store.Write((c, t) => Subscriptions.SubscriptionStore.UpdateCounts(c, t, tokenKey, subscriptions.Items));
@@ -754,11 +695,7 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) =>
         {
             foreach (var asset in assets)
-                c.Execute(t, """
-                    UPDATE assets SET total_count = $total, assigned_count = $assigned, available_count = $available, retired_count = $retired
-                    WHERE token_key = $k AND adam_id = $a AND pricing_param = $p
-                    """, ("$total", asset.TotalCount), ("$assigned", asset.AssignedCount), ("$available", asset.AvailableCount), ("$retired", asset.RetiredCount),
-                    ("$k", tokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam ?? "STDQ"));
+                InventoryWriter.SetCounts(c, t, tokenKey, asset);
         });
     }
 
@@ -781,10 +718,7 @@ public sealed class AssignmentApplier
     {
         var now = _context.Clock.UtcNow.ToStored();
         foreach (var user in users)
-            c.Execute(t, """
-                INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at, adopted_at) VALUES ($k, $c, $d, $at, $at)
-                ON CONFLICT (token_key, client_user_id) DO UPDATE SET directory_user_id = excluded.directory_user_id, retired_at = NULL, adopted_at = excluded.adopted_at
-                """, ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
+            ManagedLicenses.UserAdopted(c, t, tokenKey, user.ClientUserId, user.DirectoryUserId, now);
         counts.Adopted += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Adopt",
             $"{users.Count} existing VPP user(s) linked instead of created: {string.Join(", ", users.Select(u => $"{u.UserPrincipalName} ({u.Email}, {u.Status})").Take(20))}");
@@ -799,11 +733,9 @@ public sealed class AssignmentApplier
         foreach (var user in users)
         {
             var listed = fromApple?.GetValueOrDefault(user.ClientUserId);
-            c.Execute(t, "INSERT INTO managed_users (token_key, client_user_id, directory_user_id, created_at) VALUES ($k, $c, $d, $at) ON CONFLICT DO NOTHING",
-                ("$k", tokenKey), ("$c", user.ClientUserId), ("$d", user.DirectoryUserId), ("$at", now));
-            c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
-                ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", listed?.Email ?? user.Email),
-                ("$s", listed?.Status ?? (user.ManagedAppleId is null ? "Registered" : "Associated")), ("$i", listed?.InviteCode), ("$h", listed?.IdHash));
+            ManagedLicenses.UserCreated(c, t, tokenKey, user.ClientUserId, user.DirectoryUserId, now);
+            InventoryWriter.SaveVppUser(c, t, tokenKey, user.ClientUserId, listed?.Email ?? user.Email,
+                listed?.Status ?? (user.ManagedAppleId is null ? "Registered" : "Associated"), listed?.InviteCode, listed?.IdHash);
         }
         if (counts is not null) counts.Created += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Create", $"{users.Count} VPP user(s) created: {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
@@ -817,8 +749,7 @@ public sealed class AssignmentApplier
         _context.Store.Write((c, t) =>
         {
             foreach (var user in users.OrderBy(u => u.Status is "Retired" or "Deleted" ? 0 : 1))
-                c.Execute(t, "INSERT INTO vpp_users (token_key, client_user_id, email, status, invite_code, id_hash) VALUES ($k, $c, $e, $s, $i, $h) " + UpsertVppUser,
-                    ("$k", tokenKey), ("$c", user.ClientUserId), ("$e", user.Email), ("$s", user.Status ?? "Registered"), ("$i", user.InviteCode), ("$h", user.IdHash));
+                InventoryWriter.SaveVppUser(c, t, tokenKey, user.ClientUserId, user.Email, user.Status ?? "Registered", user.InviteCode, user.IdHash);
             if (since is not null && versionId is not null)
                 SyncCursors.MoveUsersVersion(c, t, tokenKey, versionId);
         });
@@ -841,26 +772,19 @@ public sealed class AssignmentApplier
         foreach (var user in users)
         {
             var k = new (string, object?)[] { ("$k", tokenKey), ("$c", user.ClientUserId), ("$at", _context.Clock.UtcNow.ToStored()) };
-            c.Execute(t, "UPDATE managed_users SET retired_at = coalesce(retired_at, $at) WHERE token_key = $k AND client_user_id = $c", k);
-            c.Execute(t, "UPDATE vpp_users SET status = 'Retired' WHERE token_key = $k AND client_user_id = $c", k);
-            c.Execute(t, """
-                DELETE FROM managed_licenses WHERE token_key = $k AND target_kind = 0 AND target = $c AND EXISTS (SELECT 1 FROM assets a
-                    WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param AND a.revocable = 1)
-                """, k);
-            c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k AND revocable = 1)", k);
+            ManagedLicenses.UserRetired(c, t, k);
+            InventoryWriter.VppUserRetired(c, t, k);
+            ManagedLicenses.ReleaseRevocableLicenses(c, t, k);
+            InventoryWriter.ReleaseRevocableLicenses(c, t, k);
             // Apple releases a retired user's subscription seats at once (spec 2.10.4).
             Subscriptions.SubscriptionStore.UserRetired(c, t, tokenKey, user.ClientUserId);
-            c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND client_user_id = $c", k);
+            ManagedLicenses.ForgetSeats(c, t, k);
         }
         if (counts is not null) counts.Retired += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
     }
 
-    /// <summary>A VPP user read or created replaces what the state held for that clientUserId.</summary>
-    private const string UpsertVppUser =
-        "ON CONFLICT (token_key, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status, invite_code = excluded.invite_code, id_hash = excluded.id_hash";
-
     private static long TokenKey(DbConnection c, VppToken token) =>
-        (long?)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))
+        TokenStore.Key(c, null, token.Id)
         ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"The token '{token.Name}' no longer exists.", token.Name);
 }

@@ -86,15 +86,7 @@ public static class AssignmentPlanner
         using (var reader = command.ExecuteReader())
             while (reader.Read()) assets.Add(reader.GetInt64(0));
         if (assets.Count == 0) return 0;
-        return c.Execute(t, $"""
-            UPDATE managed_licenses SET
-                assignment_id = (SELECT w.assignment_id FROM ({Wanted}) w JOIN assets a ON a.asset_key = w.asset_key
-                                 WHERE a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param
-                                   AND w.kind = managed_licenses.target_kind AND w.target = managed_licenses.target AND w.assignment_id IS NOT NULL LIMIT 1)
-            WHERE token_key = $k AND assignment_id IS NULL
-              AND (SELECT a.asset_key FROM assets a WHERE a.token_key = $k AND a.adam_id = managed_licenses.adam_id AND a.pricing_param = managed_licenses.pricing_param)
-                  IN ({string.Join(",", assets)})
-            """, k, ("$only", null));
+        return ManagedLicenses.AssignKept(c, t, tokenKey, Wanted, assets);
     }
 
     /// <param name="onlyAsset">Plan one asset only (the shortage check of Set-VppAssignment); null: everything.</param>

@@ -39,10 +39,10 @@ public sealed class AssignmentService
         _tokens = new TokenService(context);
     }
 
-    private sealed record AssetRow(long TokenKey, Guid TokenId, string TokenName, string AdamId, string PricingParam, string ProductType, string? Name,
+    internal sealed record AssetRow(long TokenKey, Guid TokenId, string TokenName, string AdamId, string PricingParam, string ProductType, string? Name,
         bool DeviceAssignable, bool Revocable, long Available);
 
-    private sealed record GroupRow(long Key, string Name, string Kind);
+    internal sealed record GroupRow(long Key, string Name, string Kind);
 
     public async Task<SetAssignmentResult> SetAsync(SetAssignmentRequest request, bool whatIf, CancellationToken cancellationToken, bool defer = false)
     {
@@ -64,7 +64,7 @@ public sealed class AssignmentService
         VppAssignment assignment;
         Func<DbConnection, DbTransaction, VppAssignment> change = (c, t) =>
         {
-            var existing = ReadExisting(c, t, asset, group);
+            var existing = AssignmentRecords.ReadExisting(c, t, asset, group);
             if (request.Intent != AssignmentIntent.Uninstall) RefuseSecondSource(c, t, asset, group, token.Name);
             if (existing is { } old)
             {
@@ -74,19 +74,13 @@ public sealed class AssignmentService
                 if (old.LicenseType == LicenseType.User && licenseType == LicenseType.Device && request.Intent != AssignmentIntent.Required)
                     throw Refuse("VppUserToDeviceNotRequired", $"Moving '{asset.Name ?? asset.AdamId}' from user to device licensing is allowed only with -Intent Required.");
                 id = old.Id;
-                c.Execute(t, "UPDATE assignments SET intent = $i, license_type = $l, allow_shortage = $s, updated_at = $now WHERE id = $id",
-                    ("$i", request.Intent.ToString()), ("$l", licenseType.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$now", now), ("$id", id.ToString()));
+                AssignmentRecords.Update(c, t, id, request.Intent, licenseType, request.AllowShortage, now);
             }
             else
-                c.Execute(t, """
-                    INSERT INTO assignments (id, token_key, adam_id, pricing_param, product_type, group_key, intent, license_type, allow_shortage, created_at, updated_at)
-                    VALUES ($id, $k, $a, $p, $type, $g, $i, $l, $s, $now, $now)
-                    """, ("$id", id.ToString()), ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$type", asset.ProductType),
-                    ("$g", group.Key), ("$i", request.Intent.ToString()), ("$l", licenseType.ToString()), ("$s", request.AllowShortage ? 1 : 0), ("$now", now));
+                AssignmentRecords.Insert(c, t, id, asset, group, request.Intent, licenseType, request.AllowShortage, now);
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             // Never more than owned: refuse, with the shortage, unless told to license up to what is available.
-            var assetKey = (long)c.Scalar(t, "SELECT asset_key FROM assets WHERE token_key = $k AND adam_id = $a AND pricing_param = $p",
-                ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam))!;
+            var assetKey = AssignmentRecords.AssetKey(c, t, asset);
             var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name, assetKey);
             // This assignment's own need: its members the plan licenses now, and those left waiting
             // (members of other assignments of the app, waiting before it, are not counted).
@@ -99,7 +93,7 @@ public sealed class AssignmentService
                     $"({waiting} short). Buy more in Apple Business / Apple School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to license members up to what is available (the others get theirs when licenses are bought or freed).", asset.Name ?? asset.AdamId);
             planItems = plan.Items().Where(i => i.AdamId == asset.AdamId || i.Action is PlanAction.CreateVppUser or PlanAction.AdoptVppUser).ToList();
-            var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
+            var result = AssignmentRecords.Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
             if (!whatIf)
                 _context.Journal.Write(c, t, $"assignment:{asset.Name ?? asset.AdamId} -> {group.Name}", existing is null ? "Add" : "Set",
                     $"{asset.Name ?? asset.AdamId} ({asset.AdamId}, {token.Name}) {request.Intent} for {group.Kind.ToLowerInvariant()} group '{group.Name}' with {licenseType.ToString().ToLowerInvariant()} licensing" +
@@ -159,12 +153,9 @@ public sealed class AssignmentService
         IReadOnlyList<PlanItem> planItems = [];
         Func<DbConnection, DbTransaction, VppAssignment> change = (c, t) =>
         {
-            tokenKey = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            tokenKey = TokenStore.Key(c, t, token.Id)!.Value;
             bool? oldRenewing = null, oldImmediate = null;
-            using (var command = c.Command(t, "SELECT id, renewing, reclaim_immediately FROM assignments WHERE token_key = $k AND adam_id = $a AND pricing_param = '' AND group_key = $g",
-                ("$k", tokenKey), ("$a", subscription.AdamId), ("$g", group.Key)))
-            using (var reader = command.ExecuteReader())
-                if (reader.Read()) (id, oldRenewing, oldImmediate) = (Guid.Parse(reader.GetString(0)), reader.GetInt64(1) != 0, reader.GetInt64(2) != 0);
+            if (AssignmentRecords.ReadSubscriptionAssignment(c, t, tokenKey, subscription.AdamId, group.Key) is { } old) (id, oldRenewing, oldImmediate) = old;
             var renewing = request.Renewing ?? oldRenewing ?? true;
             var immediate = request.ReclaimImmediately ?? oldImmediate ?? false;
             var values = new (string, object?)[] { ("$id", id.ToString()), ("$k", tokenKey), ("$a", subscription.AdamId), ("$type", SubscriptionProductType), ("$g", group.Key),
@@ -172,12 +163,9 @@ public sealed class AssignmentService
             // Seats that lapse are given for one billing period: the one the next apply finds, after reading
             // Apple's period end (covers_period_end, set then; see SeatPlanner.CoverBillingPeriods).
             if (oldRenewing is not null)
-                c.Execute(t, "UPDATE assignments SET intent = $i, allow_shortage = $s, renewing = $r, reclaim_immediately = $x, covers_period_end = NULL, updated_at = $now WHERE id = $id", values);
+                AssignmentRecords.UpdateSubscription(c, t, values);
             else
-                c.Execute(t, """
-                    INSERT INTO assignments (id, token_key, adam_id, pricing_param, product_type, group_key, intent, license_type, allow_shortage, renewing, reclaim_immediately, created_at, updated_at)
-                    VALUES ($id, $k, $a, '', $type, $g, $i, 'User', $s, $r, $x, $now, $now)
-                    """, values);
+                AssignmentRecords.InsertSubscription(c, t, values);
             AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             // Never more seats than available: refuse, with the shortage, unless told to give seats up to what is available.
             var plan = new AssignmentPlan { TokenName = token.Name, TokenKey = tokenKey };
@@ -193,7 +181,7 @@ public sealed class AssignmentService
                     "Buy more seats in Apple Business / Apple School Manager and sync, assign a smaller group, " +
                     "or add -AllowShortage to give seats to members up to what is available (the others get theirs when seats are bought or freed).", name);
             planItems = plan.Items().ToList();
-            var result = Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
+            var result = AssignmentRecords.Read(c, t, id) ?? throw new InvalidOperationException("assignment vanished");
             if (!whatIf)
                 _context.Journal.Write(c, t, $"assignment:{name} -> {group.Name}", oldRenewing is null ? "Add" : "Set",
                     $"{name} ({subscription.AdamId}, {token.Name}) {request.Intent} for user group '{group.Name}': {(renewing ? "renewing seats" : "seats that lapse at the period end")}, " +
@@ -220,46 +208,23 @@ public sealed class AssignmentService
         TokenService.EnsureWritable(token);
         var changes = _context.Store.Read(c =>
         {
-            var tokenKey = (long)c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
-            var where = new List<string>();
-            var parameters = new List<(string, object?)> { ("$k", tokenKey), ("$a", subscription.AdamId) };
+            var tokenKey = TokenStore.Key(c, null, token.Id)!.Value;
+            long? groupKey = null;
             if (!all)
             {
-                var any = new List<string>();
-                for (var i = 0; i < (users?.Length ?? 0); i++)
-                {
-                    any.Add($"(ss.client_user_id = $u{i} OR ss.client_user_id IN (SELECT mu.client_user_id FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND (du.user_principal_name = $u{i} OR lower(du.mail) = lower($u{i}))))");
-                    parameters.Add(($"$u{i}", users![i]));
-                }
                 if (groupName is not null)
                 {
                     var group = ResolveGroup(groupName);
                     if (group.Kind == "Device")
                         throw Refuse("VppSubscriptionUsersOnly", $"'{name}' is a subscription: Apple gives its seats to users only, so the device group '{group.Name}' holds none. Give a user group.");
-                    any.Add("ss.client_user_id IN (SELECT mu.client_user_id FROM group_members gm JOIN directory_users du ON du.user_key = gm.member_key JOIN managed_users mu ON mu.directory_user_id = du.id AND mu.token_key = $k WHERE gm.group_key = $g)");
-                    parameters.Add(("$g", group.Key));
+                    groupKey = group.Key;
                 }
-                if (any.Count == 0)
+                if ((users?.Length ?? 0) == 0 && groupKey is null)
                     throw Refuse("VppNoLicenseTarget", "Say whose seats to take back: -User, -Group, or -All.");
-                where.Add("(" + string.Join(" OR ", any) + ")");
             }
-            if (!includeUnmanaged) where.Add("ms.client_user_id IS NOT NULL");
-            // A seat already ending is taken back again only to end it at once.
-            if (!immediately) where.Add("ms.ending_at IS NULL");
-            using var command = c.Command(null, $"""
-                SELECT ss.client_user_id, coalesce(du.user_principal_name, ss.client_user_id), ms.assignment_id FROM subscription_seats ss
-                LEFT JOIN managed_seats ms ON ms.token_key = ss.token_key AND ms.adam_id = ss.adam_id AND ms.client_user_id = ss.client_user_id
-                LEFT JOIN managed_users mu ON mu.token_key = ss.token_key AND mu.client_user_id = ss.client_user_id
-                LEFT JOIN directory_users du ON du.id = mu.directory_user_id
-                WHERE ss.token_key = $k AND ss.adam_id = $a {(where.Count > 0 ? "AND " + string.Join(" AND ", where) : "")}
-                ORDER BY ss.client_user_id
-                """, parameters.ToArray());
-            using var reader = command.ExecuteReader();
-            var list = new List<SeatChange>();
-            while (reader.Read())
-                list.Add(new SeatChange(subscription.AdamId, name, reader.GetString(0), reader.GetString(1), null, reader.GetStringOrNull(2), null,
-                    "taken back with Remove-VppAppLicense", Renewing: false, Deferred: !immediately));
-            return list;
+            return AssignmentRecords.SeatsToTakeBack(c, tokenKey, subscription.AdamId, users, groupKey, all, includeUnmanaged, immediately)
+                .Select(s => new SeatChange(subscription.AdamId, name, s.ClientUserId, s.Who, null, s.AssignmentId, null,
+                    "taken back with Remove-VppAppLicense", Renewing: false, Deferred: !immediately)).ToList();
         });
         var when = immediately ? "at once" : "at the period end";
         if (changes.Count == 0)
@@ -272,12 +237,9 @@ public sealed class AssignmentService
         // Seats given directly (Add-VppAppLicense) are no longer asked for: the plan neither gives them again nor cancels their reclaim.
         _context.Store.Write((c, t) =>
         {
-            var tokenKey = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
+            var tokenKey = TokenStore.Key(c, t, token.Id)!.Value;
             foreach (var change in changes)
-                c.Execute(t, """
-                    DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = '' AND target_kind = 0 AND member_key IN
-                        (SELECT du.user_key FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND mu.client_user_id = $x)
-                    """, ("$k", tokenKey), ("$a", subscription.AdamId), ("$x", change.ClientUserId));
+                AssignmentRecords.ForgetSeatRequest(c, t, tokenKey, subscription.AdamId, change.ClientUserId);
             AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
         });
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimSeatsAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
@@ -286,9 +248,9 @@ public sealed class AssignmentService
         return result;
     }
 
-    public IReadOnlyList<VppAssignment> List() => _context.Store.Read(c => Query(c, null, "", []));
+    public IReadOnlyList<VppAssignment> List() => _context.Store.Read(c => AssignmentRecords.Query(c, null, "", []));
 
-    public VppAssignment Get(Guid id) => _context.Store.Read(c => Read(c, null, id))
+    public VppAssignment Get(Guid id) => _context.Store.Read(c => AssignmentRecords.Read(c, null, id))
         ?? throw new VppException(VppErrorKind.NotFound, "VppAssignmentNotFound", $"No assignment has the id {id}. Run Get-VppAssignment.", id);
 
     /// <summary>Removes an assignment; licenses it gave stay (as in Intune) unless <paramref name="reclaim"/>.</summary>
@@ -296,7 +258,7 @@ public sealed class AssignmentService
     public async Task<ApplyResult?> RemoveAsync(Guid id, bool reclaim, CancellationToken cancellationToken, bool immediately = false)
     {
         var assignment = Get(id);
-        var token = _tokens.Get(_context.Store.Read(c => Guid.Parse((string)c.Scalar(null, "SELECT t.id FROM assignments s JOIN tokens t ON t.key = s.token_key WHERE s.id = $id", ("$id", id.ToString()))!)));
+        var token = _tokens.Get(_context.Store.Read(c => AssignmentRecords.TokenIdOf(c, id)));
         ApplyResult? applied = null;
         if (reclaim)
         {
@@ -304,9 +266,8 @@ public sealed class AssignmentService
             // Reclaiming is what Uninstall does: apply that, then forget the assignment.
             _context.Store.Write((c, t) =>
             {
-                c.Execute(t, "UPDATE assignments SET intent = 'Uninstall', reclaim_immediately = CASE WHEN $now THEN 1 ELSE reclaim_immediately END WHERE id = $id",
-                    ("$id", id.ToString()), ("$now", immediately));
-                AssignmentPlanner.RequestFullPlan(c, t, (long)c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", id.ToString()))!);
+                AssignmentRecords.MarkUninstall(c, t, id, immediately);
+                AssignmentPlanner.RequestFullPlan(c, t, AssignmentRecords.TokenKeyOf(c, t, id.ToString())!.Value);
             });
             applied = await ApplyAsync(token, refreshCounts: false, cancellationToken).ConfigureAwait(false);
         }
@@ -327,10 +288,9 @@ public sealed class AssignmentService
     /// </summary>
     internal static void Forget(DbConnection c, DbTransaction t, string assignmentId)
     {
-        if (c.Scalar(t, "SELECT token_key FROM assignments WHERE id = $id", ("$id", assignmentId)) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
-        c.Execute(t, "UPDATE managed_licenses SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
-        c.Execute(t, "UPDATE managed_seats SET assignment_id = NULL, reason = 'kept after its assignment was removed (' || reason || ')' WHERE assignment_id = $id", ("$id", assignmentId));
-        c.Execute(t, "DELETE FROM assignments WHERE id = $id", ("$id", assignmentId));
+        if (AssignmentRecords.TokenKeyOf(c, t, assignmentId) is long tokenKey) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        ManagedLicenses.KeepWithoutAssignment(c, t, assignmentId);
+        AssignmentRecords.Delete(c, t, assignmentId);
     }
 
     /// <summary>A member asks for an app (self-service) or the admin grants one directly with <paramref name="force"/>.</summary>
@@ -352,25 +312,17 @@ public sealed class AssignmentService
         _context.Store.Write((c, t) =>
         {
             var memberKey = kind == 0
-                ? (long?)c.Scalar(t, "SELECT user_key FROM directory_users WHERE (user_principal_name = $x OR lower(mail) = lower($x)) AND removed_at IS NULL", ("$x", userPrincipalName))
-                : (long?)c.Scalar(t, "SELECT device_key FROM directory_devices WHERE serial_number = $x AND removed_at IS NULL", ("$x", serialNumber));
+                ? AssignmentRecords.DirectoryUserKey(c, t, userPrincipalName)
+                : AssignmentRecords.DirectoryDeviceKey(c, t, serialNumber);
             var who = userPrincipalName ?? serialNumber!;
             if (memberKey is null)
                 throw new VppException(VppErrorKind.NotFound, "VppDirectoryMemberNotFound",
                     $"'{who}' is not in the VppPS directory. Add it to a group with Add-VppGroupMember (or Import-VppDirectory) first.", who);
-            var covered = (long)c.Scalar(t, """
-                SELECT count(*) FROM assignments s JOIN directory_groups g ON g.group_key = s.group_key JOIN group_members gm ON gm.group_key = s.group_key
-                WHERE s.token_key = $k AND s.adam_id = $a AND s.pricing_param = $p AND s.intent IN ('Required', 'Available') AND gm.member_key = $m
-                  AND ((g.kind = 'User' AND $kind = 0) OR (g.kind = 'Device' AND $kind = 1))
-                """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$m", memberKey), ("$kind", kind))! > 0;
+            var covered = AssignmentRecords.Covers(c, t, asset, memberKey.Value, kind);
             if (!covered && !force)
                 throw Refuse("VppLicenseNotAssigned",
                     $"No Required or Available assignment of '{asset.Name ?? asset.AdamId}' covers '{who}'. Assign the app to a group the member is in (Set-VppAssignment), or grant it directly with -Force.");
-            c.Execute(t, """
-                INSERT INTO license_requests (token_key, adam_id, pricing_param, target_kind, member_key, forced, requested_at) VALUES ($k, $a, $p, $kind, $m, $f, $now)
-                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, member_key) DO UPDATE SET forced = CASE WHEN license_requests.forced > excluded.forced THEN license_requests.forced ELSE excluded.forced END
-                """, ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$kind", kind), ("$m", memberKey), ("$f", !covered ? 1 : 0),
-                ("$now", _context.Clock.UtcNow.ToStored()));
+            AssignmentRecords.RequestLicense(c, t, asset, kind, memberKey.Value, forced: !covered, _context.Clock.UtcNow.ToStored());
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Request", $"license of {asset.Name ?? asset.AdamId} ({token.Name}) requested for {who}{(covered ? "" : " (direct, -Force)")}");
         });
@@ -394,16 +346,12 @@ public sealed class AssignmentService
         var who = userPrincipalName!;
         _context.Store.Write((c, t) =>
         {
-            var tokenKey = (long)c.Scalar(t, "SELECT key FROM tokens WHERE id = $id", ("$id", token.Id.ToString()))!;
-            var memberKey = (long?)c.Scalar(t, "SELECT user_key FROM directory_users WHERE (user_principal_name = $x OR lower(mail) = lower($x)) AND removed_at IS NULL", ("$x", who))
+            var tokenKey = TokenStore.Key(c, t, token.Id)!.Value;
+            var memberKey = AssignmentRecords.DirectoryUserKey(c, t, who)
                 ?? throw new VppException(VppErrorKind.NotFound, "VppDirectoryMemberNotFound",
                     $"'{who}' is not in the VppPS directory. Add it to a group with Add-VppGroupMember (or Import-VppDirectory) first.", who);
             // A seat that lapses is given for the billing period the next apply finds (SeatPlanner.CoverBillingPeriods).
-            c.Execute(t, """
-                INSERT INTO license_requests (token_key, adam_id, pricing_param, target_kind, member_key, forced, requested_at, renewing)
-                VALUES ($k, $a, '', 0, $m, 1, $now, $r)
-                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, member_key) DO UPDATE SET renewing = excluded.renewing, covers_period_end = NULL
-                """, ("$k", tokenKey), ("$a", subscription.AdamId), ("$m", memberKey), ("$now", _context.Clock.UtcNow.ToStored()), ("$r", renewing ? 1L : 0L));
+            AssignmentRecords.RequestSeat(c, t, tokenKey, subscription.AdamId, memberKey, _context.Clock.UtcNow.ToStored(), renewing);
             AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             // Never more seats than available, by the plan's own count (seats others wait for first).
             var plan = new AssignmentPlan { TokenName = token.Name, TokenKey = tokenKey };
@@ -432,45 +380,15 @@ public sealed class AssignmentService
         var token = _tokens.Get(asset.TokenId);
         var changes = _context.Store.Read(c =>
         {
-            var where = new List<string>();
-            var parameters = new List<(string, object?)> { ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam) };
+            GroupRow? group = null;
             if (!all)
             {
-                var any = new List<string>();
-                for (var i = 0; i < (users?.Length ?? 0); i++)
-                {
-                    any.Add($"(l.target_kind = 0 AND (l.target = $u{i} OR l.target IN (SELECT mu.client_user_id FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND (du.user_principal_name = $u{i} OR lower(du.mail) = lower($u{i})))))");
-                    parameters.Add(($"$u{i}", users![i]));
-                }
-                for (var i = 0; i < (devices?.Length ?? 0); i++)
-                {
-                    any.Add($"(l.target_kind = 1 AND l.target = upper($d{i}))");
-                    parameters.Add(($"$d{i}", devices![i]));
-                }
-                if (groupName is not null)
-                {
-                    var group = ResolveGroup(groupName);
-                    any.Add(group.Kind == "Device"
-                        ? "(l.target_kind = 1 AND l.target IN (SELECT d.serial_number FROM group_members gm JOIN directory_devices d ON d.device_key = gm.member_key WHERE gm.group_key = $g))"
-                        : "(l.target_kind = 0 AND l.target IN (SELECT mu.client_user_id FROM group_members gm JOIN directory_users du ON du.user_key = gm.member_key JOIN managed_users mu ON mu.directory_user_id = du.id AND mu.token_key = $k WHERE gm.group_key = $g))");
-                    parameters.Add(("$g", group.Key));
-                }
-                if (any.Count == 0)
+                if (groupName is not null) group = ResolveGroup(groupName);
+                if ((users?.Length ?? 0) == 0 && (devices?.Length ?? 0) == 0 && group is null)
                     throw Refuse("VppNoLicenseTarget", "Say whose licenses to reclaim: -User, -Device, -Group, or -All.");
-                where.Add("(" + string.Join(" OR ", any) + ")");
             }
-            if (!includeUnmanaged)
-                where.Add("EXISTS (SELECT 1 FROM managed_licenses ml WHERE ml.token_key = $k AND ml.adam_id = $a AND ml.pricing_param = $p AND ml.target_kind = l.target_kind AND ml.target = l.target)");
-            using var command = c.Command(null, $"""
-                SELECT a.asset_key, l.target_kind, l.target FROM licenses l JOIN assets a ON a.asset_key = l.asset_key
-                WHERE a.token_key = $k AND a.adam_id = $a AND a.pricing_param = $p {(where.Count > 0 ? "AND " + string.Join(" AND ", where) : "")}
-                ORDER BY l.target
-                """, parameters.ToArray());
-            using var reader = command.ExecuteReader();
-            var list = new List<LicenseChange>();
-            while (reader.Read())
-                list.Add(new LicenseChange(reader.GetInt64(0), asset.AdamId, asset.PricingParam, asset.Name, reader.GetInt32(1), reader.GetString(2), reader.GetString(2), null, null, null, "reclaimed with Remove-VppAppLicense"));
-            return list;
+            return AssignmentRecords.LicensesToReclaim(c, asset, users, devices, group, all, includeUnmanaged)
+                .Select(l => new LicenseChange(l.AssetKey, asset.AdamId, asset.PricingParam, asset.Name, l.TargetKind, l.Target, l.Target, null, null, null, "reclaimed with Remove-VppAppLicense")).ToList();
         });
         if (changes.Count == 0)
             _context.Observer.Warning($"Nothing to reclaim: no license of '{asset.Name ?? asset.AdamId}' under '{token.Name}' matches" +
@@ -482,10 +400,7 @@ public sealed class AssignmentService
         {
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             foreach (var change in changes)
-                c.Execute(t, change.TargetKind == 0
-                    ? "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 0 AND member_key IN (SELECT du.user_key FROM managed_users mu JOIN directory_users du ON du.id = mu.directory_user_id WHERE mu.token_key = $k AND mu.client_user_id = $x)"
-                    : "DELETE FROM license_requests WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND target_kind = 1 AND member_key IN (SELECT device_key FROM directory_devices WHERE serial_number = $x)",
-                    ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$x", change.Target));
+                AssignmentRecords.ForgetLicenseRequest(c, t, asset, change.TargetKind, change.Target);
         });
         using var lease = TokenLease.Acquire(_context, token);
         var result = await _tokens.CallAsync(token, client => new AssignmentApplier(_context).ReclaimAsync(token, client, changes, cancellationToken)).ConfigureAwait(false);
@@ -500,14 +415,7 @@ public sealed class AssignmentService
     /// <summary>The plans of every token (or one), as items.</summary>
     public IReadOnlyList<PlanItem> PlanItems(VppToken? only)
     {
-        var errors = _context.Store.Read(c =>
-        {
-            using var command = c.Command(null, "SELECT adam_id, pricing_param, target_kind, target, coalesce(error_number || ' ', '') || coalesce(error_message, '') FROM license_failures");
-            using var reader = command.ExecuteReader();
-            var map = new Dictionary<(string, string, int, string), string>();
-            while (reader.Read()) map[(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3))] = reader.GetString(4);
-            return map;
-        });
+        var errors = _context.Store.Read(ManagedLicenses.FailureMessages);
         var applier = new AssignmentApplier(_context);
         return (only is null ? _tokens.List() : [only]).SelectMany(t => applier.Plan(t).Items(errors)).ToList();
     }
@@ -575,23 +483,7 @@ public sealed class AssignmentService
     /// <summary>The synced apps and books the selector names.</summary>
     private List<AssetRow> FindAssets(AssetSelector selector)
     {
-        return _context.Store.Read(c =>
-        {
-            using var command = c.Command(null, """
-                SELECT a.token_key, t.id, t.name, a.adam_id, a.pricing_param, a.product_type, m.name, a.device_assignable, a.revocable, a.available_count
-                FROM assets a JOIN tokens t ON t.key = a.token_key LEFT JOIN asset_metadata m ON m.adam_id = a.adam_id
-                WHERE (CAST($id AS TEXT) IS NULL OR a.adam_id = $id) AND (CAST($name AS TEXT) IS NULL OR lower(m.name) = lower(CAST($name AS TEXT)) OR a.adam_id = $name)
-                  AND (CAST($token AS TEXT) IS NULL OR lower(t.name) = lower(CAST($token AS TEXT))) AND (CAST($tid AS TEXT) IS NULL OR t.id = $tid)
-                  AND (CAST($p AS TEXT) IS NULL OR a.pricing_param = $p)
-                ORDER BY t.name, a.pricing_param
-                """, ("$id", selector.AdamId), ("$name", selector.Name), ("$token", selector.Token), ("$tid", selector.TokenId?.ToString()), ("$p", selector.PricingParam));
-            using var reader = command.ExecuteReader();
-            var list = new List<AssetRow>();
-            while (reader.Read())
-                list.Add(new AssetRow(reader.GetInt64(0), Guid.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
-                    reader.GetStringOrNull(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetInt64(9)));
-            return list;
-        });
+        return _context.Store.Read(c => AssignmentRecords.FindAssets(c, selector));
     }
 
     /// <summary>
@@ -614,12 +506,7 @@ public sealed class AssignmentService
         return found.FirstOrDefault();
     }
 
-    private GroupRow ResolveGroup(string name) => _context.Store.Read(c =>
-    {
-        using var command = c.Command(null, "SELECT group_key, name, kind FROM directory_groups WHERE name = $n", ("$n", name));
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new GroupRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
-    }) ?? throw new VppException(VppErrorKind.NotFound, "VppGroupNotFound", $"No group is named '{name}'. Create it with New-VppGroup, or see Get-VppGroup.", name);
+    private GroupRow ResolveGroup(string name) => _context.Store.Read(c => AssignmentRecords.FindGroup(c, name)) ?? throw new VppException(VppErrorKind.NotFound, "VppGroupNotFound", $"No group is named '{name}'. Create it with New-VppGroup, or see Get-VppGroup.", name);
 
     /// <summary>
     /// One license of an app per member: the same app (another token, or the other pricing) already
@@ -629,14 +516,8 @@ public sealed class AssignmentService
     /// </summary>
     private static void RefuseSecondSource(DbConnection c, DbTransaction t, AssetRow asset, GroupRow group, string tokenName)
     {
-        using var command = c.Command(t, """
-            SELECT tk.name, s.pricing_param, s.intent FROM assignments s JOIN tokens tk ON tk.key = s.token_key
-            WHERE s.adam_id = $a AND s.group_key = $g AND s.intent IN ('Required', 'Available') AND NOT (s.token_key = $k AND s.pricing_param = $p)
-            ORDER BY tk.name LIMIT 1
-            """, ("$a", asset.AdamId), ("$g", group.Key), ("$k", asset.TokenKey), ("$p", asset.PricingParam));
-        using var reader = command.ExecuteReader();
-        if (!reader.Read()) return;
-        var (otherToken, otherPricing, intent) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+        if (AssignmentRecords.OtherSource(c, t, asset, group) is not { } source) return;
+        var (otherToken, otherPricing, intent) = source;
         var name = asset.Name ?? asset.AdamId;
         var other = string.Equals(otherToken, tokenName, StringComparison.OrdinalIgnoreCase) ? $"with the pricing {otherPricing}" : $"from the token '{otherToken}'";
         throw new VppException(VppErrorKind.InvalidArgument, "VppAppAssignedFromAnotherToken",
@@ -646,54 +527,5 @@ public sealed class AssignmentService
             $"{name} -> {group.Name}");
     }
 
-    private sealed record ExistingRow(Guid Id, LicenseType LicenseType);
-
-    private static ExistingRow? ReadExisting(DbConnection c, DbTransaction t, AssetRow asset, GroupRow group)
-    {
-        using var command = c.Command(t, "SELECT id, license_type FROM assignments WHERE token_key = $k AND adam_id = $a AND pricing_param = $p AND group_key = $g",
-            ("$k", asset.TokenKey), ("$a", asset.AdamId), ("$p", asset.PricingParam), ("$g", group.Key));
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new ExistingRow(Guid.Parse(reader.GetString(0)), Enum.Parse<LicenseType>(reader.GetString(1))) : null;
-    }
-
-    private static VppAssignment? Read(DbConnection c, DbTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
-
-    private static List<VppAssignment> Query(DbConnection c, DbTransaction? t, string where, (string, object?)[] parameters)
-    {
-        using var command = c.Command(t, $"""
-            SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,
-                   (SELECT count(*) FROM managed_licenses ml WHERE ml.assignment_id = s.id)
-                   + (SELECT count(*) FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL),
-                   s.renewing, s.covers_period_end, CASE WHEN {SeatPlanner.Lapsed("s")} THEN 1 ELSE 0 END
-            FROM assignments s JOIN tokens tk ON tk.key = s.token_key JOIN directory_groups g ON g.group_key = s.group_key
-            LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id
-            LEFT JOIN subscriptions sb ON s.product_type = 'Subscription' AND sb.token_key = s.token_key AND sb.adam_id = s.adam_id{where}
-            ORDER BY lower(coalesce(m.name, s.adam_id)), lower(g.name)
-            """, parameters);
-        using var reader = command.ExecuteReader();
-        var list = new List<VppAssignment>();
-        while (reader.Read())
-            list.Add(new VppAssignment
-            {
-                Id = Guid.Parse(reader.GetString(0)),
-                App = reader.GetStringOrNull(1),
-                AdamId = reader.GetString(2),
-                PricingParam = reader.GetString(3),
-                ProductType = reader.GetString(4),
-                Token = reader.GetString(5),
-                Group = reader.GetString(6),
-                GroupKind = reader.GetString(7),
-                Intent = Enum.Parse<AssignmentIntent>(reader.GetString(8)),
-                LicenseType = Enum.Parse<LicenseType>(reader.GetString(9)),
-                AllowShortage = reader.GetInt64(10) != 0,
-                CreatedDateTime = reader.GetString(11).ToDate(),
-                LastModifiedDateTime = reader.GetString(12).ToDate(),
-                LicensedCount = reader.GetInt64(13),
-                Renewing = reader.GetString(4) == SubscriptionProductType ? reader.GetInt64(14) != 0 : null,
-                CoversPeriodEnd = reader.GetString(4) == SubscriptionProductType && reader.GetInt64(14) == 0 && reader.GetStringOrNull(15) is { } end
-                    ? DateTime.ParseExact(end, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : null,
-                Lapsed = reader.GetInt64(16) != 0,
-            });
-        return list;
-    }
+    internal sealed record ExistingRow(Guid Id, LicenseType LicenseType);
 }

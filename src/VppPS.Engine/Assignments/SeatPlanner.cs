@@ -164,12 +164,7 @@ internal static class SeatPlanner
     /// saved since the last apply take the period end Apple gives now (read just before, by the sync or
     /// the apply), and are not served after it (<see cref="Lapsed"/>). Saving them again starts over.
     /// </summary>
-    internal static void CoverBillingPeriods(DbConnection c, DbTransaction t, long tokenKey) => c.Execute(t, """
-        UPDATE assignments SET covers_period_end = (SELECT sb.period_end_date FROM subscriptions sb WHERE sb.token_key = assignments.token_key AND sb.adam_id = assignments.adam_id)
-        WHERE token_key = $k AND product_type = 'Subscription' AND renewing = 0 AND covers_period_end IS NULL;
-        UPDATE license_requests SET covers_period_end = (SELECT sb.period_end_date FROM subscriptions sb WHERE sb.token_key = license_requests.token_key AND sb.adam_id = license_requests.adam_id)
-        WHERE token_key = $k AND pricing_param = '' AND target_kind = 0 AND renewing = 0 AND covers_period_end IS NULL;
-        """, ("$k", tokenKey));
+    internal static void CoverBillingPeriods(DbConnection c, DbTransaction t, long tokenKey) => AssignmentRecords.CoverBillingPeriods(c, t, tokenKey);
 
     /// <summary>
     /// SQL: whether the seats that lapse of an assignment or direct request (alias <paramref name="row"/>;

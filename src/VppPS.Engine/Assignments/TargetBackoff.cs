@@ -62,12 +62,6 @@ internal static class TargetBackoff
     public static void Record(DbConnection c, DbTransaction t, long tokenKey, IEnumerable<PendingChange> changes, int errorNumber, string? message, DateTimeOffset now)
     {
         foreach (var change in changes)
-            c.Execute(t, """
-                INSERT INTO license_failures (token_key, adam_id, pricing_param, target_kind, target, error_number, error_message, failed_at)
-                VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
-                ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target)
-                DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
-                """, ("$k", tokenKey), ("$a", change.AdamId), ("$p", change.PricingParam), ("$kind", change.TargetKind), ("$x", change.Target),
-                ("$n", errorNumber), ("$m", message), ("$now", now.ToStored()));
+            ManagedLicenses.RecordFailure(c, t, tokenKey, change.AdamId, change.PricingParam, change.TargetKind, change.Target, errorNumber, message, now.ToStored());
     }
 }
