@@ -84,6 +84,62 @@ public sealed class PostgresDatabaseTests
         Assert.False(store.ReadOnly);
     }
 
+    /// <summary>Ends every connection to the test's database but the admin's own, as a server restart or pg_terminate_backend does.</summary>
+    private static void EndConnections(PostgresDatabaseForTest db)
+    {
+        using var admin = new NpgsqlConnection(db.Admin.ConnectionString);
+        admin.Open();
+        using var command = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", admin);
+        command.Parameters.Add(new NpgsqlParameter { Value = db.Name });
+        Assert.True((long)command.ExecuteScalar()! > 0, "the store had no connection to end");
+        // pg_terminate_backend only signals: wait until the server has ended them.
+        using var left = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", admin);
+        left.Parameters.Add(new NpgsqlParameter { Value = db.Name });
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((long)left.ExecuteScalar()! > 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the server did not end the connections");
+            Thread.Sleep(10);
+        }
+    }
+
+    [Fact]
+    public void A_unit_of_work_whose_idle_pooled_connection_the_server_ended_runs_again_on_a_new_one()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var store = StateStore.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        store.Write((c, t) => c.Execute(t, "INSERT INTO settings (name, value) VALUES ('TokenCap', '7')"));
+
+        EndConnections(db);
+        Assert.Equal("7", store.Read(c => (string)c.Scalar(null, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
+        EndConnections(db);
+        var runs = 0;
+        store.Write((c, t) => { runs++; c.Execute(t, "UPDATE settings SET value = '8' WHERE name = 'TokenCap'"); });
+        Assert.Equal(1, runs);
+        EndConnections(db);
+        Assert.Equal("8", store.Snapshot((c, t) => (string)c.Scalar(t, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
+    }
+
+    [Fact]
+    public void A_write_whose_connection_breaks_once_its_work_began_is_not_run_again()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var store = StateStore.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        var runs = 0;
+
+        var e = Assert.Throws<VppException>(() => store.Write((c, t) =>
+        {
+            runs++;
+            c.Execute(t, "INSERT INTO settings (name, value) VALUES ('TokenCap', '9')");
+            EndConnections(db);
+            c.Execute(t, "INSERT INTO settings (name, value) VALUES ('LeaseMinutes', '5')");
+        }));
+
+        Assert.Equal("VppStoreConnectionLost", e.ErrorId);
+        Assert.Equal(1, runs);
+        Assert.Equal(0L, store.Read(c => c.Long(null, "SELECT count(*) FROM settings WHERE name IN ('TokenCap', 'LeaseMinutes')")));
+    }
+
     [Fact]
     public void A_wrong_password_is_a_clear_error_without_the_password()
     {

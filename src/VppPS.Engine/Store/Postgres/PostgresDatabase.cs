@@ -177,7 +177,10 @@ internal sealed class PostgresDatabase
             "what was saved before stays, and a change already sent to Apple is finished by the next run.", where, e);
     }
 
-    private static VppException ConnectionLost(StoreLocation location, string where, string cause, Exception e) => new(VppErrorKind.ServiceUnavailable, "VppStoreConnectionLost",
+    /// <summary>The error of a connection the server or the network ended while it was open.</summary>
+    public const string ConnectionLostErrorId = "VppStoreConnectionLost";
+
+    private static VppException ConnectionLost(StoreLocation location, string where, string cause, Exception e) => new(VppErrorKind.ServiceUnavailable, ConnectionLostErrorId,
         $"The PostgreSQL server at {location.Host}:{location.Port} ended VppPS's connection ({cause}): a restart, a failover, an administrator or the network. " +
         "What was saved before stays, and a change already sent to Apple is finished by the next run; try again in a moment.", where, e);
 
