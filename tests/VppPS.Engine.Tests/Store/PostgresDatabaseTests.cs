@@ -84,6 +84,26 @@ public sealed class PostgresDatabaseTests
         Assert.False(store.ReadOnly);
     }
 
+    [Fact]
+    public void A_login_without_a_role_on_an_existing_schema_is_told_which_role_to_grant()
+    {
+        using var db = new PostgresDatabaseForTest();
+        PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        var login = db.CreateLogin("norole-pass-4711");
+        var user = new NpgsqlConnectionStringBuilder(login).Username!;
+
+        var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(login)));
+
+        Assert.Equal("VppStoreNoRole", e.ErrorId);
+        Assert.Equal(VppErrorKind.PermissionDenied, e.Kind);
+        Assert.Contains($"GRANT vppps_operator TO \"{user}\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains("vppps_reader", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("4711", e.Message, StringComparison.Ordinal);
+        // Given the role, the same login uses the store.
+        db.Execute($"GRANT vppps_reader TO {user}");
+        Assert.True(PostgresDatabase.Open(StoreLocation.ForPostgres(login)).ReadOnly);
+    }
+
     /// <summary>Ends every connection to the test's database but the admin's own, as a server restart or pg_terminate_backend does.</summary>
     private static void EndConnections(PostgresDatabaseForTest db)
     {

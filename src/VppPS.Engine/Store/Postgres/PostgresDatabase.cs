@@ -73,6 +73,9 @@ internal sealed class PostgresDatabase
         using var connection = OpenConnection();
         try
         {
+            // A schema this login may not even look into is one it was given no role for, not one to create.
+            using (var usage = new NpgsqlCommand($"SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = '{PostgresMigrations.Schema}'", connection))
+                if (usage.ExecuteScalar() is false) throw NoRole();
             var version = ReadVersion(connection, null);
             if (version > PostgresMigrations.LatestVersion) throw TooNew(version);
             if (version < PostgresMigrations.LatestVersion)
@@ -130,6 +133,11 @@ internal sealed class PostgresDatabase
         using var command = new NpgsqlCommand(sql, connection, transaction);
         command.ExecuteNonQuery();
     }
+
+    private VppException NoRole() => new(VppErrorKind.PermissionDenied, "VppStoreNoRole",
+        $"The login '{Location.Username}' has no VppPS role on the PostgreSQL store {Location}: it may not use the VppPS schema there. " +
+        $"Ask the database's owner to run GRANT vppps_operator TO \"{Location.Username}\" (to make changes) or GRANT vppps_reader TO \"{Location.Username}\" (to read only), then connect again.",
+        Location.ToString());
 
     private VppException TooNew(int version) => new(VppErrorKind.StateStore, "VppStateFromNewerVersion",
         $"The PostgreSQL store {Location} has schema version {version}, written by a newer VppPS (this one knows up to {PostgresMigrations.LatestVersion}). " +
