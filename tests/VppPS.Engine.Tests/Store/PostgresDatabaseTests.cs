@@ -253,6 +253,27 @@ public sealed class StoreLocationTests
     }
 
     [Theory]
+    [InlineData("postgresql://u:hunter2@db.example/vppps?sslmode=bogus", "sslmode")]
+    [InlineData("Host=db.example;Database=vppps;Username=u;Password=hunter2;SSL Mode=bogus", "SSL Mode")]
+    public void A_bad_value_of_a_known_option_is_named(string text, string option)
+    {
+        var e = Assert.Throws<VppException>(() => StoreLocation.ForPostgres(text));
+        Assert.Equal("VppStoreConnectionInvalid", e.ErrorId);
+        Assert.Contains($"its option '{option}' does not take 'bogus'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("verify-full", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("its option 'colour' is not one PostgreSQL connections take",
+            Assert.Throws<VppException>(() => StoreLocation.ForPostgres("postgresql://u@db.example/vppps?colour=blue")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Libpq_ssl_modes_are_taken_as_written()
+    {
+        Assert.Contains("SSL Mode=VerifyFull", StoreLocation.ForPostgres("postgresql://u@db.example/vppps?sslmode=verify-full").ConnectionString, StringComparison.Ordinal);
+        Assert.Contains("SSL Mode=Require", StoreLocation.ForPostgres("Host=db.example;Database=vppps;SSL Mode=require").ConnectionString, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("postgresql://host-without-database")]
     [InlineData("Username=x;Password=hunter2;Database=y")]
