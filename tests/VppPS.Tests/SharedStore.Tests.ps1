@@ -98,9 +98,28 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         @(Get-VppToken).Count | Should -Be 1
         @(Get-VppLicense).Count | Should -BeGreaterThan 0
         Test-VppToken | Should -Not -BeNullOrEmpty
+        # Export-* too: a report writes a file, not the store.
+        $report = Join-Path $env:VPPPS_HOME 'licenses.csv'
+        Export-VppLicenseReport -Path $report -ErrorAction Stop
+        (Import-Csv $report) | Should -Not -BeNullOrEmpty
         { Sync-VppToken -All -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*' -ExpectedMessage '*only read*'
         { New-VppGroup -Name 'Auditors' -Kind User -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
         { Set-VppConfiguration -TokenCap 10 -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
+
+        # A change with -WhatIf is refused as one without, before any "What if:" (another pwsh: that text goes to the host).
+        $whatIf = Invoke-TestPwsh -Environment (Get-AdminEnvironment $reader $KeyText) -Script (
+            'Import-Module $env:VPPPS_TEST_MODULE; ' +
+            'foreach ($change in { Set-VppAssignment -App Keynote -Group Cart -Intent Required -WhatIf }, { New-VppGroup -Name Auditors -Kind User -WhatIf }, { Remove-VppToken -Name * -WhatIf }) ' +
+            '{ try { & $change -ErrorAction Stop; "no refusal" } catch { $_.FullyQualifiedErrorId.Split(",")[0] } }')
+        $whatIf.Output | Should -Not -Match 'What if'
+        @($whatIf.Output -split '\r?\n' | Where-Object { $_ -eq 'VppStoreReadOnly' }).Count | Should -Be 3 -Because "$($whatIf.Output) $($whatIf.Errors)"
+
+        # Asking Apple about a token it revoked: nothing is recorded (this login may only read), and what Apple said is told.
+        Import-Module (Join-Path $PSScriptRoot 'SimulatorHelpers.psm1') -Force
+        Invoke-SimControl $Sim "locations/$((Get-VppToken).LocationName)/revoke" | Out-Null
+        $findings = Test-VppToken -Online -ErrorAction Stop
+        ($findings | Where-Object Check -eq 'State').Message | Should -Match 'revoked'
+        (Get-VppToken).State.ToString() | Should -Be 'valid'
 
         Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
         @(Get-VppAuditLog).Count | Should -Be $journal

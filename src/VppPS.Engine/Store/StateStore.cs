@@ -136,11 +136,14 @@ public sealed class StateStore
         return transaction;
     }
 
+    /// <summary>The error a change on a store this login may only read is refused with.</summary>
+    public const string ReadOnlyErrorId = "VppStoreReadOnly";
+
     /// <summary>Refuses a change on a store this login may only read, before anything is read, written or sent.</summary>
     public void EnsureWritable()
     {
         if (ReadOnly)
-            throw new VppException(VppErrorKind.PermissionDenied, "VppStoreReadOnly",
+            throw new VppException(VppErrorKind.PermissionDenied, ReadOnlyErrorId,
                 $"The login '{Location.Username}' can only read the PostgreSQL store {Location}: nothing was changed and nothing was sent to Apple. " +
                 "Use a login granted vppps_operator to make changes.", Location.ToString());
     }
