@@ -193,10 +193,17 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         { Copy-VppState -Destination $operator -Key $Key -Force -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VppCopySameStore,*'
         (Test-VppToken | Where-Object Severity -eq 'Error') | Should -BeNullOrEmpty
 
-        # And back to a folder, with the same plan.
+        # And back to a folder, with the same plan. -WhatIf -Verbose lists the rows of each table it would copy:
+        # those the copy then copies, every row once, and not the source's key check.
         $folder = New-TestHome
+        $survey = @(Copy-VppState -Destination $folder -WhatIf -Verbose 4>&1 | ForEach-Object { "$_" } | Where-Object { $_ -like '*rows to copy' })
+        $survey | Should -Contain "licenses: $('{0:N0}' -f $licenses) rows to copy"
         $back = Copy-VppState -Destination $folder -Confirm:$false
         $back.Copied | Should -BeTrue
+        @($back.Tables | ForEach-Object { "$($_.Table): $('{0:N0}' -f $_.Rows) rows to copy" }) | Should -Be $survey
+        $settings = [long] (Invoke-TestPostgresSql $Connection "SELECT count(*) FROM vppps.settings WHERE name <> 'StoreKeyCheck'")
+        ($back.Tables | Where-Object Table -eq 'settings').Rows | Should -Be $settings
+        $back.Rows | Should -Be ($back.Tables | Measure-Object -Property Rows -Sum).Sum
         (Connect-VppStore -Folder $folder).StoreId | Should -Be $storeId
         @(Get-VppAssignmentPlan | ForEach-Object { "$($_.Action)|$($_.AdamId)|$($_.Target)" } | Sort-Object) | Should -Be $plan
 
