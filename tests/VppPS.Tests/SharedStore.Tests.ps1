@@ -98,9 +98,28 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         @(Get-VppToken).Count | Should -Be 1
         @(Get-VppLicense).Count | Should -BeGreaterThan 0
         Test-VppToken | Should -Not -BeNullOrEmpty
+        # Export-* too: a report writes a file, not the store.
+        $report = Join-Path $env:VPPPS_HOME 'licenses.csv'
+        Export-VppLicenseReport -Path $report -ErrorAction Stop
+        (Import-Csv $report) | Should -Not -BeNullOrEmpty
         { Sync-VppToken -All -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*' -ExpectedMessage '*only read*'
         { New-VppGroup -Name 'Auditors' -Kind User -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
         { Set-VppConfiguration -TokenCap 10 -ErrorAction Stop } | Should -Throw -ErrorId 'VppStoreReadOnly,*'
+
+        # A change with -WhatIf is refused as one without, before any "What if:" (another pwsh: that text goes to the host).
+        $whatIf = Invoke-TestPwsh -Environment (Get-AdminEnvironment $reader $KeyText) -Script (
+            'Import-Module $env:VPPPS_TEST_MODULE; ' +
+            'foreach ($change in { Set-VppAssignment -App Keynote -Group Cart -Intent Required -WhatIf }, { New-VppGroup -Name Auditors -Kind User -WhatIf }, { Remove-VppToken -Name * -WhatIf }) ' +
+            '{ try { & $change -ErrorAction Stop; "no refusal" } catch { $_.FullyQualifiedErrorId.Split(",")[0] } }')
+        $whatIf.Output | Should -Not -Match 'What if'
+        @($whatIf.Output -split '\r?\n' | Where-Object { $_ -eq 'VppStoreReadOnly' }).Count | Should -Be 3 -Because "$($whatIf.Output) $($whatIf.Errors)"
+
+        # Asking Apple about a token it revoked: nothing is recorded (this login may only read), and what Apple said is told.
+        Import-Module (Join-Path $PSScriptRoot 'SimulatorHelpers.psm1') -Force
+        Invoke-SimControl $Sim "locations/$((Get-VppToken).LocationName)/revoke" | Out-Null
+        $findings = Test-VppToken -Online -ErrorAction Stop
+        ($findings | Where-Object Check -eq 'State').Message | Should -Match 'revoked'
+        (Get-VppToken).State.ToString() | Should -Be 'valid'
 
         Connect-VppStore -ConnectionString $Connection -Key $Key | Out-Null
         @(Get-VppAuditLog).Count | Should -Be $journal
@@ -174,10 +193,17 @@ Describe 'A PostgreSQL store shared by a team' -Skip:$NoServer {
         { Copy-VppState -Destination $operator -Key $Key -Force -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VppCopySameStore,*'
         (Test-VppToken | Where-Object Severity -eq 'Error') | Should -BeNullOrEmpty
 
-        # And back to a folder, with the same plan.
+        # And back to a folder, with the same plan. -WhatIf -Verbose lists the rows of each table it would copy:
+        # those the copy then copies, every row once, and not the source's key check.
         $folder = New-TestHome
+        $survey = @(Copy-VppState -Destination $folder -WhatIf -Verbose 4>&1 | ForEach-Object { "$_" } | Where-Object { $_ -like '*rows to copy' })
+        $survey | Should -Contain "licenses: $('{0:N0}' -f $licenses) rows to copy"
         $back = Copy-VppState -Destination $folder -Confirm:$false
         $back.Copied | Should -BeTrue
+        @($back.Tables | ForEach-Object { "$($_.Table): $('{0:N0}' -f $_.Rows) rows to copy" }) | Should -Be $survey
+        $settings = [long] (Invoke-TestPostgresSql $Connection "SELECT count(*) FROM vppps.settings WHERE name <> 'StoreKeyCheck'")
+        ($back.Tables | Where-Object Table -eq 'settings').Rows | Should -Be $settings
+        $back.Rows | Should -Be ($back.Tables | Measure-Object -Property Rows -Sum).Sum
         (Connect-VppStore -Folder $folder).StoreId | Should -Be $storeId
         @(Get-VppAssignmentPlan | ForEach-Object { "$($_.Action)|$($_.AdamId)|$($_.Target)" } | Sort-Object) | Should -Be $plan
 

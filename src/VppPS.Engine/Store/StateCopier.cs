@@ -50,15 +50,19 @@ public sealed class StateCopier
                 $"The destination is the store this session uses ({destination.Choice.Location}): give another database or folder.", destination.Choice.Location.ToString());
     }
 
-    /// <summary>What a copy would move (-WhatIf), without writing anything.</summary>
+    /// <summary>What a copy would move (-WhatIf): the rows of each table it copies, without writing anything.</summary>
     public StateCopyResult Survey()
     {
-        var counts = _source.Store.Snapshot((c, t) => Tables(c, t).Select(table => new TableRows(table, c.Long(t, $"SELECT COUNT(*) FROM {table}"))).ToList());
+        var counts = _source.Store.Snapshot((c, t) => Tables(c, t).Select(table => new TableRows(table, Count(c, t, table))).ToList());
         return Result(counts, _destination.Store.Read(c => HoldsState(c, null)), copied: false, _source.Session.InstallationId);
     }
 
-    /// <summary>Copies everything; refuses a destination that holds state unless <paramref name="force"/> (then its state is replaced).</summary>
-    public StateCopyResult Copy(bool force)
+    /// <summary>
+    /// Copies everything; refuses a destination that holds state unless <paramref name="force"/> (then
+    /// its state is replaced). <paramref name="survey"/> (what <see cref="Survey"/> found just before)
+    /// sizes the progress bar, so the rows are not counted again; the result holds the rows copied.
+    /// </summary>
+    public StateCopyResult Copy(bool force, StateCopyResult survey)
     {
         var destinationStore = _destination.Store;
         destinationStore.EnsureWritable();
@@ -79,7 +83,7 @@ public sealed class StateCopier
             // Emptied children first; filled parents first (the schema's own order).
             for (var i = targetTables.Count - 1; i >= 0; i--) target.Execute(transaction, $"DELETE FROM {targetTables[i]}");
             var counts = new List<TableRows>();
-            var total = Math.Max(1, tables.Sum(table => source.Long(snapshot, $"SELECT COUNT(*) FROM {table}")));
+            var total = Math.Max(1, survey.Rows);
             long done = 0;
             foreach (var table in tables)
             {
@@ -139,6 +143,12 @@ public sealed class StateCopier
         while (reader.Read()) columns.Add(reader.GetString(0));
         return columns;
     }
+
+    /// <summary>The rows of <paramref name="table"/> a copy moves: all of them, but for the source's own key check.</summary>
+    private static long Count(DbConnection connection, DbTransaction transaction, string table) =>
+        table.Equals("settings", StringComparison.OrdinalIgnoreCase)
+            ? connection.Long(transaction, "SELECT COUNT(*) FROM settings WHERE name <> $n", ("$n", VppSession.StoreKeyCheckSetting))
+            : connection.Long(transaction, $"SELECT COUNT(*) FROM {table}");
 
     private static bool HoldsState(DbConnection connection, DbTransaction? transaction) =>
         StateTables.Any(table => connection.Long(transaction, $"SELECT CASE WHEN EXISTS (SELECT 1 FROM {table}) THEN 1 ELSE 0 END") == 1);

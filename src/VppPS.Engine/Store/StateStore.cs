@@ -101,15 +101,8 @@ public sealed class StateStore
     public T Read<T>(Func<DbConnection, T> work)
     {
         if (_sqlite is not null) return _sqlite.Read(c => work(c));
-        using var connection = _postgres!.OpenConnection();
-        try
-        {
-            return work(connection);
-        }
-        catch (Exception e) when (FindPostgres(e) is { } failure)
-        {
-            throw PostgresDatabase.Translate(failure, Location);
-        }
+        // A read commits nothing: one whose connection broke runs again on a fresh one.
+        return OnPostgres(connection => work(connection), mayRetry: () => true);
     }
 
     /// <summary>
@@ -124,17 +117,13 @@ public sealed class StateStore
                 using var transaction = c.BeginTransaction(deferred: true);
                 return work(c, transaction);
             });
-        using var connection = _postgres!.OpenConnection();
-        try
+        // A read-only transaction commits nothing: one whose connection broke runs again on a fresh one.
+        return OnPostgres(connection =>
         {
             using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
             using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction)) readOnly.ExecuteNonQuery();
             return work(connection, transaction);
-        }
-        catch (Exception e) when (FindPostgres(e) is { } failure)
-        {
-            throw PostgresDatabase.Translate(failure, Location);
-        }
+        }, mayRetry: () => true);
     }
 
     /// <summary>A PostgreSQL write transaction, one writer at a time (the lock ends with the transaction).</summary>
@@ -147,29 +136,62 @@ public sealed class StateStore
         return transaction;
     }
 
+    /// <summary>The error a change on a store this login may only read is refused with.</summary>
+    public const string ReadOnlyErrorId = "VppStoreReadOnly";
+
     /// <summary>Refuses a change on a store this login may only read, before anything is read, written or sent.</summary>
     public void EnsureWritable()
     {
         if (ReadOnly)
-            throw new VppException(VppErrorKind.PermissionDenied, "VppStoreReadOnly",
+            throw new VppException(VppErrorKind.PermissionDenied, ReadOnlyErrorId,
                 $"The login '{Location.Username}' can only read the PostgreSQL store {Location}: nothing was changed and nothing was sent to Apple. " +
                 "Use a login granted vppps_operator to make changes.", Location.ToString());
     }
 
     private T RunPostgres<T>(Func<DbConnection, DbTransaction, T> work, bool commit)
     {
-        using var connection = _postgres!.OpenConnection();
-        try
+        // Runs again on a fresh connection only when the connection broke at the transaction's first
+        // statement (taking the writer lock), before the work ran: never once the work, or the commit, began.
+        var began = false;
+        return OnPostgres(connection =>
         {
             using var transaction = BeginPostgresWrite(connection);
+            began = true;
             var result = work(connection, transaction);
             if (commit) transaction.Commit();
             else transaction.Rollback();
             return result;
-        }
-        catch (Exception e) when (FindPostgres(e) is { } failure)
+        }, mayRetry: () => !began);
+    }
+
+    /// <summary>
+    /// Runs one unit of work on a PostgreSQL connection from the pool, and translates its failures.
+    /// A pooled connection the server ended while it sat idle (a restart, a failover, an idle timeout,
+    /// pg_terminate_backend) is found broken only at its first statement: when this unit's own
+    /// connection broke and <paramref name="mayRetry"/> says nothing of the unit can have been
+    /// committed, the pool's idle connections are dropped and the unit runs once more on a new one.
+    /// </summary>
+    private T OnPostgres<T>(Func<NpgsqlConnection, T> work, Func<bool> mayRetry)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            throw PostgresDatabase.Translate(failure, Location);
+            var connection = _postgres!.OpenConnection();
+            try
+            {
+                return work(connection);
+            }
+            // A failure already told as VppPS's came from another unit of work (nested), never retried here.
+            catch (Exception e) when (e is not VppException && FindPostgres(e) is { } failure)
+            {
+                var error = PostgresDatabase.Translate(failure, Location);
+                var broke = connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.FullState == System.Data.ConnectionState.Closed;
+                if (attempt > 1 || error.ErrorId != PostgresDatabase.ConnectionLostErrorId || !broke || !mayRetry()) throw error;
+                NpgsqlConnection.ClearPool(connection);
+            }
+            finally
+            {
+                connection.Dispose();
+            }
         }
     }
 

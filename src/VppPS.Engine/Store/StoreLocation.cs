@@ -63,13 +63,21 @@ public sealed class StoreLocation
             builder = FromUri(text);
         else
         {
+            var pairs = new System.Data.Common.DbConnectionStringBuilder();
             try
             {
-                builder = new NpgsqlConnectionStringBuilder(text);
+                pairs.ConnectionString = text;
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
+            catch (Exception e) when (e is ArgumentException or FormatException)
             {
                 throw Bad("it is neither a postgresql:// URI nor a connection string of the form Host=...;Username=...;Database=...");
+            }
+            builder = new NpgsqlConnectionStringBuilder();
+            // The parser gives the names in lower case: an error names an option as the text spells it.
+            foreach (string name in pairs.Keys)
+            {
+                var at = text.IndexOf(name, StringComparison.OrdinalIgnoreCase);
+                Set(builder, at < 0 ? name : text.Substring(at, name.Length), name, pairs[name] as string ?? "");
             }
         }
         if (string.IsNullOrEmpty(builder.Host)) throw Bad("it names no host");
@@ -113,16 +121,31 @@ public sealed class StoreLocation
             var equals = pair.IndexOf('=');
             var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
             var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
-            try
-            {
-                builder[name switch { "sslmode" => "SSL Mode", "connect_timeout" => "Timeout", "application_name" => "Application Name", _ => name }] = value;
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
-            {
-                throw Bad($"its option '{name}' is not one PostgreSQL connections take");
-            }
+            Set(builder, name, name switch { "sslmode" => "SSL Mode", "connect_timeout" => "Timeout", "application_name" => "Application Name", _ => name }, value);
         }
         return builder;
+    }
+
+    /// <summary>
+    /// Sets one option as given (<paramref name="given"/>: its name in the URI or connection string),
+    /// or refuses it saying whether the option or its value is wrong, naming the value unless it may be a secret.
+    /// </summary>
+    private static void Set(NpgsqlConnectionStringBuilder builder, string given, string keyword, string value)
+    {
+        // libpq's SSL modes (verify-ca, verify-full) are Npgsql's without the hyphen.
+        var sslMode = keyword.Replace(" ", "", StringComparison.Ordinal).Equals("SSLMode", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            builder[keyword] = sslMode ? value.Replace("-", "", StringComparison.Ordinal) : value;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException or InvalidCastException or OverflowException)
+        {
+            if (!new NpgsqlConnectionStringBuilder().ContainsKey(keyword))
+                throw Bad($"its option '{given}' is not one PostgreSQL connections take");
+            var shown = keyword.Contains("password", StringComparison.OrdinalIgnoreCase) || keyword.Contains("key", StringComparison.OrdinalIgnoreCase) ? "its value" : $"'{value}'";
+            throw Bad($"its option '{given}' does not take {shown}" +
+                (sslMode ? ": give disable, allow, prefer, require, verify-ca or verify-full" : ""));
+        }
     }
 
     private static VppException Bad(string why) => new(VppErrorKind.InvalidArgument, "VppStoreConnectionInvalid",

@@ -202,22 +202,20 @@ public sealed partial class TokenService
         {
             return await work(OpenClient(token)).ConfigureAwait(false);
         }
-        catch (VppException e) when (e.ErrorId == ClaimedByOtherMdm)
+        catch (VppException e) when (StateFrom(e) is { } said)
         {
-            MarkState(token, VppTokenState.assignedToExternalMDM, e.Data[ReasonKey] as string);
-            throw;
-        }
-        catch (VppException e) when (e.AppleErrorNumber is AppleErrorNumbers.TokenExpired)
-        {
-            MarkState(token, VppTokenState.expired, "Apple says the token has expired (9621)");
-            throw;
-        }
-        catch (VppException e) when (e.AppleErrorNumber is AppleErrorNumbers.TokenRevoked or AppleErrorNumbers.InvalidToken)
-        {
-            MarkState(token, VppTokenState.invalid, e.AppleErrorNumber == AppleErrorNumbers.TokenRevoked ? "Apple revoked the token (9625)" : "Apple does not accept the token (9622)");
+            MarkState(token, said.State, said.Reason);
             throw;
         }
     }
+
+    /// <summary>What Apple's answer says of the token itself (another management system holds it, it expired, Apple revoked or does not accept it); null for anything else.</summary>
+    private static (VppTokenState State, string? Reason)? StateFrom(VppException e) =>
+        e.ErrorId == ClaimedByOtherMdm ? (VppTokenState.assignedToExternalMDM, e.Data[ReasonKey] as string)
+        : e.AppleErrorNumber is AppleErrorNumbers.TokenExpired ? (VppTokenState.expired, "Apple says the token has expired (9621)")
+        : e.AppleErrorNumber is AppleErrorNumbers.TokenRevoked ? (VppTokenState.invalid, "Apple revoked the token (9625)")
+        : e.AppleErrorNumber is AppleErrorNumbers.InvalidToken ? (VppTokenState.invalid, "Apple does not accept the token (9622)")
+        : null;
 
     /// <summary>Refuses writes under a token that is not valid, with what to do about it.</summary>
     public static void EnsureWritable(VppToken token) => EnsureUsable(token, "Nothing can be changed under");
@@ -280,21 +278,30 @@ public sealed partial class TokenService
     /// <summary>Asks Apple about the token now (client/config), which refreshes its state.</summary>
     public async Task<VppToken> CheckOnlineAsync(VppToken token, CancellationToken cancellationToken)
     {
+        (VppTokenState State, string? Reason)? said = null;
         try
         {
             var config = await CallAsync(token, c => c.GetClientConfigAsync(cancellationToken)).ConfigureAwait(false);
             if (token.State != VppTokenState.valid && config.MdmInfo?.Id == _context.Session.InstallationId)
+            {
+                said = (VppTokenState.valid, null);
                 MarkState(token, VppTokenState.valid, null);
+            }
         }
         catch (VppException e) when (e.Kind is VppErrorKind.TokenExpired or VppErrorKind.TokenInvalid or VppErrorKind.Conflict)
         {
             // The state now says what went wrong; Test reports it.
+            said = StateFrom(e);
         }
-        return Get(token.Id);
+        var current = Get(token.Id);
+        // A login that may only read recorded nothing: the token is told in the state Apple gave it now.
+        return _context.Store.ReadOnly && said is { } now ? current.WithState(now.State, now.Reason) : current;
     }
 
+    /// <summary>Records what Apple said of the token; on a store this login may only read, nothing (the caller tells it).</summary>
     internal void MarkState(VppToken token, VppTokenState state, string? reason)
     {
+        if (_context.Store.ReadOnly) return;
         _context.Store.Write((c, t) =>
         {
             var current = TokenStore.ReadState(c, t, token.Id);

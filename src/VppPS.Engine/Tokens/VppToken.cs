@@ -26,9 +26,9 @@ public sealed class VppToken
     public required VppTokenAccountType AccountType { get; init; }
     public string? CountryOrRegion { get; init; }
     public required DateTimeOffset ExpirationDateTime { get; init; }
-    public required VppTokenState State { get; init; }
+    public required VppTokenState State { get => _state; init => _state = value; }
     /// <summary>Why the state is what it is (for example the other management system's name).</summary>
-    public string? StateReason { get; init; }
+    public string? StateReason { get => _stateReason; init => _stateReason = value; }
     public DateTimeOffset? LastSyncDateTime { get; init; }
     public required VppTokenSyncStatus LastSyncStatus { get; init; }
     public required bool AutomaticallyUpdateApps { get; init; }
@@ -45,4 +45,16 @@ public sealed class VppToken
     public int DaysUntilExpiration(DateTimeOffset now) => (int)Math.Floor((ExpirationDateTime - now).TotalDays);
 
     public override string ToString() => Name;
+
+    private VppTokenState _state;
+    private string? _stateReason;
+
+    /// <summary>A copy of this token in another state: what Apple said of it where the store cannot record it (a login that may only read).</summary>
+    internal VppToken WithState(VppTokenState state, string? reason)
+    {
+        var copy = (VppToken)MemberwiseClone();
+        copy._state = state;
+        copy._stateReason = reason;
+        return copy;
+    }
 }

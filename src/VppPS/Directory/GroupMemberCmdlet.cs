@@ -27,5 +27,9 @@ public abstract class GroupMemberCmdlet : DirectoryCmdlet
     [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? SerialNumber { get; set; }
 
-    protected override void BeginProcessing() => TargetGroup = RequireGroup(Group);
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        TargetGroup = RequireGroup(Group);
+    }
 }

@@ -24,9 +24,40 @@ public abstract class VppCmdlet : PSCmdlet
 
     protected override void StopProcessing() => _stopping.Cancel();
 
-    /// <summary>Whether this command changes the store (every command with -WhatIf does, unless it says otherwise).</summary>
+    /// <summary>
+    /// Whether this command changes the store: every command with -WhatIf does, unless it says
+    /// otherwise, but for Get-*, Test-* and Export-* (a report writes a file, never the store), which
+    /// a login that may only read runs.
+    /// </summary>
     protected virtual bool ChangesState =>
-        GetType().GetCustomAttributes(typeof(CmdletAttribute), inherit: true).OfType<CmdletAttribute>().Any(a => a.SupportsShouldProcess);
+        GetType().GetCustomAttributes(typeof(CmdletAttribute), inherit: true).OfType<CmdletAttribute>()
+            .Any(a => a.SupportsShouldProcess && a.VerbName is not (VerbsCommon.Get or VerbsDiagnostic.Test or VerbsData.Export));
+
+    /// <summary>
+    /// A command that changes the store, on a store this login may only read, is refused here,
+    /// before it asks anything (-WhatIf, -Confirm): a reader never sees "What if:" for a change
+    /// it may not make. A store that cannot be opened is left for the command's own run to report.
+    /// Commands that override this call it first.
+    /// </summary>
+    protected override void BeginProcessing()
+    {
+        if (!ChangesState) return;
+        VppException? refusal = null;
+        try
+        {
+            var choice = StoreChoice.Resolve(SessionStore.ChoiceFor(SessionRunspace));
+            // Only a PostgreSQL login may be read-only: a SQLite store is not opened before the command needs it.
+            if (choice.Location.Kind == StoreKind.PostgreSql) VppSession.Current(choice).Store.EnsureWritable();
+        }
+        catch (VppException e) when (e.ErrorId == StateStore.ReadOnlyErrorId)
+        {
+            refusal = e;
+        }
+        catch (Exception e) when (StateStore.Explain(e) is not null)
+        {
+        }
+        if (refusal is not null) ThrowTerminatingError(ErrorMapper.ToErrorRecord(refusal));
+    }
 
     /// <summary>
     /// Runs engine work for one pipeline item. Returns false (after writing the error) when it

@@ -15,6 +15,9 @@ public sealed class StartVppSimulatorCommand : VppCmdlet
 {
     internal static readonly List<SimulatorInfo> Running = [];
 
+    /// <summary>The simulator is no part of the store: a login that may only read starts and stops one.</summary>
+    protected override bool ChangesState => false;
+
     /// <summary>A built-in scenario name (Demo) or the path of a scenario JSON file.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]

@@ -9,6 +9,9 @@ namespace VppPS.Simulation;
 [OutputType(typeof(void))]
 public sealed class StopVppSimulatorCommand : VppCmdlet
 {
+    /// <summary>The simulator is no part of the store: a login that may only read starts and stops one.</summary>
+    protected override bool ChangesState => false;
+
     [Parameter(ValueFromPipeline = true)]
     public SimulatorInfo[]? InputObject { get; set; }
 

@@ -37,11 +37,15 @@ public sealed class CopyVppStateCommand : VppCmdlet
         var key = Key is null ? null : new NetworkCredential(string.Empty, Key).Password;
         var destination = StoreLocation.LooksLikePostgres(Destination!) ? Destination! : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination!);
         if (!TryRun(c => new StateCopier(c, VppSession.Current(StoreChoice.FromText(destination, key, "Copy"))).Survey(), out var survey)) return;
-        var action = $"Copy {survey.Rows:N0} rows in {survey.Tables.Count} tables from {survey.Source}" +
+        foreach (var table in survey.Tables) WriteVerbose($"{table.Table}: {table.Rows:N0} rows to copy");
+        var filled = survey.Tables.Where(t => t.Rows > 0).Select(t => $"{t.Table} {t.Rows:N0}").ToList();
+        var empty = survey.Tables.Count - filled.Count;
+        var action = $"Copy {survey.Rows:N0} rows from {survey.Source}" +
+            (filled.Count > 0 ? $" ({string.Join(", ", filled)}{(empty > 0 ? $"; {empty} empty tables" : "")})" : $" ({empty} empty tables)") +
             (survey.DestinationHeldState ? (Force ? ", replacing the state it holds" : " (it holds state: -Force replaces it)") : "");
         if (!ShouldProcess(survey.Destination, action))
             return;
-        if (TryRun(c => new StateCopier(c, VppSession.Current(StoreChoice.FromText(destination, key, "Copy"))).Copy(Force), out var result))
+        if (TryRun(c => new StateCopier(c, VppSession.Current(StoreChoice.FromText(destination, key, "Copy"))).Copy(Force, survey), out var result))
             WriteObject(result);
     }
 }

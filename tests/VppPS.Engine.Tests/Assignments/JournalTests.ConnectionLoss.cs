@@ -1,5 +1,6 @@
 using Npgsql;
 using VppPS.Engine.Sync;
+using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Tests.Assignments;
 
@@ -20,17 +21,19 @@ public sealed partial class JournalTests
     {
         public Func<HttpRequestMessage, bool>? Before { get; set; }
         public Func<HttpRequestMessage, bool>? After { get; set; }
+        /// <summary>Runs after the cut (the server staying away, for one).</summary>
+        public Action? Cut { get; set; }
         public int Cuts { get; private set; }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (Before?.Invoke(request) == true) Cut();
+            if (Before?.Invoke(request) == true) EndAll();
             var response = await base.SendAsync(request, cancellationToken);
-            if (After?.Invoke(request) == true) Cut();
+            if (After?.Invoke(request) == true) EndAll();
             return response;
         }
 
-        private void Cut()
+        private void EndAll()
         {
             (Before, After) = (null, null);
             using var connection = new NpgsqlConnection(database.Admin.ConnectionString);
@@ -39,6 +42,7 @@ public sealed partial class JournalTests
             command.Parameters.Add(new NpgsqlParameter { Value = database.Name });
             Assert.True((long)command.ExecuteScalar()! > 0, "the engine had no connection to cut");
             Cuts++;
+            Cut?.Invoke();
         }
     }
 
@@ -86,7 +90,17 @@ public sealed partial class JournalTests
     {
         await using var h = await StartAsync(postgres: true);
         DeviceGroup(h.Context, "iPads", 3);
-        using var cutter = new ConnectionCutter(h.Postgres!) { After = r => r.Method == HttpMethod.Post && Is(r, "/assets/associate") };
+        // The server also ends the next connection VppPS takes after the cut (a new one, when it finds the
+        // pooled one dead and runs the unit of work again): recording Apple's answer fails.
+        using var cutter = new ConnectionCutter(h.Postgres!)
+        {
+            After = r => r.Method == HttpMethod.Post && Is(r, "/assets/associate"),
+            Cut = () => h.Context.Store.OnOpen = c =>
+            {
+                h.Context.Store.OnOpen = null;
+                c.Execute(null, "SELECT pg_terminate_backend(pg_backend_pid())");
+            },
+        };
         using var http = new HttpClient(cutter);
 
         // Apple applies the associate; its answer reaches VppPS after every connection to the store is gone.
@@ -97,6 +111,26 @@ public sealed partial class JournalTests
         Assert.Equal([Serial(1), Serial(2), Serial(3)], SimHolders(h, TenApp));
 
         // The next run finishes what the journal holds: the licenses Apple gave are VppPS's, given once.
+        var run = await SyncAsync(h.Context, h).WaitAsync(Guard);
+        Assert.Equal(SyncStatus.completed, run.Status);
+        Assert.Equal([Serial(1), Serial(2), Serial(3)], SimHolders(h, TenApp));
+        AssertConsistent(h);
+    }
+
+    [Fact]
+    public async Task A_plan_whose_idle_store_connections_the_server_ended_goes_on_on_new_ones()
+    {
+        await using var h = await StartAsync(postgres: true);
+        DeviceGroup(h.Context, "iPads", 3);
+        using var cutter = new ConnectionCutter(h.Postgres!) { After = r => r.Method == HttpMethod.Post && Is(r, "/assets/associate") };
+        using var http = new HttpClient(cutter);
+
+        // Apple applies the associate; its answer reaches VppPS after the server ended every connection
+        // to the store (a restart): the next unit of work finds its pooled connection dead and takes a new one.
+        await SetAsync(Context(h, http), h, TenApp, "iPads").WaitAsync(Guard);
+
+        Assert.Equal(1, cutter.Cuts);
+        Assert.Equal([Serial(1), Serial(2), Serial(3)], SimHolders(h, TenApp));
         var run = await SyncAsync(h.Context, h).WaitAsync(Guard);
         Assert.Equal(SyncStatus.completed, run.Status);
         Assert.Equal([Serial(1), Serial(2), Serial(3)], SimHolders(h, TenApp));

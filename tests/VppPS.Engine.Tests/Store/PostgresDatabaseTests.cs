@@ -85,6 +85,82 @@ public sealed class PostgresDatabaseTests
     }
 
     [Fact]
+    public void A_login_without_a_role_on_an_existing_schema_is_told_which_role_to_grant()
+    {
+        using var db = new PostgresDatabaseForTest();
+        PostgresDatabase.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        var login = db.CreateLogin("norole-pass-4711");
+        var user = new NpgsqlConnectionStringBuilder(login).Username!;
+
+        var e = Assert.Throws<VppException>(() => PostgresDatabase.Open(StoreLocation.ForPostgres(login)));
+
+        Assert.Equal("VppStoreNoRole", e.ErrorId);
+        Assert.Equal(VppErrorKind.PermissionDenied, e.Kind);
+        Assert.Contains($"GRANT vppps_operator TO \"{user}\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains("vppps_reader", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("4711", e.Message, StringComparison.Ordinal);
+        // Given the role, the same login uses the store.
+        db.Execute($"GRANT vppps_reader TO {user}");
+        Assert.True(PostgresDatabase.Open(StoreLocation.ForPostgres(login)).ReadOnly);
+    }
+
+    /// <summary>Ends every connection to the test's database but the admin's own, as a server restart or pg_terminate_backend does.</summary>
+    private static void EndConnections(PostgresDatabaseForTest db)
+    {
+        using var admin = new NpgsqlConnection(db.Admin.ConnectionString);
+        admin.Open();
+        using var command = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", admin);
+        command.Parameters.Add(new NpgsqlParameter { Value = db.Name });
+        Assert.True((long)command.ExecuteScalar()! > 0, "the store had no connection to end");
+        // pg_terminate_backend only signals: wait until the server has ended them.
+        using var left = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", admin);
+        left.Parameters.Add(new NpgsqlParameter { Value = db.Name });
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((long)left.ExecuteScalar()! > 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the server did not end the connections");
+            Thread.Sleep(10);
+        }
+    }
+
+    [Fact]
+    public void A_unit_of_work_whose_idle_pooled_connection_the_server_ended_runs_again_on_a_new_one()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var store = StateStore.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        store.Write((c, t) => c.Execute(t, "INSERT INTO settings (name, value) VALUES ('TokenCap', '7')"));
+
+        EndConnections(db);
+        Assert.Equal("7", store.Read(c => (string)c.Scalar(null, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
+        EndConnections(db);
+        var runs = 0;
+        store.Write((c, t) => { runs++; c.Execute(t, "UPDATE settings SET value = '8' WHERE name = 'TokenCap'"); });
+        Assert.Equal(1, runs);
+        EndConnections(db);
+        Assert.Equal("8", store.Snapshot((c, t) => (string)c.Scalar(t, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
+    }
+
+    [Fact]
+    public void A_write_whose_connection_breaks_once_its_work_began_is_not_run_again()
+    {
+        using var db = new PostgresDatabaseForTest();
+        var store = StateStore.Open(StoreLocation.ForPostgres(db.ConnectionString));
+        var runs = 0;
+
+        var e = Assert.Throws<VppException>(() => store.Write((c, t) =>
+        {
+            runs++;
+            c.Execute(t, "INSERT INTO settings (name, value) VALUES ('TokenCap', '9')");
+            EndConnections(db);
+            c.Execute(t, "INSERT INTO settings (name, value) VALUES ('LeaseMinutes', '5')");
+        }));
+
+        Assert.Equal("VppStoreConnectionLost", e.ErrorId);
+        Assert.Equal(1, runs);
+        Assert.Equal(0L, store.Read(c => c.Long(null, "SELECT count(*) FROM settings WHERE name IN ('TokenCap', 'LeaseMinutes')")));
+    }
+
+    [Fact]
     public void A_wrong_password_is_a_clear_error_without_the_password()
     {
         using var db = new PostgresDatabaseForTest();
@@ -174,6 +250,27 @@ public sealed class StoreLocationTests
         Assert.DoesNotContain("s3cr", fromUri.ToString());
         var fromString = StoreLocation.ForPostgres("Host=db.example;Port=5433;Username=vpp@admin;Password=s3cr/t;Database=vppps");
         Assert.Equal(fromUri.ToString(), fromString.ToString());
+    }
+
+    [Theory]
+    [InlineData("postgresql://u:hunter2@db.example/vppps?sslmode=bogus", "sslmode")]
+    [InlineData("Host=db.example;Database=vppps;Username=u;Password=hunter2;SSL Mode=bogus", "SSL Mode")]
+    public void A_bad_value_of_a_known_option_is_named(string text, string option)
+    {
+        var e = Assert.Throws<VppException>(() => StoreLocation.ForPostgres(text));
+        Assert.Equal("VppStoreConnectionInvalid", e.ErrorId);
+        Assert.Contains($"its option '{option}' does not take 'bogus'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("verify-full", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("its option 'colour' is not one PostgreSQL connections take",
+            Assert.Throws<VppException>(() => StoreLocation.ForPostgres("postgresql://u@db.example/vppps?colour=blue")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Libpq_ssl_modes_are_taken_as_written()
+    {
+        Assert.Contains("SSL Mode=VerifyFull", StoreLocation.ForPostgres("postgresql://u@db.example/vppps?sslmode=verify-full").ConnectionString, StringComparison.Ordinal);
+        Assert.Contains("SSL Mode=Require", StoreLocation.ForPostgres("Host=db.example;Database=vppps;SSL Mode=require").ConnectionString, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -73,6 +73,9 @@ internal sealed class PostgresDatabase
         using var connection = OpenConnection();
         try
         {
+            // A schema this login may not even look into is one it was given no role for, not one to create.
+            using (var usage = new NpgsqlCommand($"SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = '{PostgresMigrations.Schema}'", connection))
+                if (usage.ExecuteScalar() is false) throw NoRole();
             var version = ReadVersion(connection, null);
             if (version > PostgresMigrations.LatestVersion) throw TooNew(version);
             if (version < PostgresMigrations.LatestVersion)
@@ -131,6 +134,11 @@ internal sealed class PostgresDatabase
         command.ExecuteNonQuery();
     }
 
+    private VppException NoRole() => new(VppErrorKind.PermissionDenied, "VppStoreNoRole",
+        $"The login '{Location.Username}' has no VppPS role on the PostgreSQL store {Location}: it may not use the VppPS schema there. " +
+        $"Ask the database's owner to run GRANT vppps_operator TO \"{Location.Username}\" (to make changes) or GRANT vppps_reader TO \"{Location.Username}\" (to read only), then connect again.",
+        Location.ToString());
+
     private VppException TooNew(int version) => new(VppErrorKind.StateStore, "VppStateFromNewerVersion",
         $"The PostgreSQL store {Location} has schema version {version}, written by a newer VppPS (this one knows up to {PostgresMigrations.LatestVersion}). " +
         "Update the VppPS module on this machine to the version the rest of the team uses.", Location.ToString());
@@ -177,7 +185,10 @@ internal sealed class PostgresDatabase
             "what was saved before stays, and a change already sent to Apple is finished by the next run.", where, e);
     }
 
-    private static VppException ConnectionLost(StoreLocation location, string where, string cause, Exception e) => new(VppErrorKind.ServiceUnavailable, "VppStoreConnectionLost",
+    /// <summary>The error of a connection the server or the network ended while it was open.</summary>
+    public const string ConnectionLostErrorId = "VppStoreConnectionLost";
+
+    private static VppException ConnectionLost(StoreLocation location, string where, string cause, Exception e) => new(VppErrorKind.ServiceUnavailable, ConnectionLostErrorId,
         $"The PostgreSQL server at {location.Host}:{location.Port} ended VppPS's connection ({cause}): a restart, a failover, an administrator or the network. " +
         "What was saved before stays, and a change already sent to Apple is finished by the next run; try again in a moment.", where, e);
 
