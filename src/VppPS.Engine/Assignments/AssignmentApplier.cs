@@ -396,6 +396,8 @@ public sealed class AssignmentApplier
         public int Created;
         public int Adopted;
         public int Retired;
+        /// <summary>A fresh request of this run stayed PENDING for all of <see cref="ResubmitAfter"/>: the rest get one look.</summary>
+        public bool WaitedOut;
     }
 
     private static IEnumerable<(ManageAssetsRequest Request, IReadOnlyList<LicenseChange> Changes)> Pack(
@@ -423,14 +425,16 @@ public sealed class AssignmentApplier
             _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // nothing is sent once another run took the token over
             return PendingOperations.Add(c, t, tokenKey, kind, payload, now);
         });
-        await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: true, counts, cancellationToken).ConfigureAwait(false);
+        // Once one request of this run waited out its limit, the rest get one look: no run waits 10 minutes a request.
+        await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: !counts.WaitedOut, counts, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Sends a journaled request (again), records its event id, and follows the event: with
     /// <paramref name="wait"/> until it ends or is <see cref="ResubmitAfter"/> old, else one look.
     /// An event that ends is recorded and its row closed in one transaction; one still running
-    /// stays open for a later run. Returns whether it ended.
+    /// stays open for a later run (and, when it was waited on, the rest of the run waits on no
+    /// other: <see cref="Counts.WaitedOut"/>). Returns whether it ended.
     /// </summary>
     private async Task<bool> SubmitAsync(AppleClient client, long tokenKey, PendingOperation operation, bool wait, Counts? counts, CancellationToken cancellationToken)
     {
@@ -439,9 +443,11 @@ public sealed class AssignmentApplier
         {
             submitted = await PostAsync(client, operation, cancellationToken).ConfigureAwait(false);
         }
-        catch (VppException e) when (e.AppleErrorNumber is not null)
+        catch (VppException e) when (e.AppleErrorNumber is not null && !MayHaveApplied(e))
         {
-            // Apple answered with an error instead of an event: it did nothing, there is nothing to send again.
+            // Apple refused the request with an error instead of an event: it did nothing, there is nothing to send again.
+            // An internal error or an unavailable service (9603, 9644, 9729, 5xx) is no such refusal: Apple may have
+            // applied the request, so the row stays open and the next run sends it again.
             _context.Store.Write((c, t) => PendingOperations.Close(c, t, operation.Id, "refused", _context.Clock.UtcNow));
             throw;
         }
@@ -451,12 +457,21 @@ public sealed class AssignmentApplier
         var status = await client.PollEventAsync(submitted.EventId, wait ? sentAt + ResubmitAfter : sentAt, cancellationToken).ConfigureAwait(false);
         if (status.IsPending)
         {
+            if (wait && counts is not null) counts.WaitedOut = true;
             LeaveOpen(operation, status);
             return false;
         }
         Close(tokenKey, operation, status, counts);
         return true;
     }
+
+    /// <summary>
+    /// Whether Apple may have applied a request it answered with this error: an internal error or
+    /// an unavailable service (after the client's retries), unlike a refusal of the request
+    /// (a 4xx error, too many requests, the same request sent too often), which applies nothing.
+    /// </summary>
+    private static bool MayHaveApplied(VppException e) =>
+        e.Kind == VppErrorKind.ServiceUnavailable && e.AppleErrorNumber is not (AppleErrorNumbers.TooManyRequests or AppleErrorNumbers.RepeatedTooOften);
 
     private static Task<EventResponse> PostAsync(AppleClient client, PendingOperation operation, CancellationToken cancellationToken) => operation.Kind switch
     {
