@@ -90,7 +90,9 @@ public sealed class AssignmentApplier
             SeatsAssociated = counts.SeatsAssociated,
             SeatsDisassociated = counts.SeatsDisassociated,
             Failed = counts.Failed,
+            FailedTargets = counts.FailedTargets,
             Waiting = plan.Waiting.Count + plan.SeatWaiting.Count,
+            WaitingByAsset = plan.Waiting.Select(w => (w.AdamId, w.PricingParam)).Concat(plan.SeatWaiting.Select(w => (w.AdamId, ""))).GroupBy(w => w).ToDictionary(g => g.Key, g => g.Count()),
             HeldBack = heldBack,
             Requests = (int)(client.RequestCount - requestsBefore),
         };
@@ -191,7 +193,7 @@ public sealed class AssignmentApplier
                     TargetBackoff.Record(c, t, tokenKey, changes.Select(PendingChange.From), e.AppleErrorNumber!.Value, e.Message, now);
                     AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
                 });
-                counts.Failed += changes.Count;
+                counts.Fail(changes.Select(x => (x.AdamId, x.TargetKind, x.Target!)));
                 _context.Observer.Warning($"{e.Message} The {changes.Count} license change(s) of that request wait until " +
                     $"{(now + wait).ToLocalTime():yyyy-MM-dd HH:mm} and are not sent again before.");
             }
@@ -289,7 +291,7 @@ public sealed class AssignmentApplier
                     e.AppleErrorNumber!.Value, e.Message, now);
                 AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             });
-            counts.Failed += payload.Seats.Count;
+            counts.Fail(payload.Seats.Select(x => (payload.AdamId, 0, x.ClientUserId)));
             _context.Observer.Warning($"{e.Message} The seat of {payload.AdamId} for {string.Join(", ", payload.Seats.Select(s => s.ClientUserId))} " +
                 $"is not {(kind == PendingOperations.AssociateSeats ? "given" : "taken back")}, and VppPS does not ask again before {(now + wait).ToLocalTime():yyyy-MM-dd HH:mm}.");
         }
@@ -381,7 +383,7 @@ public sealed class AssignmentApplier
             }
         }
         if (counts is null) return;
-        counts.Failed += failed.Count;
+        counts.Fail(failed.Keys.Select(user => (payload.AdamId, 0, user)));
         if (kind == PendingOperations.AssociateSeats) counts.SeatsAssociated += succeeded;
         else counts.SeatsDisassociated += succeeded;
     }
@@ -393,9 +395,18 @@ public sealed class AssignmentApplier
         public int SeatsAssociated;
         public int SeatsDisassociated;
         public int Failed;
+        /// <summary>The targets of the failed changes: a targeted command counts only its own.</summary>
+        public readonly List<(string AdamId, int TargetKind, string Target)> FailedTargets = [];
         public int Created;
         public int Adopted;
         public int Retired;
+        public void Fail(IEnumerable<(string AdamId, int TargetKind, string Target)> targets)
+        {
+            var before = FailedTargets.Count;
+            FailedTargets.AddRange(targets);
+            Failed += FailedTargets.Count - before;
+        }
+
         /// <summary>A fresh request of this run stayed PENDING for all of <see cref="ResubmitAfter"/>: the rest get one look.</summary>
         public bool WaitedOut;
     }
@@ -504,8 +515,9 @@ public sealed class AssignmentApplier
         }
         else if (operation.Kind == PendingOperations.RetireUsers)
         {
-            // 9618: already retired, by an earlier send.
-            var failed = failures.Where(f => f.ErrorNumber != AppleErrorNumbers.UserAlreadyRetired).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
+            // 9618: already retired, by an earlier send; 9609: Apple knows no such active user any more. Either way, nothing left to retire.
+            var failed = failures.Where(f => f.ErrorNumber is not (AppleErrorNumbers.UserAlreadyRetired or AppleErrorNumbers.RegisteredUserNotFound))
+                .SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
             _context.Store.Write((c, t) =>
             {
                 RecordRetired(c, t, tokenKey, UsersPayload.Read(operation.Payload).Users.Where(u => !failed.Contains(u.ClientUserId)).ToList(), counts);
@@ -685,14 +697,29 @@ public sealed class AssignmentApplier
         var k = ("$k", (object?)tokenKey);
         foreach (var ((adamId, targetKind, target), failure) in failed)
         {
+            // Errors that ask to wait (9632, 9643) hold the target back as when Apple refuses a whole request.
+            if (TargetBackoff.For(failure.ErrorNumber) is not null)
+            {
+                TargetBackoff.Record(c, t, tokenKey, [changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target)],
+                    failure.ErrorNumber, failure.ErrorMessage, _context.Clock.UtcNow);
+                continue;
+            }
             var pricing = changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target).PricingParam;
             c.Execute(t, """
                 INSERT INTO license_failures VALUES ($k, $a, $p, $kind, $x, $n, $m, $now)
                 ON CONFLICT (token_key, adam_id, pricing_param, target_kind, target) DO UPDATE SET error_number = excluded.error_number, error_message = excluded.error_message, failed_at = excluded.failed_at
                 """, k, ("$a", adamId), ("$p", pricing), ("$kind", targetKind), ("$x", target), ("$n", failure.ErrorNumber), ("$m", failure.ErrorMessage), ("$now", now));
         }
-        if (counts is not null) counts.Failed += failed.Count;
+        counts?.Fail(failed.Keys.Select(f => (f.AdamId, f.Kind, f.Target)));
         if (failed.Count > 0 || counts is null) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        foreach (var byError in failed.Where(f => TargetBackoff.For(f.Value.ErrorNumber) is not null).GroupBy(f => f.Value.ErrorNumber))
+            _context.Observer.Warning($"Apple refused {byError.Count()} license change(s) ({string.Join(", ", byError.Select(f => $"{f.Key.AdamId} for {f.Key.Target}").Take(5))}" +
+                $"{(byError.Count() > 5 ? ", ..." : "")}): {TargetBackoff.Reason(byError.Key)}. They wait until " +
+                $"{(_context.Clock.UtcNow + TargetBackoff.For(byError.Key)!.Value).ToLocalTime():yyyy-MM-dd HH:mm} and are not sent again before.");
+        // 9609: Apple no longer knows the VPP user (removed behind VppPS's back, or its data lost): VppPS forgets it,
+        // and the next plan creates one again for the person and gives the licenses anew.
+        var unknownUsers = failed.Where(f => f.Key.Kind == 0 && f.Value.ErrorNumber == AppleErrorNumbers.RegisteredUserNotFound).Select(f => f.Key.Target).Distinct().ToList();
+        if (unknownUsers.Count > 0) ForgetUsers(_context, c, t, tokenKey, unknownUsers, "Apple answered 9609 (registered user not found)");
 
         // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
         c.Execute(t, """
@@ -869,6 +896,59 @@ public sealed class AssignmentApplier
         }
         if (counts is not null) counts.Retired += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
+    }
+
+    /// <summary>
+    /// VPP users VppPS created or adopted that Apple no longer knows (9609, or missing from a full
+    /// read of the users; <paramref name="clientUserIds"/> null: every active one a full read just
+    /// left out of vpp_users): VppPS forgets them with what it recorded for them, so that the next
+    /// plan creates a VPP user again for each person (journaled as any creation) and gives the
+    /// licenses and seats anew. Apple holds nothing for a user it does not know.
+    /// </summary>
+    internal static void ForgetUsers(VppContext context, DbConnection c, DbTransaction t, long tokenKey, IReadOnlyCollection<string>? clientUserIds, string why)
+    {
+        var forgotten = new List<(string ClientUserId, string Who)>();
+        if (clientUserIds is null)
+        {
+            using var command = c.Command(t, """
+                SELECT mu.client_user_id, coalesce(u.user_principal_name, mu.client_user_id) FROM managed_users mu LEFT JOIN directory_users u ON u.id = mu.directory_user_id
+                WHERE mu.token_key = $k AND mu.retired_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM vpp_users vu WHERE vu.token_key = mu.token_key AND vu.client_user_id = mu.client_user_id)
+                ORDER BY 2
+                """, ("$k", tokenKey));
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) forgotten.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        else
+        {
+            using var command = c.Command(t, """
+                SELECT coalesce(u.user_principal_name, mu.client_user_id) FROM managed_users mu LEFT JOIN directory_users u ON u.id = mu.directory_user_id
+                WHERE mu.token_key = $k AND mu.client_user_id = $c AND mu.retired_at IS NULL
+                """, ("$k", tokenKey), ("$c", null));
+            foreach (var id in clientUserIds)
+            {
+                command.Parameters[1].Value = id;
+                if (command.ExecuteScalar() is string who) forgotten.Add((id, who));
+            }
+        }
+        if (forgotten.Count == 0) return;
+        foreach (var (id, _) in forgotten)
+        {
+            var k = new (string, object?)[] { ("$k", tokenKey), ("$c", id) };
+            c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = $k AND target_kind = 0 AND target = $c", k);
+            c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k)", k);
+            c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND target_kind = 0 AND target = $c", k);
+            Subscriptions.SubscriptionStore.UserRetired(c, t, tokenKey, id);
+            c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND client_user_id = $c", k);
+            // Not adopted again by its address either: Apple does not know it.
+            c.Execute(t, "DELETE FROM vpp_users WHERE token_key = $k AND client_user_id = $c", k);
+            c.Execute(t, "DELETE FROM managed_users WHERE token_key = $k AND client_user_id = $c", k);
+        }
+        AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        context.Journal.Write(c, t, "vpp-users", "Forget",
+            $"{forgotten.Count} VPP user(s) Apple no longer knows forgotten ({why}); the next plan creates them again: {string.Join(", ", forgotten.Select(f => f.Who).Take(20))}");
+        context.Observer.Warning($"Apple no longer knows {forgotten.Count} VPP user(s) VppPS created or linked ({why}): " +
+            $"{string.Join(", ", forgotten.Select(f => f.Who).Take(5))}{(forgotten.Count > 5 ? ", ..." : "")}. VppPS creates them again and gives their licenses anew.");
     }
 
     /// <summary>A VPP user read or created replaces what the state held for that clientUserId.</summary>
