@@ -86,12 +86,13 @@ public sealed class BackoffTests
     }
 
     /// <summary>
-    /// Apple's answer for one target in an event's failures: associate requests go to the simulator
-    /// without <see cref="Target"/>, and the status of their event names it in failures with <see cref="ErrorNumber"/>.
+    /// Apple's answer for one target in an event's failures: while <see cref="Failing"/>, associate requests go to the
+    /// simulator without <see cref="Target"/>, and the status of their event names it in failures with <see cref="ErrorNumber"/>.
     /// </summary>
     private sealed class TargetFailer() : DelegatingHandler(new SocketsHttpHandler())
     {
-        public string? Target { get; set; }
+        public required string Target { get; init; }
+        public bool Failing { get; set; } = true;
         public int ErrorNumber { get; set; }
         public int RequestsNamingTarget;
         private readonly HashSet<string> _events = [];
@@ -104,7 +105,7 @@ public sealed class BackoffTests
                 && body["serialNumbers"] is JsonArray serials && serials.Any(x => (string?)x == Target))
             {
                 Interlocked.Increment(ref RequestsNamingTarget);
-                if (Target is not null)
+                if (Failing)
                 {
                     serials.Remove(serials.First(x => (string?)x == Target));
                     request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
@@ -157,7 +158,7 @@ public sealed class BackoffTests
         Assert.Contains(observer.VerboseLines, l => l.StartsWith("WARNING: ", StringComparison.Ordinal) && l.Contains(said, StringComparison.Ordinal) && l.Contains("wait until", StringComparison.Ordinal));
 
         // Runs within the wait send nothing for that target.
-        failer.Target = null;
+        failer.Failing = false;
         clock.UtcNow += TimeSpan.FromMinutes(minutes - 1);
         var run = await new SyncService(context).SyncAsync(new TokenService(context).Get(h.Token.Id), forceFull: false, CancellationToken.None);
         Assert.Equal((1, 1), (failer.RequestsNamingTarget, run.Applied!.HeldBack));

@@ -3,6 +3,7 @@ using System.Text;
 using VppPS.Engine.Assignments;
 using VppPS.Engine.Configuration;
 using VppPS.Engine.Directories;
+using VppPS.Engine.Store;
 using VppPS.Engine.Sync;
 using VppPS.Simulator;
 
@@ -46,7 +47,7 @@ public sealed class ForgottenUsersTests
         await h.SyncAsync();
         var directory = new DirectoryService(h.Context);
         directory.NewGroup("Teachers", DirectoryKind.User, null);
-        directory.AddMembers("Teachers", ["ann", "bob"].Select(n => new MemberInput { UserPrincipalName = Person(n), Mail = Person(n) }).ToList());
+        directory.AddMembers("Teachers", new[] { "ann", "bob" }.Select(n => new MemberInput { UserPrincipalName = Person(n), Mail = Person(n) }).ToList());
         directory.NewGroup("Office", DirectoryKind.User, null);
         directory.AddMembers("Office", [new MemberInput { UserPrincipalName = Person("carl"), Mail = Person("carl") }]);
         return h;

@@ -1,4 +1,5 @@
 using VppPS.Engine.Assignments;
+using VppPS.Engine.Store;
 using VppPS.Engine.Sync;
 using VppPS.Engine.Tests.Apple;
 using VppPS.Simulator;
@@ -80,5 +81,23 @@ public sealed partial class JournalTests
         Assert.Equal(0, OpenOperations(h));
         Assert.Equal(1L, h.Context.Store.Read(c => (long)c.Scalar(null, "SELECT count(*) FROM pending_operations WHERE status = 'refused'")!));
         h.Sim.ClearFaults(School);
+    }
+
+    [Fact]
+    public async Task The_members_waiting_are_counted_per_app_so_that_an_assignment_names_only_its_own()
+    {
+        await using var h = await StartAsync();
+        DeviceGroup(h.Context, "Lab", 12);
+        DeviceGroup(h.Context, "Carts", 2, first: 21);
+        var service = new AssignmentService(h.Context);
+        var ten = await service.SetAsync(new SetAssignmentRequest(new AssetSelector(TenApp, null, h.Token.Name), "Lab", AssignmentIntent.Required, null, AllowShortage: true),
+            whatIf: false, CancellationToken.None);
+        Assert.Equal(2, ten.Applied!.WaitingFor(TenApp, ten.Assignment.PricingParam));
+
+        // Big App's assignment leaves nobody waiting for Big App: the 2 waiting for Ten App are not its own.
+        var big = await SetAsync(h.Context, h, BigApp, "Carts");
+        Assert.Equal(2, big.Applied!.Waiting);
+        Assert.Equal(0, big.Applied.WaitingFor(BigApp, big.Assignment.PricingParam));
+        Assert.Equal(2, big.Applied.WaitingFor(TenApp, big.Assignment.PricingParam));
     }
 }
