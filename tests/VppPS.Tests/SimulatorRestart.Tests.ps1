@@ -29,6 +29,7 @@ Describe 'The simulator across sessions' {
     }
 
     It 'creates again the VPP users it had made, which the restarted simulator no longer knows, and gives their licenses' {
+        Remove-Item $env:VPPPS_HOME -Recurse -Force -ErrorAction Ignore
         $env:VPPPS_HOME = New-TestHome
         $first = Start-VppSimulator -Scenario Demo
         $first.TokenFiles | Add-VppToken -AppleId 'vpp-admin@riversideusd.example' -AccountType Education -WarningAction SilentlyContinue | Out-Null
