@@ -234,7 +234,7 @@ try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch
         $event = Invoke-RestMethod -Method Post "$($Sim.ServiceUrl)/users/retire" -Headers $headers -ContentType 'application/json' -Body $body
         Wait-Until -Because 'the retire event' -Condition { (Invoke-RestMethod "$($Sim.ServiceUrl)/status?eventId=$($event.eventId)" -Headers $headers).eventStatus -ne 'PENDING' }
         Set-VppAssignment -App 'Big App' -Group Teachers -Intent Required -LicenseType User -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
-        $warned | Should -Match 'retried at the next sync'
+        "$warned" | Should -Match 'retried at the next sync'
         Get-SimHolders 100000004 | Should -Contain "User|$((Get-VppUser -Email bob@district.example).ClientUserId)"
         # Apple no longer knows Ann's VPP user (9609): VppPS forgets it, and the next sync creates her one again and licenses it.
         "$warned" | Should -Match 'no longer knows 1 VPP user'
