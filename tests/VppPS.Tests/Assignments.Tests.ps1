@@ -109,6 +109,9 @@ Describe 'Set-VppAssignment' {
         { Set-VppAssignment -App 'Maps for Schools' -Group Lab -Intent Required -ErrorAction Stop } |
             Should -Throw -ErrorId 'VppLicenseShortage,*' -ExpectedMessage "Not enough licenses for 'Lab'*needs 3 new license(s) and 0 are available (3 short)*"
         @(Get-VppAssignment -Group Lab) | Should -HaveCount 0
+        # The members waiting for Maps are not said to wait for another app.
+        Set-VppAssignment -App 'Big App' -Group Lab -Intent Required -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
+        "$warned" | Should -Not -Match 'wait for a license'
     }
 
     It 'with -AllowShortage while another pwsh applies the token''s plan, saves the assignment and says it is applied by that run or the next sync' {
@@ -222,7 +225,7 @@ try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch
         ($simUsers | Where-Object clientUserId -eq 'outside-1').status | Should -Be 'Associated'
     }
 
-    It 'records a partly FAILED event, keeps what succeeded, and retries the failure at the next sync' {
+    It 'records a partly FAILED event, keeps what succeeded, and creates again at the next sync the VPP user Apple no longer knows' {
         Set-VppAssignment -App Hamlet -Group Teachers -Intent Required | Out-Null
         $ann = Get-VppUser -Email ann@district.example
         # Someone retires Ann's VPP user at Apple behind VppPS's back: Apple will refuse her (9609).
@@ -231,10 +234,17 @@ try { Sync-VppToken -All -ErrorAction Stop | Out-Null; 'CHILD-COMPLETED' } catch
         $event = Invoke-RestMethod -Method Post "$($Sim.ServiceUrl)/users/retire" -Headers $headers -ContentType 'application/json' -Body $body
         Wait-Until -Because 'the retire event' -Condition { (Invoke-RestMethod "$($Sim.ServiceUrl)/status?eventId=$($event.eventId)" -Headers $headers).eventStatus -ne 'PENDING' }
         Set-VppAssignment -App 'Big App' -Group Teachers -Intent Required -LicenseType User -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
-        $warned | Should -Match 'retried at the next sync'
+        "$warned" | Should -Match 'retried at the next sync'
         Get-SimHolders 100000004 | Should -Contain "User|$((Get-VppUser -Email bob@district.example).ClientUserId)"
-        $failed = Get-VppAssignmentPlan | Where-Object { $_.Action -eq 'Associate' -and $_.Target -eq 'ann@district.example' }
-        $failed.LastError | Should -Match '9609'
+        # Apple no longer knows Ann's VPP user (9609): VppPS forgets it, and the next sync creates her one again and licenses it.
+        "$warned" | Should -Match 'no longer knows 1 VPP user'
+        (Get-VppAssignmentPlan | Where-Object Action -eq CreateVppUser).Target | Should -Be 'ann@district.example'
+        $applied = (Sync-VppToken -All).Applied
+        ($applied.UsersCreated, $applied.Failed) | Should -Be @(1, 0)
+        $again = @(Get-VppUser -Email ann@district.example | Where-Object ClientUserId -ne $ann.ClientUserId)
+        $again | Should -HaveCount 1
+        Get-SimHolders 100000004 | Should -Contain "User|$($again[0].ClientUserId)"
+        Get-VppAssignmentPlan | Should -BeNullOrEmpty
     }
 
     It 'gives Available apps only to members who ask, and refuses members no assignment covers unless -Force' {

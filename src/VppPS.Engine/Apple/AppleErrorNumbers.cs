@@ -5,6 +5,8 @@ public static class AppleErrorNumbers
 {
     public const int LoginRequired = 9601;
     public const int InternalError = 9603;
+    /// <summary>Apple knows no registered (active) user with the clientUserId (in an event's failures).</summary>
+    public const int RegisteredUserNotFound = 9609;
     public const int TokenExpired = 9621;
     public const int InvalidToken = 9622;
     public const int TokenRevoked = 9625;

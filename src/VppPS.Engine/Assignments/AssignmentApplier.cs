@@ -90,7 +90,9 @@ public sealed class AssignmentApplier
             SeatsAssociated = counts.SeatsAssociated,
             SeatsDisassociated = counts.SeatsDisassociated,
             Failed = counts.Failed,
+            FailedTargets = counts.FailedTargets,
             Waiting = plan.Waiting.Count + plan.SeatWaiting.Count,
+            WaitingByAsset = plan.Waiting.Select(w => (w.AdamId, w.PricingParam)).Concat(plan.SeatWaiting.Select(w => (w.AdamId, ""))).GroupBy(w => w).ToDictionary(g => g.Key, g => g.Count()),
             HeldBack = heldBack,
             Requests = (int)(client.RequestCount - requestsBefore),
         };
@@ -191,7 +193,7 @@ public sealed class AssignmentApplier
                     TargetBackoff.Record(c, t, tokenKey, changes.Select(PendingChange.From), e.AppleErrorNumber!.Value, e.Message, now);
                     AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
                 });
-                counts.Failed += changes.Count;
+                counts.Fail(changes.Select(x => (x.AdamId, x.TargetKind, x.Target!)));
                 _context.Observer.Warning($"{e.Message} The {changes.Count} license change(s) of that request wait until " +
                     $"{(now + wait).ToLocalTime():yyyy-MM-dd HH:mm} and are not sent again before.");
             }
@@ -289,7 +291,7 @@ public sealed class AssignmentApplier
                     e.AppleErrorNumber!.Value, e.Message, now);
                 AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             });
-            counts.Failed += payload.Seats.Count;
+            counts.Fail(payload.Seats.Select(x => (payload.AdamId, 0, x.ClientUserId)));
             _context.Observer.Warning($"{e.Message} The seat of {payload.AdamId} for {string.Join(", ", payload.Seats.Select(s => s.ClientUserId))} " +
                 $"is not {(kind == PendingOperations.AssociateSeats ? "given" : "taken back")}, and VppPS does not ask again before {(now + wait).ToLocalTime():yyyy-MM-dd HH:mm}.");
         }
@@ -371,7 +373,7 @@ public sealed class AssignmentApplier
             }
         }
         if (counts is null) return;
-        counts.Failed += failed.Count;
+        counts.Fail(failed.Keys.Select(user => (payload.AdamId, 0, user)));
         if (kind == PendingOperations.AssociateSeats) counts.SeatsAssociated += succeeded;
         else counts.SeatsDisassociated += succeeded;
     }
@@ -383,9 +385,20 @@ public sealed class AssignmentApplier
         public int SeatsAssociated;
         public int SeatsDisassociated;
         public int Failed;
+        /// <summary>The targets of the failed changes: a targeted command counts only its own.</summary>
+        public readonly List<(string AdamId, int TargetKind, string Target)> FailedTargets = [];
         public int Created;
         public int Adopted;
         public int Retired;
+        public void Fail(IEnumerable<(string AdamId, int TargetKind, string Target)> targets)
+        {
+            var before = FailedTargets.Count;
+            FailedTargets.AddRange(targets);
+            Failed += FailedTargets.Count - before;
+        }
+
+        /// <summary>A fresh request of this run stayed PENDING for all of <see cref="ResubmitAfter"/>: the rest get one look.</summary>
+        public bool WaitedOut;
     }
 
     private static IEnumerable<(ManageAssetsRequest Request, IReadOnlyList<LicenseChange> Changes)> Pack(
@@ -413,14 +426,16 @@ public sealed class AssignmentApplier
             _context.Leases.EnsureHeld(c, t, Lease.ForToken(tokenKey)); // nothing is sent once another run took the token over
             return PendingOperations.Add(c, t, tokenKey, kind, payload, now);
         });
-        await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: true, counts, cancellationToken).ConfigureAwait(false);
+        // Once one request of this run waited out its limit, the rest get one look: no run waits 10 minutes a request.
+        await SubmitAsync(client, tokenKey, new PendingOperation(id, kind, payload, null, "submitting", now), wait: !counts.WaitedOut, counts, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Sends a journaled request (again), records its event id, and follows the event: with
     /// <paramref name="wait"/> until it ends or is <see cref="ResubmitAfter"/> old, else one look.
     /// An event that ends is recorded and its row closed in one transaction; one still running
-    /// stays open for a later run. Returns whether it ended.
+    /// stays open for a later run (and, when it was waited on, the rest of the run waits on no
+    /// other: <see cref="Counts.WaitedOut"/>). Returns whether it ended.
     /// </summary>
     private async Task<bool> SubmitAsync(AppleClient client, long tokenKey, PendingOperation operation, bool wait, Counts? counts, CancellationToken cancellationToken)
     {
@@ -429,9 +444,11 @@ public sealed class AssignmentApplier
         {
             submitted = await PostAsync(client, operation, cancellationToken).ConfigureAwait(false);
         }
-        catch (VppException e) when (e.AppleErrorNumber is not null)
+        catch (VppException e) when (e.AppleErrorNumber is not null && !MayHaveApplied(e))
         {
-            // Apple answered with an error instead of an event: it did nothing, there is nothing to send again.
+            // Apple refused the request with an error instead of an event: it did nothing, there is nothing to send again.
+            // An internal error or an unavailable service (9603, 9644, 9729, 5xx) is no such refusal: Apple may have
+            // applied the request, so the row stays open and the next run sends it again.
             _context.Store.Write((c, t) => PendingOperations.Close(c, t, operation.Id, "refused", _context.Clock.UtcNow));
             throw;
         }
@@ -441,12 +458,21 @@ public sealed class AssignmentApplier
         var status = await client.PollEventAsync(submitted.EventId, wait ? sentAt + ResubmitAfter : sentAt, cancellationToken).ConfigureAwait(false);
         if (status.IsPending)
         {
+            if (wait && counts is not null) counts.WaitedOut = true;
             LeaveOpen(operation, status);
             return false;
         }
         Close(tokenKey, operation, status, counts);
         return true;
     }
+
+    /// <summary>
+    /// Whether Apple may have applied a request it answered with this error: an internal error or
+    /// an unavailable service (after the client's retries), unlike a refusal of the request
+    /// (a 4xx error, too many requests, the same request sent too often), which applies nothing.
+    /// </summary>
+    private static bool MayHaveApplied(VppException e) =>
+        e.Kind == VppErrorKind.ServiceUnavailable && e.AppleErrorNumber is not (AppleErrorNumbers.TooManyRequests or AppleErrorNumbers.RepeatedTooOften);
 
     private static Task<EventResponse> PostAsync(AppleClient client, PendingOperation operation, CancellationToken cancellationToken) => operation.Kind switch
     {
@@ -479,8 +505,9 @@ public sealed class AssignmentApplier
         }
         else if (operation.Kind == PendingOperations.RetireUsers)
         {
-            // 9618: already retired, by an earlier send.
-            var failed = failures.Where(f => f.ErrorNumber != AppleErrorNumbers.UserAlreadyRetired).SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
+            // 9618: already retired, by an earlier send; 9609: Apple knows no such active user any more. Either way, nothing left to retire.
+            var failed = failures.Where(f => f.ErrorNumber is not (AppleErrorNumbers.UserAlreadyRetired or AppleErrorNumbers.RegisteredUserNotFound))
+                .SelectMany(f => f.ErrorInfo?.ClientUserIds ?? []).ToHashSet();
             _context.Store.Write((c, t) =>
             {
                 RecordRetired(c, t, tokenKey, UsersPayload.Read(operation.Payload).Users.Where(u => !failed.Contains(u.ClientUserId)).ToList(), counts);
@@ -659,11 +686,26 @@ public sealed class AssignmentApplier
         var now = _context.Clock.UtcNow.ToStored();
         foreach (var ((adamId, targetKind, target), failure) in failed)
         {
+            // Errors that ask to wait (9632, 9643) hold the target back as when Apple refuses a whole request.
+            if (TargetBackoff.For(failure.ErrorNumber) is not null)
+            {
+                TargetBackoff.Record(c, t, tokenKey, [changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target)],
+                    failure.ErrorNumber, failure.ErrorMessage, _context.Clock.UtcNow);
+                continue;
+            }
             var pricing = changes.First(x => x.AdamId == adamId && x.TargetKind == targetKind && x.Target == target).PricingParam;
             ManagedLicenses.RecordFailure(c, t, tokenKey, adamId, pricing, targetKind, target, failure.ErrorNumber, failure.ErrorMessage, now);
         }
-        if (counts is not null) counts.Failed += failed.Count;
+        counts?.Fail(failed.Keys.Select(f => (f.AdamId, f.Kind, f.Target)));
         if (failed.Count > 0 || counts is null) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        foreach (var byError in failed.Where(f => TargetBackoff.For(f.Value.ErrorNumber) is not null).GroupBy(f => f.Value.ErrorNumber))
+            _context.Observer.Warning($"Apple refused {byError.Count()} license change(s) ({string.Join(", ", byError.Select(f => $"{f.Key.AdamId} for {f.Key.Target}").Take(5))}" +
+                $"{(byError.Count() > 5 ? ", ..." : "")}): {TargetBackoff.Reason(byError.Key)}. They wait until " +
+                $"{(_context.Clock.UtcNow + TargetBackoff.For(byError.Key)!.Value).ToLocalTime():yyyy-MM-dd HH:mm} and are not sent again before.");
+        // 9609: Apple no longer knows the VPP user (removed behind VppPS's back, or its data lost): VppPS forgets it,
+        // and the next plan creates one again for the person and gives the licenses anew.
+        var unknownUsers = failed.Where(f => f.Key.Kind == 0 && f.Value.ErrorNumber == AppleErrorNumbers.RegisteredUserNotFound).Select(f => f.Key.Target).Distinct().ToList();
+        if (unknownUsers.Count > 0) ForgetUsers(_context, c, t, tokenKey, unknownUsers, "Apple answered 9609 (registered user not found)");
 
         // What succeeded, applied set-wise: an event carries up to 25 assets x 1000 targets.
         var succeeded = ManagedLicenses.StageEventChanges(c, t, changes, change => failed.ContainsKey((change.AdamId, change.TargetKind, change.Target)));
@@ -782,6 +824,33 @@ public sealed class AssignmentApplier
         }
         if (counts is not null) counts.Retired += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Retire", $"{users.Count} VPP user(s) retired (removed from the directory): {string.Join(", ", users.Select(u => u.UserPrincipalName).Take(20))}");
+    }
+
+    /// <summary>
+    /// VPP users VppPS created or adopted that Apple no longer knows (9609, or missing from a full
+    /// read of the users; <paramref name="clientUserIds"/> null: every active one a full read just
+    /// left out of vpp_users): VppPS forgets them with what it recorded for them, so that the next
+    /// plan creates a VPP user again for each person (journaled as any creation) and gives the
+    /// licenses and seats anew. Apple holds nothing for a user it does not know.
+    /// </summary>
+    internal static void ForgetUsers(VppContext context, DbConnection c, DbTransaction t, long tokenKey, IReadOnlyCollection<string>? clientUserIds, string why)
+    {
+        var forgotten = ManagedLicenses.UsersToForget(c, t, tokenKey, clientUserIds);
+        if (forgotten.Count == 0) return;
+        foreach (var (id, _) in forgotten)
+        {
+            var k = new (string, object?)[] { ("$k", tokenKey), ("$c", id) };
+            InventoryWriter.ForgetUserLicenses(c, t, k);
+            Subscriptions.SubscriptionStore.UserRetired(c, t, tokenKey, id);
+            // Not adopted again by its address either: Apple does not know it.
+            InventoryWriter.ForgetVppUser(c, t, k);
+            ManagedLicenses.ForgetUser(c, t, k);
+        }
+        AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+        context.Journal.Write(c, t, "vpp-users", "Forget",
+            $"{forgotten.Count} VPP user(s) Apple no longer knows forgotten ({why}); the next plan creates them again: {string.Join(", ", forgotten.Select(f => f.Who).Take(20))}");
+        context.Observer.Warning($"Apple no longer knows {forgotten.Count} VPP user(s) VppPS created or linked ({why}): " +
+            $"{string.Join(", ", forgotten.Select(f => f.Who).Take(5))}{(forgotten.Count > 5 ? ", ..." : "")}. VppPS creates them again and gives their licenses anew.");
     }
 
     private static long TokenKey(DbConnection c, VppToken token) =>

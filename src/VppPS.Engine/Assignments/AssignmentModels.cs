@@ -69,10 +69,17 @@ public sealed record ApplyResult
     /// <summary>Subscription seats taken back, at once or deferred to the period end.</summary>
     public int SeatsDisassociated { get; init; }
     public int Failed { get; init; }
+    /// <summary>Whose changes failed (adamId, 0 user / 1 device, clientUserId or serial number): what a targeted command counts as its own.</summary>
+    internal IReadOnlyList<(string AdamId, int TargetKind, string Target)> FailedTargets { get; init; } = [];
     public int Waiting { get; init; }
+    /// <summary>Of <see cref="Waiting"/>, per app, book or subscription (adamId and pricing; a subscription's pricing is empty).</summary>
+    internal IReadOnlyDictionary<(string AdamId, string PricingParam), int> WaitingByAsset { get; init; } = new Dictionary<(string, string), int>();
     /// <summary>Changes not sent because Apple asked to wait for their targets (9632, 9643; see TargetBackoff).</summary>
     public int HeldBack { get; init; }
     public int Requests { get; init; }
+
+    /// <summary>How many members wait for a license (or seat) of this app, book or subscription.</summary>
+    public int WaitingFor(string adamId, string pricingParam) => WaitingByAsset.GetValueOrDefault((adamId, pricingParam));
 
     public bool Changed => UsersCreated + UsersAdopted + UsersRetired + Associated + Disassociated + SeatsAssociated + SeatsDisassociated > 0;
 }

@@ -306,4 +306,16 @@ internal static class AssignmentRecords
             });
         return list;
     }
+    /// <summary>A member's targets at Apple: a device's serial number, or the clientUserIds of the VPP users linked to a user.</summary>
+    public static HashSet<string> MemberTargets(DbConnection c, long tokenKey, int kind, long memberKey)
+    {
+        using var command = c.Command(null, kind == 1
+            ? "SELECT serial_number FROM directory_devices WHERE device_key = $m"
+            : "SELECT mu.client_user_id FROM managed_users mu JOIN directory_users u ON u.id = mu.directory_user_id WHERE mu.token_key = $k AND u.user_key = $m",
+            ("$k", tokenKey), ("$m", memberKey));
+        using var reader = command.ExecuteReader();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read()) set.Add(reader.GetString(0));
+        return set;
+    }
 }

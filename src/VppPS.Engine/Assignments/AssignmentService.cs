@@ -309,7 +309,7 @@ public sealed class AssignmentService
             throw Refuse("VppBookToDevice", $"'{asset.Name ?? asset.AdamId}' is a book: books are licensed to users only. Give -User instead.");
         if (kind == 1 && !asset.DeviceAssignable)
             throw Refuse("VppNotDeviceAssignable", $"'{asset.Name ?? asset.AdamId}' cannot be licensed to devices (Apple says it is not device-assignable). Give -User instead.");
-        _context.Store.Write((c, t) =>
+        var member = _context.Store.Write((c, t) =>
         {
             var memberKey = kind == 0
                 ? AssignmentRecords.DirectoryUserKey(c, t, userPrincipalName)
@@ -325,8 +325,23 @@ public sealed class AssignmentService
             AssignmentRecords.RequestLicense(c, t, asset, kind, memberKey.Value, forced: !covered, _context.Clock.UtcNow.ToStored());
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             _context.Journal.Write(c, t, $"license:{asset.Name ?? asset.AdamId}", "Request", $"license of {asset.Name ?? asset.AdamId} ({token.Name}) requested for {who}{(covered ? "" : " (direct, -Force)")}");
+            return memberKey.Value;
         });
-        return await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+        return await ApplyForMemberAsync(token, asset.TokenKey, asset.AdamId, kind, member, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies the token's plan for a license or seat asked for one member: the result counts as
+    /// failed only the changes of that member's license (other targets the plan retried are not its own).
+    /// </summary>
+    private async Task<ApplyResult> ApplyForMemberAsync(VppToken token, long tokenKey, string adamId, int kind, long memberKey, CancellationToken cancellationToken)
+    {
+        // The member's targets before and after: a VPP user may be created, or forgotten (9609), by the apply.
+        HashSet<string> Targets() => _context.Store.Read(c => AssignmentRecords.MemberTargets(c, tokenKey, kind, memberKey));
+        var targets = Targets();
+        var result = await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+        targets.UnionWith(Targets());
+        return result with { Failed = result.FailedTargets.Count(f => f.AdamId == adamId && f.TargetKind == kind && targets.Contains(f.Target)) };
     }
 
     /// <summary>
@@ -344,7 +359,7 @@ public sealed class AssignmentService
         var token = _tokens.Get(subscription.TokenId!.Value);
         TokenService.EnsureWritable(token);
         var who = userPrincipalName!;
-        _context.Store.Write((c, t) =>
+        var (seatTokenKey, member) = _context.Store.Write((c, t) =>
         {
             var tokenKey = TokenStore.Key(c, t, token.Id)!.Value;
             var memberKey = AssignmentRecords.DirectoryUserKey(c, t, who)
@@ -364,8 +379,9 @@ public sealed class AssignmentService
                     "Buy more seats in Apple Business / Apple School Manager and sync, or free one with Remove-VppAppLicense.", who);
             _context.Journal.Write(c, t, $"license:{name}", "Request",
                 $"seat of {name} ({subscription.AdamId}, {token.Name}) requested for {who}, {(renewing ? "renewing" : "lapsing at the period end")} (direct)");
+            return (tokenKey, memberKey);
         });
-        return await ApplyAsync(token, refreshCounts: true, cancellationToken).ConfigureAwait(false);
+        return await ApplyForMemberAsync(token, seatTokenKey, subscription.AdamId, 0, member, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Takes licenses back at Apple: for some users, devices, a group's members, or all; VppPS's own unless <paramref name="includeUnmanaged"/>.</summary>

@@ -159,4 +159,46 @@ internal static class ManagedLicenses
 
     public static void ForgetSeats(DbConnection c, DbTransaction t, (string, object?)[] user) =>
         c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND client_user_id = $c", user);
+    /// <summary>
+    /// The active VPP users VppPS created or linked for a token that Apple no longer knows, with
+    /// who each was for: those named (<paramref name="clientUserIds"/>), or, when null, every one a
+    /// full read just left out of vpp_users.
+    /// </summary>
+    public static List<(string ClientUserId, string Who)> UsersToForget(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyCollection<string>? clientUserIds)
+    {
+        var forgotten = new List<(string ClientUserId, string Who)>();
+        if (clientUserIds is null)
+        {
+            using var command = c.Command(t, """
+                SELECT mu.client_user_id, coalesce(u.user_principal_name, mu.client_user_id) FROM managed_users mu LEFT JOIN directory_users u ON u.id = mu.directory_user_id
+                WHERE mu.token_key = $k AND mu.retired_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM vpp_users vu WHERE vu.token_key = mu.token_key AND vu.client_user_id = mu.client_user_id)
+                ORDER BY 2
+                """, ("$k", tokenKey));
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) forgotten.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        else
+        {
+            using var command = c.Command(t, """
+                SELECT coalesce(u.user_principal_name, mu.client_user_id) FROM managed_users mu LEFT JOIN directory_users u ON u.id = mu.directory_user_id
+                WHERE mu.token_key = $k AND mu.client_user_id = $c AND mu.retired_at IS NULL
+                """, ("$k", tokenKey), ("$c", null));
+            foreach (var id in clientUserIds)
+            {
+                command.Parameters[1].Value = id;
+                if (command.ExecuteScalar() is string who) forgotten.Add((id, who));
+            }
+        }
+        return forgotten;
+    }
+
+    /// <summary>Forgets what VppPS recorded for a VPP user Apple no longer knows ($k token, $c clientUserId): its licenses, failures, seats and the user.</summary>
+    public static void ForgetUser(DbConnection c, DbTransaction t, (string, object?)[] user)
+    {
+        c.Execute(t, "DELETE FROM managed_licenses WHERE token_key = $k AND target_kind = 0 AND target = $c", user);
+        c.Execute(t, "DELETE FROM license_failures WHERE token_key = $k AND target_kind = 0 AND target = $c", user);
+        c.Execute(t, "DELETE FROM managed_seats WHERE token_key = $k AND client_user_id = $c", user);
+        c.Execute(t, "DELETE FROM managed_users WHERE token_key = $k AND client_user_id = $c", user);
+    }
 }

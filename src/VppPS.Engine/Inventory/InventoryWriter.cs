@@ -151,4 +151,11 @@ internal static class InventoryWriter
     /// <summary>A retired user's revocable licenses are free again; books stay (irrevocable).</summary>
     public static void ReleaseRevocableLicenses(DbConnection c, DbTransaction t, (string, object?)[] user) =>
         c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k AND revocable = 1)", user);
+    /// <summary>The licenses a VPP user Apple no longer knows held ($k token, $c clientUserId): Apple holds none for it.</summary>
+    public static void ForgetUserLicenses(DbConnection c, DbTransaction t, (string, object?)[] user) =>
+        c.Execute(t, "DELETE FROM licenses WHERE target_kind = 0 AND target = $c AND asset_key IN (SELECT asset_key FROM assets WHERE token_key = $k)", user);
+
+    /// <summary>Removes a VPP user Apple no longer knows ($k token, $c clientUserId), so it is not adopted again by its address.</summary>
+    public static void ForgetVppUser(DbConnection c, DbTransaction t, (string, object?)[] user) =>
+        c.Execute(t, "DELETE FROM vpp_users WHERE token_key = $k AND client_user_id = $c", user);
 }

@@ -121,6 +121,8 @@ public sealed class SyncService
             SyncCursors.Complete(c, t, tokenKey, assignments.VersionId, users.VersionId, invitation, full, now);
             // Apple's incremental reads miss removed licenses: a full read may show what a plan must redo.
             if (full) AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
+            // VPP users VppPS made that a full read no longer lists (Apple lost them): forgotten, to be created again.
+            if (full) AssignmentApplier.ForgetUsers(_context, c, t, tokenKey, null, "a full read of the users no longer lists them");
             remind = subscriptions.Save(c, t, tokenKey, now);
             if (config.TokenExpirationDate is { } expires)
                 TokenStore.SetExpiration(c, t, tokenKey, expires);

@@ -81,8 +81,9 @@ public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
             WriteVerbose($"{applied.Token}: {applied.Associated} licenses given, {applied.Disassociated} taken back, " +
                          $"{applied.SeatsAssociated} subscription seats given, {applied.SeatsDisassociated} taken back, {applied.UsersCreated} VPP users created, {applied.UsersAdopted} existing VPP users adopted, " +
                          $"{applied.Failed} failed, {applied.Waiting} waiting for licenses ({applied.Requests} requests).");
-        if (result.Applied is { Waiting: > 0 } waiting)
-            WriteWarning($"{waiting.Waiting} member(s) wait for a {(result.Assignment.ProductType == AssignmentService.SubscriptionProductType ? "seat" : "license")} of {result.Assignment.App ?? result.Assignment.AdamId}: " +
+        // Members waiting for this assignment's app (others of the token's plan wait for other apps).
+        if (result.Applied?.WaitingFor(result.Assignment.AdamId, result.Assignment.PricingParam) is > 0 and var waiting)
+            WriteWarning($"{waiting} member(s) wait for a {(result.Assignment.ProductType == AssignmentService.SubscriptionProductType ? "seat" : "license")} of {result.Assignment.App ?? result.Assignment.AdamId}: " +
                          "they get one when more are bought or freed (next sync). See Get-VppAssignmentPlan.");
         if (result.Applied is { Failed: > 0 } failed)
             WriteWarning($"Apple refused {failed.Failed} license(s); they are retried at the next sync. See Get-VppAssignmentPlan for Apple's errors.");

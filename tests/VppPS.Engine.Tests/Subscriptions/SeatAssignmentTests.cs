@@ -534,4 +534,52 @@ public sealed class SeatAssignmentTests
         Assert.Contains("run Sync-VppToken later", refused.Message);
         Assert.Equal(0, OpenOperations(h));
     }
+
+    /// <summary>Counts the subscriptions/disassociate requests that reach the simulator.</summary>
+    private sealed class DisassociationCounter() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int Requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/subscriptions/disassociate", StringComparison.Ordinal))
+                Interlocked.Increment(ref Requests);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task An_immediate_reclaim_Apple_refuses_with_9815_records_the_seat_taken_back_meanwhile_and_sends_the_rest_again()
+    {
+        await using var h = await StartAsync();
+        using var counter = new DisassociationCounter();
+        using var http = new HttpClient(counter);
+        var context = new VppContext(h.Context.Session, "xunit", NullObserver.Instance) { AppleHttp = http };
+        UserGroup(context, "Teachers", 1, 2);
+        await SetAsync(context, "Teachers").WaitAsync(Guard);
+        Assert.Equal(new SortedDictionary<string, string> { [Person(1)] = "renewing", [Person(2)] = "renewing", [ViaGroupUser] = "renewing" }, SimSeats(h));
+
+        // Someone takes person 1's seat back at Apple, at once, outside VppPS: the state still lists it.
+        using (var outside = new HttpClient())
+        using (var request = new HttpRequestMessage(HttpMethod.Post, h.Host.AppleBaseUrl + "/subscriptions/disassociate")
+        {
+            Content = new StringContent($$"""{"adamIds":[{{Reads}}],"clientUserIds":["{{ClientUserIds(h)[Person(1)]}}"],"deferred":false}""", System.Text.Encoding.UTF8, "application/json"),
+        })
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", h.Host.TokenFiles.Single(t => t.LocationName == School).SToken);
+            (await outside.SendAsync(request)).EnsureSuccessStatusCode();
+        }
+        Assert.False(SimSeats(h).ContainsKey(Person(1)));
+        Assert.True(StateSeats(h).ContainsKey(Person(1)));
+
+        // VppPS takes both back at once: Apple refuses the request whole (9815, person 1 holds none); VppPS reads the holders,
+        // records person 1's seat as gone, and sends person 2's again.
+        var back = await new AssignmentService(context).RemoveLicensesAsync(new AssetSelector(ReadsId, null, null), null, null, "Teachers", all: false, includeUnmanaged: false,
+            CancellationToken.None, immediately: true).WaitAsync(Guard);
+        Assert.Equal((2, 0), (back.SeatsDisassociated, back.Failed));
+        Assert.Equal(2, counter.Requests);
+        Assert.Equal(new SortedDictionary<string, string> { [ViaGroupUser] = "renewing" }, SimSeats(h));
+        Assert.Equal(SimSeats(h), StateSeats(h));
+        Assert.Equal(0, OpenOperations(h));
+    }
 }
