@@ -292,13 +292,31 @@ Describe 'Help examples in the demo world' {
     }
     AfterAll { Stop-VppSimulator }
 
-    It 'example <Index> of <Cmdlet> runs' -ForEach $DemoWorldExamples {
+    BeforeAll {
+        # The example's code with each pipeline that starts with a Get- command of VppPS made to fail
+        # when that command gives nothing: an example that pipes nothing on shows nothing either.
+        function Add-OutputCheck([string] $code) {
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($code, [ref] $null, [ref] $null)
+            $firsts = @($ast.FindAll({ param($a)
+                        $a -is [System.Management.Automation.Language.PipelineAst] -and $a.PipelineElements.Count -gt 1 -and
+                        $a.PipelineElements[0] -is [System.Management.Automation.Language.CommandAst] -and $a.PipelineElements[0].GetCommandName() -like 'Get-Vpp*'
+                    }, $false) | ForEach-Object { $_.PipelineElements[0] } | Sort-Object { $_.Extent.StartOffset } -Descending)
+            foreach ($first in $firsts) {
+                $text = $first.Extent.Text
+                $checked = "& { `$found = @($text); if (`$found.Count -eq 0) { throw 'In the demo world nothing comes out of: $($text.Replace("'", "''"))' }; `$found }"
+                $code = $code.Substring(0, $first.Extent.StartOffset) + $checked + $code.Substring($first.Extent.EndOffset)
+            }
+            $code
+        }
+    }
+
+    It 'example <Index> of <Cmdlet> runs, and each Get- pipeline in it starts with something' -ForEach $DemoWorldExamples {
         if ($Skip) { Set-ItResult -Skipped -Because $Skip; return }
         Push-Location $Work
         try {
             & {
                 $ErrorActionPreference = 'Stop'; $ConfirmPreference = 'None'; $WarningPreference = 'SilentlyContinue'
-                & ([scriptblock]::Create($Code)) 4>$null 6>$null | Out-String -Width 120 | Out-Null
+                & ([scriptblock]::Create((Add-OutputCheck $Code))) 4>$null 6>$null | Out-String -Width 120 | Out-Null
             }
         }
         finally { Pop-Location }
