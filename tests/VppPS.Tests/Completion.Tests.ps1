@@ -60,6 +60,45 @@ Describe 'Argument completion' {
         Get-Completion "Get-VppUser -Token 'Lincoln*' -Email m" | Should -Be @('mia.johnson@students.riversideusd.org')
     }
 
+    It 'completes subscriptions by adamId for -Name, -Subscription and -App, and seat holders for -User' {
+        Get-Completion 'Get-VppSubscription -Name 164' | Should -Be @('1640000101', '1640000102', '1640000103')
+        Get-Completion "Get-VppSubscription -Token 'Lincoln*' -Name 164" | Should -Be @('1640000101')
+        Get-Completion 'Get-VppSubscriptionSeat -Subscription 1640000102' | Should -Be @('1640000102')
+        Get-Completion 'Get-VppSubscriptionSeat -User noah' | Should -Be @('noah.kim@students.riversideusd.org')
+        Get-Completion 'Add-VppAppLicense -App 16400001' | Should -Be @('1640000101', '1640000102', '1640000103')
+        Get-Completion 'Set-VppAssignment -App 1640000101' | Should -Be @('1640000101')
+        Get-Completion 'Get-VppLicensedApp -Name 164' | Should -BeNullOrEmpty   # apps only: a subscription is not listed there
+    }
+
+    It 'completes -Member as the group''s kind says: serial numbers of a device group, user names of a user group' {
+        Get-Completion "Remove-VppGroupMember -Group 'RHS Cart A' -Member DMPRHSA0000" | Should -Be @('DMPRHSA00001', 'DMPRHSA00002', 'DMPRHSA00003')
+        Get-Completion "Remove-VppGroupMember -Group 'RHS Cart A' -Member j." | Should -BeNullOrEmpty
+        Get-Completion "Remove-VppGroupMember -Group 'RHS Cart A' DMPRHSA00002" | Should -Be @('DMPRHSA00002')
+        Get-Completion "Add-VppGroupMember -Group 'RHS Science Teachers' -Member p." | Should -Be @('p.nguyen@riversideusd.org')
+        Get-Completion "Add-VppGroupMember -Group 'RHS Science Teachers' -Member DMP" | Should -BeNullOrEmpty
+    }
+
+    It 'offers no file names for any -Name, -App, -Subscription, -User, -Member, -Device, -Group or -Token of any cmdlet' {
+        # A folder holding files whose names start like the text typed: a parameter without a completer would offer them.
+        $folder = New-Item -ItemType Directory (Join-Path $env:VPPPS_HOME 'files')
+        foreach ($file in 'Keynote.txt', 'DMPRHSA-list.csv', 'j.rivera.txt', '1640000101.json', 'Riverside.txt', 'RHS Cart A.txt') { New-Item -ItemType File (Join-Path $folder $file) | Out-Null }
+        $typed = @{ Name = 'R'; App = 'Key'; Subscription = '164'; User = 'j.'; Member = 'DMP'; Device = 'DMP'; Group = 'RHS'; Token = 'Riv' }
+        Push-Location $folder
+        try {
+            $checked = 0
+            foreach ($command in Get-Command -Module VppPS -CommandType Cmdlet) {
+                foreach ($parameter in $command.Parameters.Values | Where-Object { $typed.ContainsKey($_.Name) -and $_.ParameterType -in [string], [string[]] }) {
+                    $line = "$($command.Name) -$($parameter.Name) $($typed[$parameter.Name])"
+                    $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches)
+                    @($offered | Where-Object ResultType -in 'ProviderItem', 'ProviderContainer').CompletionText | Should -BeNullOrEmpty -Because "'$line' should not offer files"
+                    $checked++
+                }
+            }
+            $checked | Should -BeGreaterThan 40
+        }
+        finally { Pop-Location }
+    }
+
     It 'puts a completer on every parameter that takes the name of a token, group, app, user or device' {
         $expected = @{
             App = 'AssetNameCompleter'; Token = 'TokenNameCompleter'; Group = 'GroupNameCompleter'
@@ -70,6 +109,10 @@ Describe 'Argument completion' {
                 $completer = $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }
                 $completer.Type.Name | Should -Be $expected[$parameter.Name] -Because "-$($parameter.Name) of $($command.Name) takes such a name"
             }
+        }
+        foreach ($name in 'Get-VppSubscription', 'Get-VppSubscriptionSeat') {
+            $parameter = if ($name -eq 'Get-VppSubscription') { 'Name' } else { 'Subscription' }
+            ((Get-Command $name).Parameters[$parameter].Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }).Type.Name | Should -Be 'SubscriptionNameCompleter'
         }
         foreach ($name in 'Get-VppLicensedApp', 'Get-VppLicensedBook') {
             ((Get-Command $name).Parameters.Name.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }).Type.Name | Should -Be 'AssetNameCompleter'

@@ -93,6 +93,17 @@ Describe 'Add-VppGroupMember and Remove-VppGroupMember' {
         (Get-VppGroup Teachers).MemberCount | Should -Be 2
     }
 
+    It 'reads -Member (the second position) as the group''s kind says: serial numbers in a device group, user names in a user group' {
+        Add-VppGroupMember 'Library iPads' c02x, c02y
+        Add-VppGroupMember Teachers -Member a@x.example
+        (Get-VppGroupMember -Group 'Library iPads').SerialNumber | Should -Be @('C02X', 'C02Y')
+        (Get-VppGroupMember -Group Teachers).UserPrincipalName | Should -Be @('a@x.example')
+        Remove-VppGroupMember 'Library iPads' c02x -Confirm:$false
+        Remove-VppGroupMember Teachers -Member a@x.example -Confirm:$false
+        (Get-VppGroupMember -Group 'Library iPads').SerialNumber | Should -Be @('C02Y')
+        Get-VppGroupMember -Group Teachers | Should -BeNullOrEmpty
+    }
+
     It 'takes Microsoft Graph managed devices into a device group, the UPN as owner' {
         [pscustomobject]@{ Id = 'intune-1'; SerialNumber = 'c02x'; DeviceName = 'iPad 1'; UserPrincipalName = 'a@x.example'; OperatingSystem = 'iPadOS' } |
             Add-VppGroupMember -Group 'Library iPads'

@@ -36,6 +36,15 @@ Describe 'With no token at all' {
         Test-VppToken -Quiet -WarningVariable warnings -WarningAction SilentlyContinue | Should -BeExactly $false
         "$warnings" | Should -Match 'no token to test'
     }
+
+    It 'Get-VppLicensedApp, Get-VppLicense and Get-VppUser warn once that nothing was synced, instead of printing nothing' {
+        foreach ($command in 'Get-VppLicensedApp', 'Get-VppLicensedBook', 'Get-VppLicense', 'Get-VppUser') {
+            $warnings = $null
+            & $command -WarningVariable warnings -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+            @($warnings).Count | Should -Be 1 -Because "$command warns once"
+            "$warnings" | Should -Match 'Sync-VppToken -All' -Because "$command says what to do"
+        }
+    }
 }
 
 Describe 'Names that match nothing' {

@@ -173,6 +173,70 @@ Describe 'Assignments through the pipeline' {
     }
 }
 
+Describe 'Objects of another kind piped into the token cmdlets and Get-VppLicensedApp' {
+    It 'an app piped into Get-VppToken, Test-VppToken or Sync-VppToken is refused as not a token' {
+        foreach ($command in 'Get-VppToken', 'Test-VppToken', 'Sync-VppToken') {
+            $piped = Invoke-Collecting { Get-VppLicensedApp -Name Keynote -Token 'Riverside*' | & $command -WarningAction SilentlyContinue }
+            $piped.ErrorIds | Should -Be @('VppNotAToken') -Because "$command refuses an app"
+            $piped.Messages[0] | Should -BeLike "'Keynote' is not a token: pipe the objects of Get-VppToken*"
+            $piped.Output | Should -BeNullOrEmpty
+        }
+        # A name given on the command line that matches nothing is still "no token is named".
+        (Invoke-Collecting { Get-VppToken -Name Keynote }).ErrorIds | Should -Be @('VppTokenNotFound')
+    }
+
+    It 'a VPP user piped into Get-VppLicensedApp is refused, pointing at Get-VppLicense -User' {
+        $piped = Invoke-Collecting { Get-VppUser -Email 'm.garcia@riversideusd.org' | Get-VppLicensedApp }
+        $piped.ErrorIds | Should -Be @('VppNotAnApp')
+        $piped.Messages[0] | Should -Match 'Get-VppLicense -User'
+        $piped.Output | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Groups, assignments, devices and VPP users bound by property name' {
+    BeforeAll {
+        New-VppGroup -Name 'Cart D' -Kind Device | Out-Null
+        [pscustomobject]@{ SerialNumber = 'CARTD0001' } | Add-VppGroupMember -Group 'Cart D'
+    }
+
+    It 'Get-VppAssignment | Set-VppAssignment -Intent ... keeps each assignment''s app, token and group' {
+        Set-VppAssignment -App Keynote -Token $Riverside -Group Teachers -Intent Uninstall | Out-Null
+        $changed = @(Get-VppAssignment -Group Teachers | Set-VppAssignment -Intent Available)
+        $changed.Count | Should -Be 1
+        $changed[0].Group | Should -Be 'Teachers'
+        $changed[0].App | Should -Be 'Keynote'
+        $changed[0].Token | Should -Be $Riverside
+        $changed[0].Intent | Should -Be 'Available'
+        @(Get-VppAssignment -Group Teachers).Count | Should -Be 1
+        Get-VppAssignment -Group Teachers | Remove-VppAssignment -Confirm:$false
+    }
+
+    It 'Get-VppGroup | Set-VppAssignment -App ... assigns the app to that group' {
+        $assigned = @(Get-VppGroup -Name 'Cart D' | Set-VppAssignment -App Keynote -Token $Riverside -Intent Required)
+        $assigned.Count | Should -Be 1
+        $assigned[0].Group | Should -Be 'Cart D'
+        Get-VppAssignment -Group 'Cart D' | Remove-VppAssignment -ReclaimLicenses -Confirm:$false
+    }
+
+    It 'Get-VppDevice | Add-VppAppLicense -App ... -Force licenses that device, and Remove-VppAppLicense takes it back' {
+        $given = Get-VppDevice -SerialNumber 'CARTD0001' | Add-VppAppLicense -App GarageBand -Token $Riverside -Force
+        $given.Associated | Should -Be 1
+        @(Get-VppLicense -App GarageBand -Device 'CARTD0001').Count | Should -Be 1
+        $taken = Get-VppDevice -SerialNumber 'CARTD0001' | Remove-VppAppLicense -App GarageBand -Token $Riverside -Confirm:$false
+        $taken.Disassociated | Should -Be 1
+        Get-VppLicense -App GarageBand -Device 'CARTD0001' | Should -BeNullOrEmpty
+    }
+
+    It 'Get-VppUser | Remove-VppAppLicense -App ... takes the license back under the user''s own token' {
+        # Keynote is bought under every token: the piped VPP user's Token says which one.
+        $user = Get-VppUser -Email 'm.garcia@riversideusd.org'
+        $taken = $user | Remove-VppAppLicense -App Keynote -IncludeUnmanaged -Confirm:$false
+        $taken.Token | Should -Be $user.Token
+        $taken.Disassociated | Should -Be 1
+        Get-VppLicense -App Keynote -User 'm.garcia@riversideusd.org' | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Directory objects piped into groups and licenses' {
     It 'directory users, devices and group members go into another group, and back out' {
         Get-VppDirectoryUser -UserPrincipalName 'j.rivera@riversideusd.org' | Add-VppGroupMember -Group 'Teachers' | Out-Null

@@ -197,8 +197,9 @@ public sealed class AddVppAppLicenseCommand : AppSelectionCmdlet
     [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? User { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = ByAppForDevice)]
-    [Parameter(Mandatory = true, ParameterSetName = ByInputObjectForDevice)]
+    /// <summary>Serial numbers; binds the SerialNumber of devices and group members piped in.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByAppForDevice, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ByInputObjectForDevice, ValueFromPipelineByPropertyName = true)]
     [Alias("SerialNumber")]
     [ArgumentCompleter(typeof(SerialNumberCompleter))]
     public string[]? Device { get; set; }
@@ -230,6 +231,11 @@ public sealed class AddVppAppLicenseCommand : AppSelectionCmdlet
 [OutputType(typeof(ApplyResult))]
 public sealed class RemoveVppAppLicenseCommand : AppSelectionCmdlet
 {
+    /// <summary>The token the app was bought under; binds the Token of VPP users piped in (Get-VppUser).</summary>
+    [Parameter(ParameterSetName = ByApp, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TokenNameCompleter))]
+    public override string? Token { get; set; }
+
     /// <summary>User principal names, e-mail addresses or clientUserIds; binds them from directory users, group members and VPP users piped in.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("UserPrincipalName", "ClientUserId")]

@@ -12,7 +12,8 @@ namespace VppPS.Assignments;
 [OutputType(typeof(VppAssignment), typeof(PlanItem))]
 public sealed class SetVppAssignmentCommand : AppSelectionCmdlet
 {
-    [Parameter(Mandatory = true)]
+    /// <summary>The group; binds the Group of assignments piped in (Get-VppAssignment) and of groups piped in (Get-VppGroup).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(VppPS.Directory.GroupNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Group { get; set; } = "";

@@ -46,8 +46,7 @@ public sealed class AddVppGroupMemberCommand : GroupMemberCmdlet
 
     protected override void ProcessRecord()
     {
-        var upns = (UserPrincipalName ?? []).Where(u => !string.IsNullOrWhiteSpace(u)).ToArray();
-        var serials = (SerialNumber ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).ToArray();
+        var (upns, serials) = MemberKeys();
         var inputs = new List<MemberInput>();
         if (TargetGroup.Kind == DirectoryKind.User)
         {

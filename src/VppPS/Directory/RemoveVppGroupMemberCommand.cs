@@ -13,8 +13,8 @@ public sealed class RemoveVppGroupMemberCommand : GroupMemberCmdlet
 
     protected override void ProcessRecord()
     {
-        var upns = (UserPrincipalName ?? []).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u.Trim()).ToArray();
-        var serials = (SerialNumber ?? []).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim().ToUpperInvariant()).ToArray();
+        var (upns, devices) = MemberKeys();
+        var serials = devices.Select(s => s.ToUpperInvariant()).ToArray();
         string[] keys;
         if (TargetGroup.Kind == DirectoryKind.User)
         {

@@ -41,3 +41,13 @@ internal static class Completion
         return names.Select(n => Result(n.Name, n.Detail)).ToList();
     }
 }
+
+/// <summary>
+/// Tab completion of a name that is being made (New-VppGroup -Name, Add-VppToken -Name): there is
+/// nothing to offer, and PowerShell offers file names where a parameter has no completer.
+/// </summary>
+public sealed class NewNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, IDictionary fakeBoundParameters) => [];
+}

@@ -131,6 +131,18 @@ public abstract class VppCmdlet : PSCmdlet
     protected static Guid[]? IdsOf(object[]? items) =>
         items is null || items.Length == 0 ? null : items.Select(i => PipelineObjectAttribute.IdOf(PSObject.AsPSObject(i))).OfType<Guid>().ToArray();
 
+    /// <summary>
+    /// For a listing that wrote nothing: warns when that is because no token has been synced yet
+    /// (or none was added), so that an empty state is not read as an empty answer.
+    /// </summary>
+    protected void WarnWhenNothingSynced()
+    {
+        if (TryRun(c => new Engine.Tokens.TokenService(c).List(), out var tokens) && tokens.All(t => t.LastSyncDateTime is null))
+            WriteWarning(tokens.Count == 0
+                ? "There is nothing to list: no token has been added yet. Add one with Add-VppToken, then run Sync-VppToken -All."
+                : "There is nothing to list: no token has been synced yet. Run Sync-VppToken -All.");
+    }
+
     /// <summary>A per-item error raised by the cmdlet itself (bad parameter combination and the like).</summary>
     protected void WriteVppError(VppErrorKind kind, string errorId, string message, object? target = null) =>
         WriteError(ErrorMapper.ToErrorRecord(new VppException(kind, errorId, message, target), target));

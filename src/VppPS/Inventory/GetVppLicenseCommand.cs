@@ -51,6 +51,14 @@ public sealed class GetVppLicenseCommand : VppCmdlet
     [PipelineObject(PipelineTypes.Token)]
     public object[]? TokenObject { get; set; }
 
+    /// <summary>How many licenses this command wrote (none: EndProcessing says when nothing was synced).</summary>
+    private long _written;
+
+    protected override void EndProcessing()
+    {
+        if (_written == 0) WarnWhenNothingSynced();
+    }
+
     protected override void ProcessRecord()
     {
         var tokenIds = IdsOf(TokenObject);
@@ -72,6 +80,7 @@ public sealed class GetVppLicenseCommand : VppCmdlet
             {
                 if (Stopping) break;
                 WriteObject(holder);
+                _written++;
             }
         }
         catch (Exception failure) when (StateStore.Explain(failure) is { } e)
@@ -112,6 +121,14 @@ public sealed class GetVppUserCommand : VppCmdlet
     /// <summary>The type name of the users -Status Registered lists, which selects a view with the whole invitation URL.</summary>
     public const string InvitationTypeName = "VppPS.Engine.Inventory.VppUser#Invitation";
 
+    /// <summary>How many users this command wrote (none: EndProcessing says when nothing was synced).</summary>
+    private long _written;
+
+    protected override void EndProcessing()
+    {
+        if (_written == 0) WarnWhenNothingSynced();
+    }
+
     protected override void ProcessRecord()
     {
         var tokenIds = IdsOf(TokenObject);
@@ -127,6 +144,7 @@ public sealed class GetVppUserCommand : VppCmdlet
         var invitations = Status is { Length: > 0 } && Status.All(s => s.Equals("Registered", StringComparison.OrdinalIgnoreCase));
         foreach (var user in users)
         {
+            _written++;
             if (!invitations)
             {
                 // Written as they are: a wrapper per user is only needed to carry the invitation view's type name.

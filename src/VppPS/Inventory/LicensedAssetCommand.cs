@@ -53,6 +53,10 @@ public abstract class LicensedAssetCommand : VppCmdlet
     [PipelineObject(PipelineTypes.Token)]
     public object[]? TokenObject { get; set; }
 
+    /// <summary>Binds the ClientUserId of VPP users piped in (Get-VppUser), to refuse them: a user's licenses are listed by Get-VppLicense -User.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByName, DontShow = true)]
+    public string? ClientUserId { get; set; }
+
     /// <summary>Only those with no license left to hand out.</summary>
     [Parameter]
     public SwitchParameter NoLicensesLeft { get; set; }
@@ -65,8 +69,23 @@ public abstract class LicensedAssetCommand : VppCmdlet
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
+    /// <summary>How many objects this command wrote (none: EndProcessing says when nothing was synced).</summary>
+    private long _written;
+
+    protected override void EndProcessing()
+    {
+        if (_written == 0) WarnWhenNothingSynced();
+    }
+
     protected override void ProcessRecord()
     {
+        // A VPP user piped in binds only its Token here, which would list every app of the token as if they were the user's.
+        if (ClientUserId is not null)
+        {
+            WriteVppError(VppPS.Engine.VppErrorKind.InvalidArgument, "VppNotAnApp",
+                $"'{ClientUserId}' is a VPP user, not an app or book: list the licenses it holds with Get-VppLicense -User '{ClientUserId}' (or pipe it into Get-VppLicense).", ClientUserId);
+            return;
+        }
         var tokenIds = IdsOf(TokenObject);
         var filter = new AssetFilter(ProductType, Name, AdamId, BundleId, Token, NoLicensesLeft, OverAssigned, tokenIds, PricingParam);
         // A name or adamId given without wildcards that matches nothing is an error, as for tokens
@@ -88,6 +107,7 @@ public abstract class LicensedAssetCommand : VppCmdlet
                 var shown = PSObject.AsPSObject(asset);
                 shown.TypeNames.Insert(0, SummaryTypeName);
                 WriteObject(shown);
+                _written++;
             }
             // Apps' subscriptions follow, one line each with the seats that lapse at the next period end (their own view).
             if (ProductType == "App" && AdamId is null && BundleId is null && !NoLicensesLeft && !OverAssigned
@@ -98,7 +118,11 @@ public abstract class LicensedAssetCommand : VppCmdlet
             return;
         }
         // Token by token (the default view groups by token), by name within a token.
-        foreach (var asset in assets.OrderBy(a => a.Token, StringComparer.OrdinalIgnoreCase)) WriteObject(asset);
+        foreach (var asset in assets.OrderBy(a => a.Token, StringComparer.OrdinalIgnoreCase))
+        {
+            WriteObject(asset);
+            _written++;
+        }
     }
 }
 

@@ -26,6 +26,7 @@ public sealed class GetVppSubscriptionCommand : VppCmdlet
     /// <summary>The subscription's adamId, its name, or its parent app's name (wildcards).</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SubscriptionNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = ByToken)]
@@ -109,12 +110,14 @@ public sealed class GetVppSubscriptionSeatCommand : VppCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("AdamId")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SubscriptionNameCompleter))]
     public string[]? Subscription { get; set; }
 
     /// <summary>clientUserId or e-mail address (wildcards).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("ClientUserId")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VppPS.Inventory.VppUserEmailCompleter))]
     public string[]? User { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

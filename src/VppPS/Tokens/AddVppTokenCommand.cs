@@ -32,6 +32,7 @@ public sealed class AddVppTokenCommand : VppCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VppPS.Infrastructure.NewNameCompleter))]
     public string? Name { get; set; }
 
     [Parameter]

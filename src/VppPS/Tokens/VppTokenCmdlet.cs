@@ -34,6 +34,15 @@ public abstract class VppTokenCmdlet : VppCmdlet
     [PipelineObject(PipelineTypes.Token)]
     public object[] InputObject { get; set; } = [];
 
+    /// <summary>Whether -Name was given on the command line (otherwise it came from the Name of an object piped in).</summary>
+    private bool _namedOnCommandLine;
+
+    protected override void BeginProcessing()
+    {
+        _namedOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Name));
+        base.BeginProcessing();
+    }
+
     /// <summary>Whether naming no token means every token (Test-VppToken) rather than an error.</summary>
     protected virtual bool AllWhenNoneNamed => false;
 
@@ -63,7 +72,10 @@ public abstract class VppTokenCmdlet : VppCmdlet
                 {
                     var pattern = new NamePattern(name);
                     var matches = all.Where(t => pattern.IsMatch(t.Name)).ToList();
-                    if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) NotFound($"No token is named '{name}'.", name);
+                    // A Name that came with another object (an app, a group) and names no token: that object is not a token.
+                    if (matches.Count == 0 && !_namedOnCommandLine)
+                        WriteVppError(VppErrorKind.InvalidArgument, "VppNotAToken", $"'{name}' is not a token: pipe the objects of Get-VppToken.", name);
+                    else if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) NotFound($"No token is named '{name}'.", name);
                     found.AddRange(matches.Where(m => found.All(f => f.Id != m.Id)));
                 }
                 return found;
