@@ -54,7 +54,7 @@ public sealed partial class JournalTests
         Assert.DoesNotContain(h.Postgres!.Admin.Password ?? "\u0000", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_sync_whose_store_connections_are_cut_midway_fails_clearly_keeps_the_previous_state_and_the_next_sync_catches_up()
     {
         await using var h = await StartAsync(postgres: true);
@@ -81,7 +81,7 @@ public sealed partial class JournalTests
         AssertConsistent(h);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_plan_whose_store_connections_are_cut_after_Apple_applied_a_request_loses_no_license()
     {
         await using var h = await StartAsync(postgres: true);
