@@ -37,7 +37,7 @@ Describe 'Groups' {
         @{ Case = 'holding a line break'; Name = "Teachers`nAdmins"; Says = '*control character U+000A at position 9*' }
         @{ Case = 'holding a left-to-right isolate'; Name = "Teach`u{2066}ers"; Says = '*bidirectional formatting character U+2066*' }
         @{ Case = 'holding a zero-width space'; Name = "Teach`u{200B}ers"; Says = '*invisible formatting character U+200B at position 6*' }
-        @{ Case = 'holding a paragraph separator'; Name = "Teachers`u{2029}"; Says = '*line or paragraph separator U+2029*' }
+        @{ Case = 'holding a paragraph separator'; Name = "Teach`u{2029}ers"; Says = '*line or paragraph separator U+2029*' }
     ) {
         { New-VppGroup -Name $Name -Kind User -ErrorAction Stop } | Should -Throw -ErrorId 'VppGroupNameInvalid,*' -ExpectedMessage $Says
         Get-VppGroup | Should -BeNullOrEmpty
