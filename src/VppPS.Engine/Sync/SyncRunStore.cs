@@ -69,8 +69,9 @@ public sealed class SyncRunStore
     /// held (a sync takes it before <see cref="Start"/> and lets go after its end is recorded), so
     /// runs of a token whose lease is free, expired, or held on this host by a process that is gone
     /// are over; those of a live holder are left alone. The runs are read before the lease, so a
-    /// run started meanwhile under a new lease is not touched. Nothing is written when no token's
-    /// last sync is "inProgress", nor on a store this login may only read.
+    /// run started meanwhile under a new lease is not touched. Nothing is written (and no write
+    /// waits) unless a token's last sync is "inProgress" and its lease let go, nor on a store this
+    /// login may only read.
     /// </summary>
     public void RecordInterrupted() => RecordInterrupted(_context.Store, _context.Clock);
 
@@ -78,13 +79,16 @@ public sealed class SyncRunStore
     internal static void RecordInterrupted(StateStore store, IClock clock)
     {
         if (store.ReadOnly) return;
+        bool Abandoned(DbConnection c, DbTransaction? t, long key) =>
+            LeaseStore.Read(c, t, Lease.ForToken(key)) is not { } lease || LeaseStore.Abandoned(lease, clock.UtcNow) != LeaseTakeover.None;
+        // Read first, so that reading the history while another process syncs (and holds the lease) writes nothing and waits for nobody.
         var candidates = store.Read(c =>
         {
-            using var command = c.Command(null, "SELECT id, key FROM tokens WHERE last_sync_status = 'inProgress'");
-            using var reader = command.ExecuteReader();
             var tokens = new List<(string Id, long Key)>();
-            while (reader.Read()) tokens.Add((reader.GetString(0), reader.GetInt64(1)));
-            return tokens;
+            using (var command = c.Command(null, "SELECT id, key FROM tokens WHERE last_sync_status = 'inProgress'"))
+            using (var reader = command.ExecuteReader())
+                while (reader.Read()) tokens.Add((reader.GetString(0), reader.GetInt64(1)));
+            return tokens.Where(token => Abandoned(c, null, token.Key)).ToList();
         });
         if (candidates.Count == 0) return;
         store.Write((c, t) =>
@@ -95,8 +99,7 @@ public sealed class SyncRunStore
                 using (var command = c.Command(t, "SELECT id FROM sync_runs WHERE token_id = $id AND status = 'inProgress'", ("$id", id)))
                 using (var reader = command.ExecuteReader())
                     while (reader.Read()) runs.Add(reader.GetInt64(0));
-                if (LeaseStore.Read(c, t, Lease.ForToken(key)) is { } lease && LeaseStore.Abandoned(lease, clock.UtcNow) == LeaseTakeover.None)
-                    continue; // a live run holds the token
+                if (!Abandoned(c, t, key)) continue; // a run started meanwhile holds the token
                 foreach (var run in runs)
                     c.Execute(t, "UPDATE sync_runs SET status = 'failed', error = $error, ended_at = coalesce(ended_at, started_at) WHERE id = $run AND status = 'inProgress'",
                         ("$error", InterruptedError), ("$run", run));
