@@ -41,6 +41,8 @@ public sealed class VppSession
                     ("$id", Guid.NewGuid().ToString()), ("$at", DateTimeOffset.UtcNow.ToStored()));
                 return (string)c.Scalar(t, "SELECT installation_id FROM installation WHERE id = 1")!;
             });
+        // Sync runs that a killed process left "inProgress" are told as interrupted from the first command on.
+        Sync.SyncRunStore.RecordInterrupted(Store, SystemClock.Instance);
     }
 
     /// <summary>

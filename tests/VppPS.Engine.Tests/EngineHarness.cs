@@ -55,12 +55,22 @@ internal sealed class EngineHarness : IAsyncDisposable
         var retryDelayBefore = Environment.GetEnvironmentVariable(RetryDelayVariable);
         Environment.SetEnvironmentVariable(RetryDelayVariable, "0"); // retries at once, no backoff
         var folder = new TempFolder();
-        var context = new VppContext(TestStores.Session(folder.Path, out var database, postgres), "xunit", NullObserver.Instance);
-        var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore, _database = database };
-        var sToken = host.TokenFiles.Single(t => t.LocationName == location).SToken;
-        harness.Token = await harness.Tokens.AddAsync(
-            new AddTokenRequest(ContentTokenFile.Parse(sToken, "test"), "a@b.example", VppTokenAccountType.education), CancellationToken.None);
-        return harness;
+        IDisposable? database = null;
+        try
+        {
+            var context = new VppContext(TestStores.Session(folder.Path, out database, postgres), "xunit", NullObserver.Instance);
+            var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore, _database = database };
+            var sToken = host.TokenFiles.Single(t => t.LocationName == location).SToken;
+            harness.Token = await harness.Tokens.AddAsync(
+                new AddTokenRequest(ContentTokenFile.Parse(sToken, "test"), "a@b.example", VppTokenAccountType.education), CancellationToken.None);
+            return harness;
+        }
+        catch
+        {
+            // A harness that did not start leaves nothing behind: the simulator, the settings, the database, the folder.
+            await CleanUpAsync(host, retryDelayBefore, database, folder);
+            throw;
+        }
     }
 
     public static Task<EngineHarness> StartDemoAsync(string location = "Riverside High School", Action<SimulatorScenario>? change = null)
@@ -122,17 +132,19 @@ internal sealed class EngineHarness : IAsyncDisposable
     /// <summary>The sync history of the token, newest first.</summary>
     public IReadOnlyList<SyncRun> SyncHistory() => new SyncRunStore(Context).History(Token.Id, null, 100);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CleanUpAsync(Host, _retryDelayBefore, _database, _folder);
+
+    private static async ValueTask CleanUpAsync(SimulatorHost host, string? retryDelayBefore, IDisposable? database, TempFolder folder)
     {
-        if (SettingsStore.SessionOverrides.TryGetValue("ServiceUrl", out var url) && url == Host.AppleBaseUrl)
+        if (SettingsStore.SessionOverrides.TryGetValue("ServiceUrl", out var url) && url == host.AppleBaseUrl)
         {
             SettingsStore.SessionOverrides.TryRemove("ServiceUrl", out _);
             SettingsStore.SessionOverrides.TryRemove("MetadataServiceUrl", out _);
             SettingsStore.SessionOverrides.TryRemove("StatusPollIntervalSeconds", out _);
         }
-        Environment.SetEnvironmentVariable(RetryDelayVariable, _retryDelayBefore);
-        await Host.DisposeAsync();
-        _database?.Dispose();
-        _folder.Dispose();
+        Environment.SetEnvironmentVariable(RetryDelayVariable, retryDelayBefore);
+        await host.DisposeAsync();
+        database?.Dispose();
+        folder.Dispose();
     }
 }

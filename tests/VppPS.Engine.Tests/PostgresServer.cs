@@ -5,11 +5,17 @@ namespace VppPS.Engine.Tests;
 /// <summary>
 /// The PostgreSQL server that build.ps1 Test starts for the run (tools/TestPostgres.psm1) and names
 /// in VPPPS_TEST_POSTGRES (a superuser connection string). Each test gets a database of its own,
-/// dropped when the test ends. Without the variable the PostgreSQL tests fail and say how to run them.
+/// dropped when the test ends. Tests of PostgreSQL itself are marked <see cref="PostgresFactAttribute"/>,
+/// skipped (with the reason) without the variable; a run on the PostgreSQL backend without it fails and says how to run it.
 /// </summary>
 public sealed class PostgresDatabaseForTest : IDisposable
 {
     public const string Variable = "VPPPS_TEST_POSTGRES";
+
+    /// <summary>Why the PostgreSQL tests cannot run here; null when the variable names a server.</summary>
+    public static string? Unavailable => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable))
+        ? $"{Variable} is not set: build.ps1 Test starts a private PostgreSQL server and sets it for these tests."
+        : null;
 
     public PostgresDatabaseForTest()
     {
@@ -63,4 +69,10 @@ public sealed class PostgresDatabaseForTest : IDisposable
             dropLogin.ExecuteNonQuery();
         }
     }
+}
+
+/// <summary>A test of PostgreSQL whatever the run's backend: skipped, saying why, when no server was given (<see cref="PostgresDatabaseForTest.Unavailable"/>).</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute() => Skip = PostgresDatabaseForTest.Unavailable;
 }

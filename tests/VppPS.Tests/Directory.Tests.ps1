@@ -36,6 +36,8 @@ Describe 'Groups' {
         @{ Case = 'too long'; Name = 'g' * 300; Says = '*300 characters long, and a group name has at most 128*' }
         @{ Case = 'holding a line break'; Name = "Teachers`nAdmins"; Says = '*control character U+000A at position 9*' }
         @{ Case = 'holding a left-to-right isolate'; Name = "Teach`u{2066}ers"; Says = '*bidirectional formatting character U+2066*' }
+        @{ Case = 'holding a zero-width space'; Name = "Teach`u{200B}ers"; Says = '*invisible formatting character U+200B at position 6*' }
+        @{ Case = 'holding a paragraph separator'; Name = "Teach`u{2029}ers"; Says = '*line or paragraph separator U+2029*' }
     ) {
         { New-VppGroup -Name $Name -Kind User -ErrorAction Stop } | Should -Throw -ErrorId 'VppGroupNameInvalid,*' -ExpectedMessage $Says
         Get-VppGroup | Should -BeNullOrEmpty
@@ -124,6 +126,17 @@ Describe 'Add-VppGroupMember and Remove-VppGroupMember' {
         $bad[0].Exception.Message | Should -BeLike "*'C02X' is a device*User group*"
         (Get-VppGroupMember -Group Teachers).UserPrincipalName | Should -Be 'b@x.example'
         { Add-VppGroupMember -Group 'Library iPads' -UserPrincipalName b@x.example -ErrorAction Stop } | Should -Throw -ErrorId 'VppGroupKindMismatch,*'
+    }
+
+    It 'refuses a user principal name with hidden characters, per item, showing them escaped' {
+        $items = [pscustomobject]@{ UserPrincipalName = "gpj.`u{202E}a@x.example" },
+                 [pscustomobject]@{ UserPrincipalName = 'b@x.example' }
+        $items | Add-VppGroupMember -Group Teachers -ErrorVariable bad -ErrorAction SilentlyContinue
+        $bad | Should -HaveCount 1
+        $bad[0].FullyQualifiedErrorId | Should -BeLike 'VppUserPrincipalNameInvalid,*'
+        "$($bad[0].CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+        $bad[0].Exception.Message | Should -BeLike '*gpj.\u202Ea@x.example*bidirectional formatting character U+202E*'
+        (Get-VppGroupMember -Group Teachers).UserPrincipalName | Should -Be 'b@x.example'
     }
 
     It 'updates known users with new values and says so with -PassThru and -Verbose' {
@@ -263,6 +276,9 @@ Device,,,,,,dmp1,Library iPad 7,a@x.example,iPadOS,Library iPads
         @{ Case = 'a device without serial number'; Text = "Type,SerialNumber,DeviceName`nDevice,,iPad"; ErrorId = 'VppDirectoryRowInvalid'; Line = 'Line 2' }
         @{ Case = 'a user listed twice'; Text = "Type,UserPrincipalName`nUser,a@x.example`nUser,A@X.example"; ErrorId = 'VppDirectoryRowDuplicate'; Line = 'Line 3' }
         @{ Case = 'a file that is not CSV'; Text = "just some text`nnothing else"; ErrorId = 'VppDirectoryFileNotCsv'; Line = 'header' }
+        @{ Case = 'a user principal name with a right-to-left override'; Text = "Type,UserPrincipalName`nUser,a@x.example`nUser,gpj.`u{202E}b@x.example"; ErrorId = 'VppDirectoryRowInvalid'; Line = 'Line 3*bidirectional formatting character U+202E' }
+        @{ Case = 'a mail with a zero-width space'; Text = "Type,UserPrincipalName,Mail`nUser,a@x.example,a`u{200B}@x.example"; ErrorId = 'VppDirectoryRowInvalid'; Line = 'Line 2*invisible formatting character U+200B' }
+        @{ Case = 'a serial number with a byte order mark'; Text = "Type,SerialNumber`nDevice,DMP1`nDevice,DMP`u{FEFF}2"; ErrorId = 'VppDirectoryRowInvalid'; Line = 'Line 3*invisible formatting character U+FEFF' }
         @{ Case = 'a user put in a device group'; Text = "Type,UserPrincipalName,SerialNumber,Groups`nDevice,,DMP1,iPads`nUser,a@x.example,,iPads"; ErrorId = 'VppGroupKindMismatch'; Line = 'Line 3' }
     ) {
         $file = New-Csv $Text

@@ -146,6 +146,26 @@ $health = Test-VppDatabase -ErrorAction Stop
         $result.Errors | Should -BeNullOrEmpty
     }
 
+    It 'Test-VppDatabase tells a text file as not a SQLite database, not as damage' {
+        Skip-OnPostgres "a text file in the data folder"
+        $path = Join-Path $env:VPPPS_HOME 'vppps.db'
+        Set-Content -Path $path -Value 'Riverside High School', 'notes about the iPads'
+        $result = Invoke-TestPwsh -Environment @{ VPPPS_HOME = $env:VPPPS_HOME } -Script @'
+Import-Module $env:VPPPS_TEST_MODULE
+$health = Test-VppDatabase -ErrorAction Stop
+'healthy:' + $health.IsHealthy
+'problem:' + $health.Problem
+try { Get-VppConfiguration -ErrorAction Stop | Out-Null; 'no error' }
+catch { 'id:' + $_.FullyQualifiedErrorId; 'message:' + $_.Exception.Message }
+'@
+        $result.Output | Should -Match 'healthy:False'
+        $result.Output | Should -Match 'problem:.*is not a SQLite database, so not a VppPS state database: it holds text'
+        $result.Output | Should -Match 'id:VppStateNotADatabase,'
+        $result.Output | Should -Not -Match 'damaged'
+        $result.Output | Should -Not -MatchExactly 'SQLite Error'
+        $result.Errors | Should -BeNullOrEmpty
+    }
+
     It 'refuses a SQLite file of another program and leaves it unchanged' {
         Skip-OnPostgres "a SQLite file of another program in the data folder"
         $path = Join-Path $env:VPPPS_HOME 'vppps.db'

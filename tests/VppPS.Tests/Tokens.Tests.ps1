@@ -95,6 +95,10 @@ Describe 'Add-VppToken' {
         @{ Case = '5,000 characters long'; Name = 'x' * 5000; Says = '*5,000 characters long, and a token name has at most 128*' }
         @{ Case = 'holding a control character'; Name = "Riverside`aHigh"; Says = '*control character U+0007 at position 10*' }
         @{ Case = 'holding a right-to-left override'; Name = "Riverside`u{202E}loohcS"; Says = '*bidirectional formatting character U+202E*' }
+        @{ Case = 'only spaces'; Name = '   '; Says = '*only white space; give a token name of at least one visible character*' }
+        @{ Case = 'holding a zero-width space'; Name = "River`u{200B}side"; Says = '*invisible formatting character U+200B at position 6*' }
+        @{ Case = 'holding a byte order mark'; Name = "`u{FEFF}Riverside"; Says = '*invisible formatting character U+FEFF at position 1*' }
+        @{ Case = 'holding a line separator'; Name = "River`u{2028}side"; Says = '*line or paragraph separator U+2028*' }
     ) {
         $caught = $null
         try { Add-Riverside -Name $Name -ErrorAction Stop } catch { $caught = $_ }

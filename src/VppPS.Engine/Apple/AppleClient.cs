@@ -265,15 +265,8 @@ public sealed class AppleClient
     public Task<EventResponse> DisassociateAssetsAsync(ManageAssetsRequest request, CancellationToken cancellationToken = default) =>
         PostEventAsync("disassociateAssets", "assets/disassociate", Serialize(request, AppleJsonContext.Default.ManageAssetsRequest), cancellationToken);
 
-    /// <summary>Revokes every revocable asset of the given users and devices.</summary>
-    public Task<EventResponse> RevokeAssetsAsync(RevokeAssetsRequest request, CancellationToken cancellationToken = default) =>
-        PostEventAsync("revokeAssets", "assets/revoke", Serialize(request, AppleJsonContext.Default.RevokeAssetsRequest), cancellationToken);
-
     public Task<EventResponse> CreateUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
         PostEventAsync("createUsers", "users/create", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
-
-    public Task<EventResponse> UpdateUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
-        PostEventAsync("updateUsers", "users/update", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);
 
     public Task<EventResponse> RetireUsersAsync(ManageUsersRequest request, CancellationToken cancellationToken = default) =>
         PostEventAsync("retireUsers", "users/retire", Serialize(request, AppleJsonContext.Default.ManageUsersRequest), cancellationToken);

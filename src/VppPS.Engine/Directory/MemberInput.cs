@@ -44,7 +44,7 @@ public sealed record MemberInput
                     $"'{upn}' is a user (it has no serial number) and '{group}' is a Device group. Add users to a User group (New-VppGroup -Kind User), or pass devices with a SerialNumber.", upn)
                 : new VppException(VppErrorKind.InvalidArgument, "VppMemberKeyMissing",
                     $"A member of the Device group '{group}' needs a SerialNumber (pass -SerialNumber, or pipe objects that have a SerialNumber property).", group);
-        return DirectoryValues.CheckSerial(serial);
+        return DirectoryValues.CheckSerial(serial) ?? (upn is not null ? DirectoryValues.CheckOwner(upn) : null);
     }
 
     internal static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

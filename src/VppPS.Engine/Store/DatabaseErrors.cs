@@ -27,7 +27,7 @@ internal static class DatabaseErrors
     public static VppException From(SqliteException e, string databasePath)
     {
         var folder = Path.GetDirectoryName(databasePath) ?? databasePath;
-        var said = $"(SQLite error {e.SqliteErrorCode}: {e.Message.TrimEnd('.')})";
+        var said = $"({Describe(e)})";
         var (kind, id, message) = (e.SqliteErrorCode & 0xFF) switch
         {
             Busy or Locked => (VppErrorKind.Conflict, "VppStateBusy",
@@ -39,8 +39,7 @@ internal static class DatabaseErrors
             Full => (VppErrorKind.DiskFull, "VppStateDiskFull",
                 $"The disk that holds the state database '{databasePath}' is full {said}; the change that failed was not saved. " +
                 "Free space on that disk, then run the command again."),
-            Corrupt or NotADatabase => (VppErrorKind.Damaged, "VppStateDamaged",
-                $"The state database '{databasePath}' is damaged {said}. Run Test-VppDatabase for details. " + RestoreAdvice(databasePath)),
+            Corrupt or NotADatabase => Unreadable(databasePath, Describe(e), "Run Test-VppDatabase for details. "),
             CantOpen => (VppErrorKind.StateStore, "VppStateCannotOpen",
                 $"The state database '{databasePath}' cannot be opened {said}. " +
                 $"Check that the folder '{folder}' exists and that this account may read and write it and every file in it, then try again."),
@@ -51,6 +50,60 @@ internal static class DatabaseErrors
                 $"The state database '{databasePath}' cannot be used {said}. Run Test-VppDatabase to check it, then try again."),
         };
         return new VppException(kind, id, message, databasePath, e);
+    }
+
+    /// <summary>SQLite's own words for <paramref name="e"/>, said once: "SQLite error 5: 'database is locked'".</summary>
+    public static string Describe(SqliteException e)
+    {
+        var message = e.Message.TrimEnd('.');
+        // Microsoft.Data.Sqlite's messages already start "SQLite Error 5: ".
+        var prefix = System.Text.RegularExpressions.Regex.Match(message, @"^SQLite Error -?\d+: ");
+        return $"SQLite error {e.SqliteErrorCode}: {(prefix.Success ? message[prefix.Length..] : message)}";
+    }
+
+    /// <summary>
+    /// A file SQLite cannot read as a database (<paramref name="sqliteSays"/>), told by what it is: text
+    /// is not a SQLite database at all (VppStateNotADatabase); a file without SQLite's signature is
+    /// damaged or another program's; one with it is damaged (VppStateDamaged). <paramref name="checkAdvice"/>
+    /// goes before the restore advice of a damaged file.
+    /// </summary>
+    public static (VppErrorKind Kind, string Id, string Message) Unreadable(string databasePath, string sqliteSays, string checkAdvice = "")
+    {
+        var elsewhere = $"point VppPS at a data folder of its own: set the {StatePaths.HomeVariable} environment variable or run Set-VppConfiguration -DataFolder with another folder.";
+        return ReadSignature(databasePath) switch
+        {
+            Signature.Text => (VppErrorKind.StateStore, "VppStateNotADatabase",
+                $"The file '{databasePath}' is not a SQLite database, so not a VppPS state database: it holds text ({sqliteSays}). VppPS left it unchanged. " +
+                $"If VppPS's database was overwritten with it, stop every VppPS that uses the folder and restore it from a backup (the database with its -wal file and secret.key); otherwise {elsewhere}"),
+            Signature.Other => (VppErrorKind.Damaged, "VppStateDamaged",
+                $"The state database '{databasePath}' is damaged, or is not a SQLite database: it does not start with SQLite's signature ({sqliteSays}). {checkAdvice}" +
+                $"If it is VppPS's database: {RestoreAdvice(databasePath)} If it is another program's file, leave it and {elsewhere}"),
+            _ => (VppErrorKind.Damaged, "VppStateDamaged", $"The state database '{databasePath}' is damaged ({sqliteSays}). {checkAdvice}" + RestoreAdvice(databasePath)),
+        };
+    }
+
+    private enum Signature { Sqlite, Text, Other }
+
+    /// <summary>How the file starts: with SQLite's signature (or empty, or unreadable: nothing can be told), with text only, or with other bytes.</summary>
+    private static Signature ReadSignature(string databasePath)
+    {
+        var head = new byte[4096];
+        int read;
+        try
+        {
+            using var file = File.OpenRead(databasePath);
+            read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Signature.Sqlite;
+        }
+        var bytes = head.AsSpan(0, read);
+        if (read == 0 || bytes.StartsWith("SQLite format 3\0"u8)) return Signature.Sqlite;
+        // Text: no NUL byte and no control character but tabs and line breaks (a database page has plenty).
+        foreach (var b in bytes)
+            if (b < 0x20 && b is not (byte)'\t' and not (byte)'\n' and not (byte)'\r') return Signature.Other;
+        return Signature.Text;
     }
 
     /// <summary>What Test-VppDatabase says about a damaged file: <paramref name="how"/>, then what to do.</summary>

@@ -44,8 +44,7 @@ public sealed class LeaseStore
             LeaseTakeover takeover;
             if (current is null) takeover = LeaseTakeover.None;
             else if (breakFence == current.Fence) takeover = LeaseTakeover.Broken;
-            else if (current.ExpiresAt <= now) takeover = LeaseTakeover.Expired;
-            else if (current.Holder.OnThisHost && ProcessIdentity.IsGone(current.Holder.ProcessId, current.Holder.ProcessStart)) takeover = LeaseTakeover.HolderGone;
+            else if (Abandoned(current, now) is var abandoned and not LeaseTakeover.None) takeover = abandoned;
             else return new LeaseAcquisition(null, current, null, LeaseTakeover.None);
 
             var taken = c.Execute(t, """
@@ -61,6 +60,17 @@ public sealed class LeaseStore
             return new LeaseAcquisition(new Lease(this, resource, holder, fence + 1, duration), null, current, takeover);
         });
     }
+
+    /// <summary>
+    /// Whether the holder of <paramref name="current"/> has let go of it without releasing it, as of
+    /// <paramref name="now"/>: <see cref="LeaseTakeover.Expired"/> when it stopped renewing it,
+    /// <see cref="LeaseTakeover.HolderGone"/> when it ran on this host and its process is gone;
+    /// <see cref="LeaseTakeover.None"/> when the holder may still run.
+    /// </summary>
+    internal static LeaseTakeover Abandoned(LeaseInfo current, DateTimeOffset now) =>
+        current.ExpiresAt <= now ? LeaseTakeover.Expired
+        : current.Holder.OnThisHost && ProcessIdentity.IsGone(current.Holder.ProcessId, current.Holder.ProcessStart) ? LeaseTakeover.HolderGone
+        : LeaseTakeover.None;
 
     /// <summary>Who holds <paramref name="resource"/> now; null when nobody does.</summary>
     public LeaseInfo? Read(string resource) => _store.Read(c => ReadRow(c, null, resource).Current);

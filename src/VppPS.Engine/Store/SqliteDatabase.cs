@@ -209,7 +209,7 @@ internal sealed class SqliteDatabase
         }
         catch (SqliteException e) when (DatabaseErrors.IsDamage(e))
         {
-            return new DatabaseCheck(path, null, null, e.Message, DatabaseErrors.Damaged(path, $"SQLite cannot read it: {e.Message.TrimEnd('.')}"));
+            return new DatabaseCheck(path, null, null, e.Message, DatabaseErrors.Unreadable(path, DatabaseErrors.Describe(e)).Message);
         }
         catch (SqliteException e)
         {

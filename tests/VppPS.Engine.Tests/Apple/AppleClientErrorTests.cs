@@ -97,13 +97,13 @@ public class AppleClientErrorTests
     {
         var apple = new TestApple();
         apple.Handler.On("client/config", _ => ScriptedHandler.Json(200, AppleSamples.ClientConfig));
-        apple.Handler.On("assets/revoke", _ => ScriptedHandler.Json(200, AppleSamples.Event));
+        apple.Handler.On("assets/disassociate", _ => ScriptedHandler.Json(200, AppleSamples.Event));
         var client = apple.Client();
         var envelopes = new List<AppleEnvelope>();
         client.EnvelopeReceived += (_, e) => envelopes.Add(e);
 
         await client.GetClientConfigAsync();
-        await client.RevokeAssetsAsync(new RevokeAssetsRequest { SerialNumbers = ["S1"] });
+        await client.DisassociateAssetsAsync(new ManageAssetsRequest { Assets = [new RequestAsset { AdamId = "1" }], SerialNumbers = ["S1"] });
 
         Assert.Equal(2, envelopes.Count);
         Assert.Equal("6d8c9e3a-1b2c-4d5e-8f90-123456789abc", envelopes[0].MdmInfo!.Id);

@@ -63,13 +63,12 @@ public class EventTests
     public async Task User_writes_post_their_bodies_to_their_endpoints()
     {
         var apple = new TestApple();
-        foreach (var path in new[] { "users/create", "users/update", "users/retire", "assets/disassociate" })
+        foreach (var path in new[] { "users/create", "users/retire", "assets/disassociate" })
             apple.Handler.On(path, _ => ScriptedHandler.Json(200, AppleSamples.Event));
         var client = apple.Client();
         var users = new ManageUsersRequest { Users = [new RequestUser { ClientUserId = "c1", Email = "c1@example.org" }] };
 
         await client.CreateUsersAsync(users);
-        await client.UpdateUsersAsync(users);
         await client.RetireUsersAsync(new ManageUsersRequest { Users = [new RequestUser { ClientUserId = "c1" }] });
         await client.DisassociateAssetsAsync(Request);
 

@@ -58,7 +58,7 @@ public sealed partial class JournalTests
         Assert.DoesNotContain(h.Postgres!.Admin.Password ?? "\u0000", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_sync_whose_store_connections_are_cut_midway_fails_clearly_keeps_the_previous_state_and_the_next_sync_catches_up()
     {
         await using var h = await StartAsync(postgres: true);
@@ -85,7 +85,7 @@ public sealed partial class JournalTests
         AssertConsistent(h);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_plan_whose_store_connections_are_cut_after_Apple_applied_a_request_loses_no_license()
     {
         await using var h = await StartAsync(postgres: true);
@@ -117,7 +117,7 @@ public sealed partial class JournalTests
         AssertConsistent(h);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_plan_whose_idle_store_connections_the_server_ended_goes_on_on_new_ones()
     {
         await using var h = await StartAsync(postgres: true);

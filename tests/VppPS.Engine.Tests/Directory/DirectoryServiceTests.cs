@@ -13,7 +13,16 @@ public sealed class DirectoryServiceTests : IDisposable
 
     public DirectoryServiceTests()
     {
-        _context = new VppContext(TestStores.Session(_folder.Path, out _database), "xunit", NullObserver.Instance);
+        try
+        {
+            _context = new VppContext(TestStores.Session(_folder.Path, out _database), "xunit", NullObserver.Instance);
+        }
+        catch
+        {
+            _database?.Dispose();
+            _folder.Dispose(); // xunit disposes no test whose constructor threw
+            throw;
+        }
         _directory = new DirectoryService(_context);
     }
 

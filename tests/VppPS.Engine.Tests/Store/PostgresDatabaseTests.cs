@@ -6,7 +6,7 @@ namespace VppPS.Engine.Tests.Store;
 
 public sealed class PostgresDatabaseTests
 {
-    [Fact]
+    [PostgresFact]
     public void First_connection_creates_the_schema_and_a_second_finds_it_current()
     {
         using var db = new PostgresDatabaseForTest();
@@ -20,7 +20,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal(1L, count.ExecuteScalar());
     }
 
-    [Fact]
+    [PostgresFact]
     public void Case_insensitive_names_and_byte_ordered_targets_behave_as_in_SQLite()
     {
         using var db = new PostgresDatabaseForTest();
@@ -34,7 +34,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal("a", find.ExecuteScalar());
     }
 
-    [Fact]
+    [PostgresFact]
     public void Statements_run_as_long_as_they_need_unless_the_connection_string_sets_a_command_timeout()
     {
         // A first plan or a full sync's apply over millions of rows may take longer than Npgsql's default 30 seconds.
@@ -46,7 +46,7 @@ public sealed class PostgresDatabaseTests
             Assert.Equal(7, connection.CommandTimeout);
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_database_written_by_a_newer_VppPS_is_refused()
     {
         using var db = new PostgresDatabaseForTest();
@@ -56,7 +56,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal("VppStateFromNewerVersion", e.ErrorId);
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_reader_login_is_recognised_and_cannot_change_rows()
     {
         using var db = new PostgresDatabaseForTest();
@@ -70,7 +70,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal(VppErrorKind.PermissionDenied, e.Kind);
     }
 
-    [Fact]
+    [PostgresFact]
     public void An_operator_login_changes_rows_but_cannot_create_the_schema()
     {
         using var db = new PostgresDatabaseForTest();
@@ -84,7 +84,7 @@ public sealed class PostgresDatabaseTests
         Assert.False(store.ReadOnly);
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_login_without_a_role_on_an_existing_schema_is_told_which_role_to_grant()
     {
         using var db = new PostgresDatabaseForTest();
@@ -123,7 +123,7 @@ public sealed class PostgresDatabaseTests
         }
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_unit_of_work_whose_idle_pooled_connection_the_server_ended_runs_again_on_a_new_one()
     {
         using var db = new PostgresDatabaseForTest();
@@ -140,7 +140,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal("8", store.Snapshot((c, t) => (string)c.Scalar(t, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_write_whose_connection_breaks_once_its_work_began_is_not_run_again()
     {
         using var db = new PostgresDatabaseForTest();
@@ -160,7 +160,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal(0L, store.Read(c => c.Long(null, "SELECT count(*) FROM settings WHERE name IN ('TokenCap', 'LeaseMinutes')")));
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_wrong_password_is_a_clear_error_without_the_password()
     {
         using var db = new PostgresDatabaseForTest();
@@ -170,7 +170,7 @@ public sealed class PostgresDatabaseTests
         Assert.DoesNotContain("4711", e.Message);
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_missing_database_and_an_unreachable_server_are_clear_errors()
     {
         using var db = new PostgresDatabaseForTest();
@@ -187,7 +187,7 @@ public sealed class PostgresDatabaseTests
         Assert.Equal(VppErrorKind.ServiceUnavailable, e.Kind);
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_connection_that_broke_in_use_is_lost_and_one_that_never_opened_is_unreachable()
     {
         var location = StoreLocation.ForPostgres("Host=db.example;Port=5433;Database=vppps;Username=alice;Password=secret-4711");
@@ -204,7 +204,7 @@ public sealed class PostgresDatabaseTests
         Assert.All(new[] { broke, ended, refused }, e => Assert.DoesNotContain("4711", PostgresDatabase.Translate(e, location).Message, StringComparison.Ordinal));
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_server_that_requires_TLS_of_a_login_says_to_turn_TLS_on()
     {
         using var db = new PostgresDatabaseForTest();

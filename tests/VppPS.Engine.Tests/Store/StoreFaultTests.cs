@@ -135,6 +135,8 @@ public class StoreFaultTests
 
         Assert.Equal((VppErrorKind.Conflict, "VppStateBusy"), (e.Kind, e.ErrorId));
         Assert.Contains("Try again", e.Message);
+        Assert.Contains("(SQLite error 5: 'database is locked')", e.Message); // SQLite's words once, not "SQLite error 5: SQLite Error 5: ..."
+        Assert.DoesNotContain("SQLite Error", e.Message);
         AssertNeverSuggestsDiscarding(e.Message);
     }
 
@@ -199,6 +201,29 @@ public class StoreFaultTests
         Assert.False(check.IsHealthy);
         Assert.Contains("damaged", check.Problem);
         Assert.Null(check.SchemaVersion);
+    }
+
+    [Fact]
+    public void A_text_file_is_told_as_not_a_sqlite_database_not_as_damage_and_left_unchanged()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, StatePaths.DatabaseFileName);
+        File.WriteAllText(path, "Riverside High School, 2026\nNotes about the iPads\n");
+        var before = File.ReadAllBytes(path);
+
+        var e = Assert.Throws<VppException>(() => StateStore.Open(folder.Path));
+        Assert.Equal((VppErrorKind.StateStore, "VppStateNotADatabase"), (e.Kind, e.ErrorId));
+        Assert.Contains("is not a SQLite database, so not a VppPS state database: it holds text", e.Message);
+        Assert.Contains("VPPPS_HOME", e.Message);
+        Assert.DoesNotContain("damaged", e.Message);
+        Assert.DoesNotContain("SQLite Error", e.Message);
+        AssertNeverSuggestsDiscarding(e.Message);
+
+        var check = StateStore.Check(folder.Path);
+        Assert.False(check.IsHealthy);
+        Assert.Contains("not a SQLite database", check.Problem);
+        Assert.DoesNotContain("damaged", check.Problem);
+        Assert.Equal(before, File.ReadAllBytes(path));
     }
 
     [Fact]

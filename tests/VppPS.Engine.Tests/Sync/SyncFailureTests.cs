@@ -79,4 +79,56 @@ public sealed class SyncFailureTests
         Assert.Equal(SyncStatus.failed, interrupted.Status);
         Assert.Contains("interrupted", interrupted.Error);
     }
+
+    [Fact]
+    public async Task A_run_whose_failure_could_not_be_recorded_is_told_as_interrupted_once_its_lease_is_let_go()
+    {
+        await using var h = await EngineHarness.StartDemoAsync();
+        var runs = new SyncRunStore(h.Context);
+        long runId;
+        using (TokenLease.Acquire(h.Context, h.CurrentToken))
+        {
+            runId = runs.Start(h.CurrentToken, SyncKind.Full);
+            h.Context.Store.OnOpen = _ => throw TestStores.DiskFullError();
+            try { runs.Fail(runId, h.Token.Id, "Apple is unavailable", 3); }
+            finally { h.Context.Store.OnOpen = null; }
+            // While this process holds the token's lease, the run may still be going.
+            Assert.Equal(SyncStatus.inProgress, h.SyncHistory().Single(r => r.Id == runId).Status);
+            Assert.Equal(VppTokenSyncStatus.inProgress, h.CurrentToken.LastSyncStatus);
+        }
+
+        var run = h.SyncHistory().Single(r => r.Id == runId);
+        Assert.Equal((SyncStatus.failed, SyncRunStore.InterruptedError), (run.Status, run.Error));
+        Assert.NotNull(run.EndDateTime);
+        Assert.Equal(VppTokenSyncStatus.failed, h.CurrentToken.LastSyncStatus);
+    }
+
+    [Fact]
+    public async Task A_run_left_in_progress_is_told_as_interrupted_once_its_lease_expired_or_its_process_is_gone_also_when_a_session_opens()
+    {
+        await using var h = await EngineHarness.StartDemoAsync();
+        var clock = new FakeClock(DateTimeOffset.UtcNow);
+        var context = new VppContext(h.Context.Session, "xunit", NullObserver.Instance, clock);
+        var runs = new SyncRunStore(context);
+        var leases = new LeaseStore(context.Store, clock);
+        var resource = Lease.ForToken(h.Context.Store.Read(c => Convert.ToInt64(c.Scalar(null, "SELECT key FROM tokens WHERE id = $id", ("$id", h.Token.Id.ToString())))));
+
+        // A sync on another host, killed: its lease stays until it expires.
+        var otherHost = new LeaseHolder("other", "ann", "other-host.example", 4242, null, "Sync-VppToken by ann on other-host.example (process 4242)");
+        Assert.NotNull(leases.TryAcquire(resource, otherHost, TimeSpan.FromMinutes(5)).Lease);
+        var first = runs.Start(h.CurrentToken, SyncKind.Full);
+        Assert.Equal(SyncStatus.inProgress, runs.History(h.Token.Id, null, 10).Single(r => r.Id == first).Status);
+        clock.UtcNow += TimeSpan.FromMinutes(6);
+        Assert.Equal((SyncStatus.failed, SyncRunStore.InterruptedError), runs.History(h.Token.Id, null, 10).Select(r => (r.Status, r.Error)).First());
+        Assert.Equal(VppTokenSyncStatus.failed, h.CurrentToken.LastSyncStatus);
+
+        // A sync of this host whose process is gone (no process has the largest id): told as soon as a session opens, before any history is read.
+        var gone = new LeaseHolder("gone", "ann", Environment.MachineName, int.MaxValue, null, "Sync-VppToken by ann (process gone)");
+        Assert.NotNull(leases.TryAcquire(resource, gone, TimeSpan.FromMinutes(5)).Lease);
+        var second = runs.Start(h.CurrentToken, SyncKind.Incremental);
+        Assert.Equal(VppTokenSyncStatus.inProgress, h.CurrentToken.LastSyncStatus);
+        VppSession.ForChoice(h.Context.Session.Choice);
+        Assert.Equal(VppTokenSyncStatus.failed, h.CurrentToken.LastSyncStatus);
+        Assert.Equal((SyncStatus.failed, SyncRunStore.InterruptedError), (runs.Get(second).Status, runs.Get(second).Error));
+    }
 }
