@@ -103,10 +103,7 @@ public sealed class SyncRunStore
                 foreach (var run in runs)
                     c.Execute(t, "UPDATE sync_runs SET status = 'failed', error = $error, ended_at = coalesce(ended_at, started_at) WHERE id = $run AND status = 'inProgress'",
                         ("$error", InterruptedError), ("$run", run));
-                c.Execute(t, """
-                    UPDATE tokens SET last_sync_status = 'failed'
-                    WHERE id = $id AND last_sync_status = 'inProgress' AND NOT EXISTS (SELECT 1 FROM sync_runs WHERE token_id = $id AND status = 'inProgress')
-                    """, ("$id", id));
+                TokenStore.SyncInterrupted(c, t, id);
             }
         });
     }

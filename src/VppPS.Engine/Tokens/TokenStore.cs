@@ -88,6 +88,13 @@ public sealed class TokenStore
         c.Execute(t, "UPDATE tokens SET last_sync_status = 'completed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", id.ToString()));
 
     /// <summary>A sync of the token failed, at <paramref name="now"/> (stored form).</summary>
+    /// <summary>A token whose sync runs were all recorded as interrupted: its last sync failed.</summary>
+    internal static void SyncInterrupted(DbConnection c, DbTransaction t, string id) =>
+        c.Execute(t, """
+            UPDATE tokens SET last_sync_status = 'failed'
+            WHERE id = $id AND last_sync_status = 'inProgress' AND NOT EXISTS (SELECT 1 FROM sync_runs WHERE token_id = $id AND status = 'inProgress')
+            """, ("$id", id));
+
     internal static void SyncFailed(DbConnection c, DbTransaction t, Guid id, string now) =>
         c.Execute(t, "UPDATE tokens SET last_sync_status = 'failed', last_sync_at = $now WHERE id = $id", ("$now", now), ("$id", id.ToString()));
 
