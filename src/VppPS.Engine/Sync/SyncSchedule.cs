@@ -49,7 +49,7 @@ public sealed class SyncSchedule
         _context.Observer.Verbose(ScheduledPowerShell.IsByName(module)
             ? $"The schedule runs {pwsh} and imports VppPS by name (installed where that pwsh looks for modules)."
             : $"The schedule runs {pwsh} and imports VppPS from {module}: it breaks if that folder moves. Installed with Install-PSResource, VppPS is imported by name instead.");
-        var configuration = _context.Session.Configuration;
+        var configuration = _context.Configuration;
         if (intervalHours is { } given)
         {
             SyncCommand.ValidateInterval(given);
