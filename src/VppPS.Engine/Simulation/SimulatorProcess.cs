@@ -40,11 +40,14 @@ public sealed partial class SimulatorProcess : IDisposable
 
     /// <summary>
     /// Starts the simulator and waits until it listens (at most <paramref name="timeout"/>). Fails at
-    /// once, saying what to install, when no dotnet host with the ASP.NET Core runtime is found,
-    /// and when processes cannot be started here.
+    /// once when this host cannot start processes (asked first, <paramref name="processes"/>: this
+    /// process by default), and, saying what to install, when no dotnet host with the ASP.NET Core
+    /// runtime is found.
     /// </summary>
-    public static SimulatorProcess Start(string simulatorDll, string scenario, int port, string tokenDirectory, TimeSpan timeout)
+    public static SimulatorProcess Start(string simulatorDll, string scenario, int port, string tokenDirectory, TimeSpan timeout, ProcessSupport? processes = null)
     {
+        (processes ?? ProcessSupport.Current).EnsureCanStart(
+            "The simulator runs as a program of its own, so it cannot run here: try VppPS with it on a workstation or a Hybrid Runbook Worker.", scenario);
         if (!File.Exists(simulatorDll))
             throw new VppException(VppErrorKind.NotFound, "VppSimulatorMissing",
                 $"The simulator is not in the module ({simulatorDll}). Rebuild the module with build.ps1 Build.", simulatorDll);
