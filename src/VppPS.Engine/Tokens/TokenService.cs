@@ -100,8 +100,8 @@ public sealed partial class TokenService
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
         if (token.LocationId is not null && config.UId != token.LocationId)
             throw new VppException(VppErrorKind.InvalidArgument, "VppTokenOtherLocation",
-                $"This file is the token of another location ('{config.LocationName}', uId {config.UId}), not of '{token.LocationName}' (uId {token.LocationId}). " +
-                "Renew a token with a file of its own organizational unit (location); add another one with Add-VppToken.", token.Name);
+                $"This file is the token of another organizational unit (location) ('{config.LocationName}', uId {config.UId}), not of '{token.LocationName}' (uId {token.LocationId}). " +
+                "Renew a token with a file of its own location; add another one with Add-VppToken.", token.Name);
         await ClaimAsync(client, config, token.LocationName ?? token.Name, claimFromExternal: false, "Update-VppToken", cancellationToken).ConfigureAwait(false);
         var secret = _context.Session.Secrets.Protect(file.Bearer);
         _context.Store.Write((c, t) =>
