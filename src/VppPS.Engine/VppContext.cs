@@ -1,3 +1,4 @@
+using VppPS.Engine.Configuration;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine;
@@ -16,7 +17,17 @@ public sealed class VppContext
         Clock = clock ?? SystemClock.Instance;
         Journal = new AuditJournal(session.Store, Clock, command);
         Choice = session.Choice;
+        SettingOverrides = session.SettingOverrides;
     }
+
+    /// <summary>
+    /// The settings this command's PowerShell session overrides (Start-VppSimulator's ServiceUrl),
+    /// by name; they win over the environment and the saved settings. Null: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SettingOverrides { get; init; }
+
+    /// <summary>The settings in effect for this command: its store's, under its session's overrides.</summary>
+    public VppConfiguration Configuration => Session.Settings.Current(Choice.Source, SettingOverrides);
 
     /// <summary>The store as this command chose it (its Source may differ from the session's first opening).</summary>
     public StoreChoice Choice { get; init; }

@@ -88,7 +88,13 @@ public sealed class VppSession
     /// <summary>A stable id for this installation, used as VppPS's mdmInfo id at Apple.</summary>
     public string InstallationId { get; }
 
-    public VppConfiguration Configuration => Settings.Current(FolderSource);
+    /// <summary>
+    /// For tests, whose sessions are their own (<see cref="ForFolder"/>, <see cref="ForChoice"/>): the
+    /// setting overrides every context made on this session starts with. The module's sessions are
+    /// shared by every PowerShell session on the store and carry none: a PowerShell session's own
+    /// overrides travel on its <see cref="VppContext"/>.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string>? SettingOverrides { get; set; }
 
     /// <summary>What Get-VppStore shows of this session's store, chosen as <paramref name="choice"/> says (its Source).</summary>
     public StoreInfo Describe(StoreChoice choice)

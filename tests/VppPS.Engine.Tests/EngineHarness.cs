@@ -8,8 +8,8 @@ using VppPS.Simulator;
 namespace VppPS.Engine.Tests;
 
 /// <summary>
-/// Tests that point the engine at an in-process simulator. SettingsStore.SessionOverrides (and
-/// the retry-delay variable) are process-wide, so these tests never run in parallel.
+/// Tests that point the engine at an in-process simulator. The retry-delay variable is
+/// process-wide, so these tests never run in parallel.
 /// </summary>
 [CollectionDefinition("Simulator", DisableParallelization = true)]
 public sealed class SimulatorCollection;
@@ -49,16 +49,21 @@ internal sealed class EngineHarness : IAsyncDisposable
         scenario.Limits ??= new Dictionary<string, int>();
         scenario.Limits["maxRequestPerSecond"] = 10_000;
         var host = await SimulatorHost.StartAsync(new SimulatorOptions { Scenario = scenario });
-        SettingsStore.SessionOverrides["ServiceUrl"] = host.AppleBaseUrl;
-        SettingsStore.SessionOverrides["MetadataServiceUrl"] = host.MetadataBaseUrl;
-        SettingsStore.SessionOverrides["StatusPollIntervalSeconds"] = "0";
         var retryDelayBefore = Environment.GetEnvironmentVariable(RetryDelayVariable);
         Environment.SetEnvironmentVariable(RetryDelayVariable, "0"); // retries at once, no backoff
         var folder = new TempFolder();
         IDisposable? database = null;
         try
         {
-            var context = new VppContext(TestStores.Session(folder.Path, out database, postgres), "xunit", NullObserver.Instance);
+            var session = TestStores.Session(folder.Path, out database, postgres);
+            // The session is the test's own: every context made on it talks to this simulator.
+            session.SettingOverrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+            {
+                ["ServiceUrl"] = host.AppleBaseUrl,
+                ["MetadataServiceUrl"] = host.MetadataBaseUrl,
+                ["StatusPollIntervalSeconds"] = "0",
+            };
+            var context = new VppContext(session, "xunit", NullObserver.Instance);
             var harness = new EngineHarness(folder, host, context, location) { _retryDelayBefore = retryDelayBefore, _database = database };
             var sToken = host.TokenFiles.Single(t => t.LocationName == location).SToken;
             harness.Token = await harness.Tokens.AddAsync(
@@ -67,7 +72,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         }
         catch
         {
-            // A harness that did not start leaves nothing behind: the simulator, the settings, the database, the folder.
+            // A harness that did not start leaves nothing behind: the simulator, the environment, the database, the folder.
             await CleanUpAsync(host, retryDelayBefore, database, folder);
             throw;
         }
@@ -136,12 +141,6 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     private static async ValueTask CleanUpAsync(SimulatorHost host, string? retryDelayBefore, IDisposable? database, TempFolder folder)
     {
-        if (SettingsStore.SessionOverrides.TryGetValue("ServiceUrl", out var url) && url == host.AppleBaseUrl)
-        {
-            SettingsStore.SessionOverrides.TryRemove("ServiceUrl", out _);
-            SettingsStore.SessionOverrides.TryRemove("MetadataServiceUrl", out _);
-            SettingsStore.SessionOverrides.TryRemove("StatusPollIntervalSeconds", out _);
-        }
         Environment.SetEnvironmentVariable(RetryDelayVariable, retryDelayBefore);
         await host.DisposeAsync();
         database?.Dispose();

@@ -62,6 +62,12 @@ Describe 'One version everywhere' {
         $nuspec.package.metadata.releaseNotes | Should -BeLike "$Version*"
     }
 
+    It 'the release notes keep each list whole: no blank line between two items (the Gallery would show two lists)' {
+        $notes = (Import-PowerShellDataFile (Get-TestModulePath)).PrivateData.PSData.ReleaseNotes -replace "`r", ''
+        # An item or its continuation, a blank line, then another item.
+        [regex]::Matches($notes, '(?m)^(?:- |  )[^\n]*\n\n- ([^\n]*)').ForEach({ $_.Groups[1].Value }) | Should -BeNullOrEmpty
+    }
+
     It 'ships the MIT license in the module and both packages' {
         Get-Content -Raw (Join-Path (Split-Path (Get-TestModulePath)) 'LICENSE') | Should -BeLike 'MIT License*'
         (Get-ZipEntry $Nupkg).Name | Should -Contain 'LICENSE'
@@ -79,6 +85,30 @@ Describe 'The Azure Automation package (VppPS.zip)' {
         (Get-Item $Zip).Length | Should -BeLessThan 100MB
         (Import-PowerShellDataFile -Path (Get-TestModulePath)).ModuleVersion | Should -Be $Version
         Read-ZipText $Zip 'VppPS/VppPS.psd1' | Should -Match "ModuleVersion\s*=\s*'$([regex]::Escape($Version))'"
+    }
+
+    It 'unzipped into a module folder, loads by name in a fresh pwsh and runs a command' {
+        $folder = Join-Path ([System.IO.Path]::GetTempPath()) ('vppps-zip-' + [guid]::NewGuid().ToString('N'))
+        try {
+            $modules = New-Item -ItemType Directory (Join-Path $folder 'Modules')
+            $data = New-Item -ItemType Directory (Join-Path $folder 'data')
+            if (-not $IsWindows) { [System.IO.File]::SetUnixFileMode($data.FullName, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute') }
+            Expand-Archive -LiteralPath $Zip -DestinationPath $modules.FullName
+            $run = Invoke-TestPwsh -WorkingDirectory $folder -Environment @{ PSModulePath = $modules.FullName; VPPPS_HOME = $data.FullName; VPPPS_TEST_MODULE = $null } -Script @'
+$ErrorActionPreference = 'Stop'
+$tokens = @(Get-VppToken).Count
+$module = Get-Module VppPS
+"RESULT $tokens|$($module.ModuleBase)|$($module.Version)|$((Get-VppConfiguration).DataFolder)"
+'@
+            $line = ($run.Output -split "`n") | Where-Object { $_.StartsWith('RESULT ') } | Select-Object -Last 1
+            if ($run.ExitCode -ne 0 -or -not $line) { throw "The fresh pwsh failed (exit code $($run.ExitCode)):`n$($run.Output)`n$($run.Errors)" }
+            $tokens, $base, $loaded, $dataFolder = $line.Substring(7).Trim() -split '\|'
+            $tokens | Should -Be '0'
+            $base | Should -Be (Join-Path $modules.FullName 'VppPS')
+            $loaded | Should -Be $Version
+            if (-not (Test-PostgresRun)) { $dataFolder | Should -Be $data.FullName }
+        }
+        finally { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore }
     }
 
     It 'holds native SQLite for the supported platforms only' {

@@ -236,8 +236,20 @@ Describe 'Get-VppToken, Set-VppToken, Update-VppToken, Remove-VppToken, Test-Vpp
         $after.State.ToString() | Should -Be 'valid'
     }
 
+    It 'renews with the token text as a SecureString, as a runbook keeps it in an encrypted variable' {
+        $before = Get-VppToken -Name 'Oak Park Elementary'
+        Invoke-SimControl $Sim 'locations/Oak Park Elementary/renew' | Out-Null
+        $secure = ConvertTo-SecureString (Get-Content -Raw (Get-SimTokenFile $Sim 'Oak Park Elementary')).Trim() -AsPlainText -Force
+        $after = Update-VppToken -Name 'Oak Park Elementary' -Token $secure
+        $after.Id | Should -Be $before.Id
+        $after.ExpirationDateTime | Should -BeGreaterOrEqual $before.ExpirationDateTime
+        $after.State.ToString() | Should -Be 'valid'
+        { Update-VppToken -Name 'Oak Park Elementary' -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenSourceMissing,*'
+        { Update-VppToken -Name 'Oak Park Elementary' -Token $secure -Path $Riverside -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenSourceMissing,*'
+    }
+
     It 'refuses to renew with the file of another location' {
-        { Update-VppToken -Name 'Oak Park Elementary' -Path $Riverside -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenOtherLocation,*'
+        { Update-VppToken -Name 'Oak Park Elementary' -Path $Riverside -ErrorAction Stop } | Should -Throw -ErrorId 'VppTokenOtherLocation,*' -ExpectedMessage '*another organizational unit (location)*'
     }
 
     It 'notices another MDM took the location, stops, and claims it back when told' {

@@ -1,24 +1,21 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using VppPS.Engine.Store;
 
 namespace VppPS.Engine.Configuration;
 
 /// <summary>
-/// Reads and writes settings. Precedence, highest first: a session override (for example the
-/// URL of a simulator started in this pwsh), the setting's environment variable (runbooks),
-/// the value saved in the state database, the default.
+/// Reads and writes settings. Precedence, highest first: an override the caller passes in (the
+/// PowerShell session's own, for example the URL of a simulator started in it; never saved), the
+/// setting's environment variable (runbooks), the value saved in the state database, the default.
 /// </summary>
 public sealed class SettingsStore
 {
-    /// <summary>Overrides for this process only; never saved.</summary>
-    public static readonly ConcurrentDictionary<string, string> SessionOverrides = new(StringComparer.OrdinalIgnoreCase);
-
     private readonly StateStore _store;
 
     public SettingsStore(StateStore store) => _store = store;
 
-    public VppConfiguration Current(string dataFolderSource)
+    /// <param name="overrides">Settings by name that win over every other source (shown with the source Session); null for none.</param>
+    public VppConfiguration Current(string dataFolderSource, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var saved = _store.Read(c =>
         {
@@ -32,7 +29,7 @@ public sealed class SettingsStore
         if (_store.Kind == StoreKind.Sqlite) sources["DataFolder"] = dataFolderSource;
         string Value(SettingDefinition d)
         {
-            if (SessionOverrides.TryGetValue(d.Name, out var session)) { sources[d.Name] = "Session"; return session; }
+            if (overrides is not null && overrides.TryGetValue(d.Name, out var session)) { sources[d.Name] = "Session"; return session; }
             var fromEnv = Environment.GetEnvironmentVariable(d.EnvironmentVariable);
             if (!string.IsNullOrWhiteSpace(fromEnv))
             {

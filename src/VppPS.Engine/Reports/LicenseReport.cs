@@ -45,7 +45,7 @@ public sealed record LicenseReportToken(VppToken Token, IReadOnlyList<TokenHealt
         var flags = new List<string>();
         if (Token.State == VppTokenState.assignedToExternalMDM) flags.Add("Claimed by another MDM");
         else if (Token.State == VppTokenState.invalid) flags.Add("Invalid");
-        else if (Token.State == VppTokenState.duplicateLocationId) flags.Add("Duplicate location");
+        else if (Token.State == VppTokenState.duplicateLocationId) flags.Add("Duplicate organizational unit (location)");
         if (Findings.Any(f => f.Check == "Expiry"))
         {
             var days = Token.DaysUntilExpiration(now);

@@ -13,11 +13,13 @@ public sealed partial class SimulatorProcess : IDisposable
     private readonly Process _process;
 
     private readonly bool _ownsTokenDirectory;
+    private volatile bool _disposed;
 
     private SimulatorProcess(Process process, string url, string tokenDirectory, string scenario, bool ownsTokenDirectory)
     {
         _ownsTokenDirectory = ownsTokenDirectory;
         _process = process;
+        ProcessId = process.Id;
         Url = url;
         TokenDirectory = tokenDirectory;
         Scenario = scenario;
@@ -27,8 +29,8 @@ public sealed partial class SimulatorProcess : IDisposable
     public string ServiceUrl => Url + "/mdm/v2";
     public string TokenDirectory { get; }
     public string Scenario { get; }
-    public int ProcessId => _process.Id;
-    public bool HasExited => _process.HasExited;
+    public int ProcessId { get; }
+    public bool HasExited => _disposed || _process.HasExited;
 
     public IReadOnlyList<string> TokenFiles =>
         Directory.Exists(TokenDirectory) ? Directory.GetFiles(TokenDirectory, "*.vpptoken").Order(StringComparer.Ordinal).ToList() : [];
@@ -38,11 +40,14 @@ public sealed partial class SimulatorProcess : IDisposable
 
     /// <summary>
     /// Starts the simulator and waits until it listens (at most <paramref name="timeout"/>). Fails at
-    /// once, saying what to install, when no dotnet host with the ASP.NET Core runtime is found,
-    /// and when processes cannot be started here.
+    /// once when this host cannot start processes (asked first, <paramref name="processes"/>: this
+    /// process by default), and, saying what to install, when no dotnet host with the ASP.NET Core
+    /// runtime is found.
     /// </summary>
-    public static SimulatorProcess Start(string simulatorDll, string scenario, int port, string tokenDirectory, TimeSpan timeout)
+    public static SimulatorProcess Start(string simulatorDll, string scenario, int port, string tokenDirectory, TimeSpan timeout, ProcessSupport? processes = null)
     {
+        (processes ?? ProcessSupport.Current).EnsureCanStart(
+            "The simulator runs as a program of its own, so it cannot run here: try VppPS with it on a workstation or a Hybrid Runbook Worker.", scenario);
         if (!File.Exists(simulatorDll))
             throw new VppException(VppErrorKind.NotFound, "VppSimulatorMissing",
                 $"The simulator is not in the module ({simulatorDll}). Rebuild the module with build.ps1 Build.", simulatorDll);
@@ -94,7 +99,7 @@ public sealed partial class SimulatorProcess : IDisposable
 
     public void Stop()
     {
-        if (_process.HasExited) return;
+        if (HasExited) return;
         try
         {
             _process.StandardInput.Close(); // the simulator's cue to stop cleanly
@@ -104,10 +109,15 @@ public sealed partial class SimulatorProcess : IDisposable
         catch (InvalidOperationException) { }
     }
 
-    /// <summary>Stops the simulator and removes the token folder if it made it.</summary>
+    /// <summary>Stops the simulator and removes the token folder if it made it. Once is enough: later calls do nothing.</summary>
     public void Dispose()
     {
-        Stop();
+        lock (_process)
+        {
+            if (_disposed) return;
+            Stop();
+            _disposed = true;
+        }
         _process.Dispose();
         if (_ownsTokenDirectory)
             try { Directory.Delete(TokenDirectory, recursive: true); } catch (IOException) { }

@@ -54,7 +54,7 @@ internal sealed class MetadataRefresher
     private async Task<IReadOnlyList<AppMetadata>> FetchAsync(VppToken token, string bearer, string? defaultPlatform, ServiceConfigResponse service,
         IReadOnlyList<ResponseAsset> assets, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
     {
-        var configuration = _context.Session.Configuration;
+        var configuration = _context.Configuration;
         var options = AppleConnections.Options(configuration);
         var country = (token.CountryOrRegion ?? "US").ToUpperInvariant();
         var credential = new MetadataCredentialStore(_context).Read();

@@ -14,10 +14,14 @@ public sealed class SyncSchedule
 
     private readonly VppContext _context;
 
-    public SyncSchedule(VppContext context, SyncSchedulePlatform? platform = null)
+    private readonly ProcessSupport _processes;
+
+    /// <param name="processes">Whether this host can start programs (crontab, schtasks, pwsh); this process by default.</param>
+    public SyncSchedule(VppContext context, SyncSchedulePlatform? platform = null, ProcessSupport? processes = null)
     {
         _context = context;
         Platform = platform ?? CurrentPlatform;
+        _processes = processes ?? ProcessSupport.Current;
     }
 
     public static SyncSchedulePlatform CurrentPlatform => OperatingSystem.IsWindows() ? SyncSchedulePlatform.TaskScheduler : SyncSchedulePlatform.Cron;
@@ -40,16 +44,18 @@ public sealed class SyncSchedule
     /// executable) and <paramref name="pathVariable"/> (see <see cref="ScheduledPowerShell.FindPwsh"/>);
     /// the module is VppPS by name when that pwsh finds <paramref name="moduleManifestPath"/> by
     /// name, else that path. Says (as warnings) which of this session's settings the scheduled
-    /// sync will not see.
+    /// sync will not see. Fails first when this host cannot start programs (a cloud sandbox).
     /// </summary>
     public SyncScheduleRequest Request(int? intervalHours, string? logPath, string moduleManifestPath, string? pwshPath, string? processPath, string? pathVariable)
     {
+        _processes.EnsureCanStart("A schedule is written with crontab or schtasks and runs pwsh, none of which can run here: " +
+            "schedule the runbook (Sync-VppToken -All) with the platform's own scheduler instead, for example an Azure Automation schedule.", Location);
         var pwsh = ScheduledPowerShell.FindPwsh(pwshPath, processPath, pathVariable);
         var module = ScheduledPowerShell.ModuleReference(moduleManifestPath, ScheduledPowerShell.ModuleFolders(pwsh));
         _context.Observer.Verbose(ScheduledPowerShell.IsByName(module)
             ? $"The schedule runs {pwsh} and imports VppPS by name (installed where that pwsh looks for modules)."
             : $"The schedule runs {pwsh} and imports VppPS from {module}: it breaks if that folder moves. Installed with Install-PSResource, VppPS is imported by name instead.");
-        var configuration = _context.Session.Configuration;
+        var configuration = _context.Configuration;
         if (intervalHours is { } given)
         {
             SyncCommand.ValidateInterval(given);

@@ -46,7 +46,7 @@ public static class AppleConnections
     /// </summary>
     public static AppleClient Create(VppContext context, string bearer)
     {
-        var options = Options(context.Session.Configuration);
+        var options = Options(context.Configuration);
         var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bearer.Trim())));
         var limiter = Limiters.GetOrAdd(options.BaseUrl.AbsoluteUri + "|" + key,
             _ => new AppleRequestRateLimiter(options.DefaultRequestsPerSecond, options.RateLimitWindow, options.TimeProvider));

@@ -36,7 +36,7 @@ public sealed class TokenLease : IDisposable
         var leases = new LeaseStore(context.Store, context.Clock);
         var resource = Lease.ForToken(key);
         var holder = LeaseHolder.ThisProcess($"{context.Command} of '{token.Name}'");
-        var duration = context.Session.Configuration.LeaseDuration;
+        var duration = context.Configuration.LeaseDuration;
 
         void OnAcquired(DbConnection c, DbTransaction t, LeaseInfo? previous, LeaseTakeover takeover)
         {

@@ -45,7 +45,7 @@ public sealed partial class TokenService
                 $"The content token of {file.OrganizationName} expired on {file.ExpiresAt:yyyy-MM-dd}. Download a new one from Apple Business / Apple School Manager.", file.OrganizationName);
         ValidateAppleId(request.AppleId);
         if (request.Name is not null) NameRules.Ensure(request.Name, "token name", "VppTokenNameInvalid");
-        var cap = _context.Session.Configuration.TokenCap;
+        var cap = _context.Configuration.TokenCap;
         EnsureUnderCap(_context.Store.Read(c => TokenStore.Count(c, null)), cap);
 
         var client = AppleConnections.Create(_context, file.Bearer);
@@ -100,8 +100,8 @@ public sealed partial class TokenService
         var config = await client.GetClientConfigAsync(cancellationToken).ConfigureAwait(false);
         if (token.LocationId is not null && config.UId != token.LocationId)
             throw new VppException(VppErrorKind.InvalidArgument, "VppTokenOtherLocation",
-                $"This file is the token of another location ('{config.LocationName}', uId {config.UId}), not of '{token.LocationName}' (uId {token.LocationId}). " +
-                "Renew a token with a file of its own organizational unit (location); add another one with Add-VppToken.", token.Name);
+                $"This file is the token of another organizational unit (location) ('{config.LocationName}', uId {config.UId}), not of '{token.LocationName}' (uId {token.LocationId}). " +
+                "Renew a token with a file of its own location; add another one with Add-VppToken.", token.Name);
         await ClaimAsync(client, config, token.LocationName ?? token.Name, claimFromExternal: false, "Update-VppToken", cancellationToken).ConfigureAwait(false);
         var secret = _context.Session.Secrets.Protect(file.Bearer);
         _context.Store.Write((c, t) =>
@@ -262,7 +262,7 @@ public sealed partial class TokenService
                 Add(HealthSeverity.Error, "State", "Another token manages the same organizational unit (location). Remove one of them."); break;
         }
 
-        var interval = _context.Session.Configuration.SyncInterval;
+        var interval = _context.Configuration.SyncInterval;
         if (token.LastSyncStatus == VppTokenSyncStatus.failed)
             Add(HealthSeverity.Warning, "Sync", $"The last sync failed. See Get-VppSyncHistory -Token '{token.Name}'.");
         if (token.LastSyncDateTime is null)

@@ -10,7 +10,7 @@ public sealed class GetVppConfigurationCommand : VppCmdlet
 {
     protected override void EndProcessing()
     {
-        if (TryRun(c => c.Session.Settings.Current(c.Choice.Source), out var configuration))
+        if (TryRun(c => c.Configuration, out var configuration))
             WriteObject(configuration);
     }
 }

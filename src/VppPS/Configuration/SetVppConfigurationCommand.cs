@@ -122,7 +122,7 @@ public sealed class SetVppConfigurationCommand : VppCmdlet
                 if (TryRun(c => DataFolderMover.Move(c, target), out var folder))
                     WriteVerbose($"VppPS now keeps its state in {folder}.");
         }
-        if (PassThru && TryRun(c => c.Session.Settings.Current(c.Choice.Source), out var configuration))
+        if (PassThru && TryRun(c => c.Configuration, out var configuration))
             WriteObject(configuration);
     }
 }

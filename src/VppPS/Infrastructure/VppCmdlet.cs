@@ -16,7 +16,7 @@ public abstract class VppCmdlet : PSCmdlet
 {
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>The PowerShell session this command runs in (its store choice, Connect-VppStore); captured here, on the pipeline thread.</summary>
+    /// <summary>The PowerShell session this command runs in (its store choice, Connect-VppStore; its setting overrides, Start-VppSimulator); captured here, on the pipeline thread.</summary>
     protected Runspace? SessionRunspace { get; } = Runspace.DefaultRunspace;
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
@@ -67,6 +67,7 @@ public abstract class VppCmdlet : PSCmdlet
     protected bool TryRun<T>(Func<VppContext, T> work, out T result, object? target = null)
     {
         var sessionChoice = SessionStore.ChoiceFor(SessionRunspace);
+        var overrides = SessionSettings.For(SessionRunspace);
         return TryRunEngine(observer =>
         {
             var choice = StoreChoice.Resolve(sessionChoice);
@@ -74,7 +75,7 @@ public abstract class VppCmdlet : PSCmdlet
             foreach (var warning in session.TakeWarnings()) observer.Warning(warning);
             // A login that may only read: refused before anything is read, written or sent to Apple.
             if (ChangesState) session.Store.EnsureWritable();
-            return work(new VppContext(session, MyInvocation.MyCommand.Name, observer) { Choice = choice });
+            return work(new VppContext(session, MyInvocation.MyCommand.Name, observer) { Choice = choice, SettingOverrides = overrides });
         }, out result, target);
     }
 

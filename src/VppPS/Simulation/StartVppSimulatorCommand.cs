@@ -13,8 +13,6 @@ namespace VppPS.Simulation;
 [OutputType(typeof(SimulatorInfo))]
 public sealed class StartVppSimulatorCommand : VppCmdlet
 {
-    internal static readonly List<SimulatorInfo> Running = [];
-
     /// <summary>The simulator is no part of the store: a login that may only read starts and stops one.</summary>
     protected override bool ChangesState => false;
 
@@ -53,11 +51,11 @@ public sealed class StartVppSimulatorCommand : VppCmdlet
         try { process = SimulatorProcess.Start(dll, scenario, Port, tokens, TimeSpan.FromSeconds(60)); }
         catch (Engine.VppException e) { ThrowTerminatingError(ErrorMapper.ToErrorRecord(e, scenario)); return; }
         var info = new SimulatorInfo(process);
-        lock (Running) Running.Add(info);
+        SessionSimulators.Add(SessionRunspace!, info);
         if (!NoServiceUrl)
         {
-            SettingsStore.SessionOverrides[SettingsCatalog.ServiceUrl.Name] = info.ServiceUrl;
-            SettingsStore.SessionOverrides[SettingsCatalog.MetadataServiceUrl.Name] = info.Url + "/v1";
+            SessionSettings.Set(SessionRunspace!, SettingsCatalog.ServiceUrl.Name, info.ServiceUrl);
+            SessionSettings.Set(SessionRunspace!, SettingsCatalog.MetadataServiceUrl.Name, info.Url + "/v1");
             WriteVerbose($"This session now talks to the simulator at {info.ServiceUrl}. Stop-VppSimulator puts it back.");
         }
         WriteObject(info);

@@ -4,7 +4,7 @@ using VppPS.Infrastructure;
 
 namespace VppPS.Simulation;
 
-/// <summary>Stops simulators started in this session (all of them, or those piped in) and restores the service URL.</summary>
+/// <summary>Stops the simulators started in this PowerShell session (all of them, or those piped in) and restores its service URL.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "VppSimulator", SupportsShouldProcess = true)]
 [OutputType(typeof(void))]
 public sealed class StopVppSimulatorCommand : VppCmdlet
@@ -17,17 +17,16 @@ public sealed class StopVppSimulatorCommand : VppCmdlet
 
     protected override void ProcessRecord()
     {
-        List<SimulatorInfo> targets;
-        lock (StartVppSimulatorCommand.Running) targets = (InputObject ?? StartVppSimulatorCommand.Running.ToArray()).ToList();
-        foreach (var simulator in targets)
+        var runspace = SessionRunspace!;
+        foreach (var simulator in InputObject ?? SessionSimulators.Of(runspace))
         {
             if (!ShouldProcess($"{simulator.Url} (process {simulator.ProcessId})", "Stop the simulator")) continue;
             simulator.Process.Dispose();
-            lock (StartVppSimulatorCommand.Running) StartVppSimulatorCommand.Running.Remove(simulator);
-            if (SettingsStore.SessionOverrides.TryGetValue(SettingsCatalog.ServiceUrl.Name, out var url) && url == simulator.ServiceUrl)
+            SessionSimulators.Remove(runspace, simulator);
+            if (SessionSettings.Get(runspace, SettingsCatalog.ServiceUrl.Name) == simulator.ServiceUrl)
             {
-                SettingsStore.SessionOverrides.TryRemove(SettingsCatalog.ServiceUrl.Name, out _);
-                SettingsStore.SessionOverrides.TryRemove(SettingsCatalog.MetadataServiceUrl.Name, out _);
+                SessionSettings.Remove(runspace, SettingsCatalog.ServiceUrl.Name);
+                SessionSettings.Remove(runspace, SettingsCatalog.MetadataServiceUrl.Name);
             }
         }
     }

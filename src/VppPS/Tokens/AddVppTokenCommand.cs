@@ -68,7 +68,7 @@ public sealed class AddVppTokenCommand : VppCmdlet
             return;
         }
 
-        if (!ShouldProcess($"{file.OrganizationName} ({source})", "Add the content token and claim its location for VppPS at Apple"))
+        if (!ShouldProcess($"{file.OrganizationName} ({source})", "Add the content token and claim its organizational unit (location) for VppPS at Apple"))
             return;
         var request = new AddTokenRequest(file, AppleId, Enum.Parse<VppTokenAccountType>(AccountType, ignoreCase: true), Name, CountryOrRegion?.ToUpperInvariant(), AutomaticallyUpdateApps, ClaimFromExternalMdm);
         if (TryRun(c => new TokenService(c).AddAsync(request, CancelToken).GetAwaiter().GetResult(), out var token, source))

@@ -164,10 +164,12 @@ public sealed class ForgottenUsersTests
         var again = Scenario();
         again.Limits = new Dictionary<string, int> { ["maxRequestPerSecond"] = 10_000 };
         await using var restarted = await SimulatorHost.StartAsync(new SimulatorOptions { Scenario = again });
+        // The harness's context reads its session's overrides: point them at the restarted Apple.
+        var overrides = (Dictionary<string, string>)h.Context.SettingOverrides!;
         try
         {
-            SettingsStore.SessionOverrides["ServiceUrl"] = restarted.AppleBaseUrl;
-            SettingsStore.SessionOverrides["MetadataServiceUrl"] = restarted.MetadataBaseUrl;
+            overrides["ServiceUrl"] = restarted.AppleBaseUrl;
+            overrides["MetadataServiceUrl"] = restarted.MetadataBaseUrl;
             var run = await h.SyncAsync(forceFull: true).WaitAsync(Guard);
 
             Assert.Equal(SyncStatus.completed, run.Status);
@@ -181,8 +183,8 @@ public sealed class ForgottenUsersTests
         }
         finally
         {
-            SettingsStore.SessionOverrides["ServiceUrl"] = h.Host.AppleBaseUrl;
-            SettingsStore.SessionOverrides["MetadataServiceUrl"] = h.Host.MetadataBaseUrl;
+            overrides["ServiceUrl"] = h.Host.AppleBaseUrl;
+            overrides["MetadataServiceUrl"] = h.Host.MetadataBaseUrl;
         }
     }
 }
