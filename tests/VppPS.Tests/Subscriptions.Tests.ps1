@@ -217,4 +217,37 @@ Describe 'Subscriptions' {
         @(Get-VppSubscriptionSeat -Subscription 1640000102 -Token 'Riverside High School' | Where-Object UserEmail -in $readers).Count | Should -Be 2
         Remove-VppAssignment -App 1640000102 -Token 'Riverside High School' -Group 'Lapse readers' -ReclaimLicenses -Immediately -Confirm:$false
     }
+
+    It 'plans with -WhatIf what the apply does for members who hold a seat already: their VPP users adopted, no seat for them, and the apply counts them licensed' {
+        # At Riverside, m.garcia holds a seat of Riverside Reads the school gave before VppPS; d.okafor one through a group
+        # in Apple School Manager (Apple refuses changes to it with 9817). Both have VPP users VppPS has not linked yet.
+        $holders = 'm.garcia@riversideusd.org', 'd.okafor@riversideusd.org'
+        New-VppGroup -Name 'Seat holders' -Kind User | Out-Null
+        $holders | ForEach-Object { [pscustomobject]@{ UserPrincipalName = $_; Mail = $_ } } | Add-VppGroupMember -Group 'Seat holders'
+        $sub = @{ App = '1640000101'; Token = 'Riverside High School'; Group = 'Seat holders' }
+        $seats = { @((Invoke-SimControl $Sim 'locations/Riverside High School/subscriptions/assignments' -Method Get) | ForEach-Object { $_ } |
+            Where-Object adamId -eq 1640000101 | ForEach-Object { "$($_.clientUserId)|$($_.renewing)" } | Sort-Object) }
+        $before = & $seats
+
+        $plan = @(Set-VppAssignment @sub -Intent Required -WhatIf)
+        @($plan | Where-Object Action -in 'Associate', 'WaitForLicense', 'CreateVppUser') | Should -BeNullOrEmpty
+        @($plan | Where-Object Action -eq 'AdoptVppUser' | ForEach-Object { "$($_.Target)|$($_.ClientUserId)" } | Sort-Object) |
+            Should -Be @('d.okafor@riversideusd.org|rusd-rhs-t-0002', 'm.garcia@riversideusd.org|rusd-rhs-t-0001')
+        @(Get-VppAssignment) | Should -BeNullOrEmpty
+
+        $out = @(Set-VppAssignment @sub -Intent Required -Verbose -WarningVariable warned -WarningAction SilentlyContinue 4>&1)
+        $said = "$($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })"
+        $said | Should -Match '0 subscription seats given, 0 taken back, 0 VPP users created, 2 existing VPP users adopted, 0 failed'
+        $warned | Should -BeNullOrEmpty
+        $assignment = $out | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $assignment.LicensedCount | Should -Be 2
+        ($assignment | Out-String -Width 120) | Should -Match '\b2 users\b'
+        (Get-VppAssignment -Group 'Seat holders').LicensedCount | Should -Be 2
+        & $seats | Should -Be $before
+        @(Get-VppAssignmentPlan -Token 'Riverside High School' | Where-Object AdamId -eq '1640000101') | Should -BeNullOrEmpty
+
+        # Removed with its seats: none was given by VppPS, so both keep theirs.
+        Remove-VppAssignment @sub -ReclaimLicenses -Immediately -Confirm:$false
+        & $seats | Should -Be $before
+    }
 }

@@ -30,7 +30,22 @@ public sealed class AssignmentApplier
 
     public AssignmentApplier(VppContext context) => _context = context;
 
-    public AssignmentPlan Plan(VppToken token) => _context.Store.Read(c => AssignmentPlanner.Plan(c, null, TokenKey(c, token), token.Name));
+    /// <summary>
+    /// What applying the token's plan would change (Get-VppAssignmentPlan), computed by the apply's own
+    /// steps and rolled back (<see cref="AssignmentPlanner.PlanAsApplied"/>): a person whose existing VPP
+    /// user holds the license or seat is shown adopted, not given one. A login that may only read gets the
+    /// plan before those steps (such a person is shown to be given one, and adopted).
+    /// </summary>
+    public AssignmentPlan Plan(VppToken token)
+    {
+        if (_context.Store.ReadOnly) return _context.Store.Read(c => AssignmentPlanner.Plan(c, null, TokenKey(c, token), token.Name));
+        var now = _context.Clock.UtcNow.ToStored();
+        return _context.Store.Trial((c, t) =>
+        {
+            var tokenKey = TokenKey(c, token, t);
+            return AssignmentPlanner.PlanAsApplied(c, t, tokenKey, now, () => AssignmentPlanner.Plan(c, t, tokenKey, token.Name));
+        });
+    }
 
     /// <summary>Applies the token's plan with an open client; <paramref name="refreshCounts"/> re-reads Apple's license counts first.</summary>
     public async Task<ApplyResult> ApplyAsync(VppToken token, AppleClient client, bool refreshCounts, CancellationToken cancellationToken)
@@ -43,18 +58,16 @@ public sealed class AssignmentApplier
         if (refreshCounts) await RefreshCountsAsync(client, tokenKey, cancellationToken).ConfigureAwait(false);
         var limits = await client.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
 
-        _context.Store.Write((c, t) =>
-        {
-            AssignmentPlanner.AdoptKeptLicenses(c, t, tokenKey);
-            SeatPlanner.CoverBillingPeriods(c, t, tokenKey);
-        });
+        _context.Store.Write((c, t) => AssignmentPlanner.PrepareToPlan(c, t, tokenKey));
         var plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: true));
         var counts = new Counts();
-        if (plan.UsersToAdopt.Count > 0) _context.Store.Write((c, t) => RecordAdopted(c, t, tokenKey, plan.UsersToAdopt, counts));
+        AssignmentPlan Replan(AssignmentPlan last) => _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: last.Incremental));
+        plan = AssignmentPlanner.AdoptExistingUsers(plan, users => _context.Store.Write((c, t) => RecordAdopted(c, t, tokenKey, users, counts)), Replan);
         if (plan.UsersToCreate.Count > 0)
+        {
             await CreateUsersAsync(client, tokenKey, plan.UsersToCreate, limits, counts, cancellationToken).ConfigureAwait(false);
-        if (plan.UsersToAdopt.Count > 0 || plan.UsersToCreate.Count > 0)
-            plan = _context.Store.Read(c => AssignmentPlanner.Plan(c, null, tokenKey, token.Name, fromChanges: plan.Incremental));
+            plan = Replan(plan);
+        }
 
         var heldBack = HoldBack(plan, tokenKey, token.Name);
         var requests = PackDisassociations(plan.Disassociations, limits);
@@ -758,9 +771,7 @@ public sealed class AssignmentApplier
     /// </summary>
     private void RecordAdopted(DbConnection c, DbTransaction t, long tokenKey, IReadOnlyList<VppUserToAdopt> users, Counts counts)
     {
-        var now = _context.Clock.UtcNow.ToStored();
-        foreach (var user in users)
-            ManagedLicenses.UserAdopted(c, t, tokenKey, user.ClientUserId, user.DirectoryUserId, now);
+        AssignmentPlanner.LinkAdopted(c, t, tokenKey, users, _context.Clock.UtcNow.ToStored());
         counts.Adopted += users.Count;
         _context.Journal.Write(c, t, "vpp-users", "Adopt",
             $"{users.Count} existing VPP user(s) linked instead of created: {string.Join(", ", users.Select(u => $"{u.UserPrincipalName} ({u.Email}, {u.Status})").Take(20))}");
@@ -853,7 +864,7 @@ public sealed class AssignmentApplier
             $"{string.Join(", ", forgotten.Select(f => f.Who).Take(5))}{(forgotten.Count > 5 ? ", ..." : "")}. VppPS creates them again and gives their licenses anew.");
     }
 
-    private static long TokenKey(DbConnection c, VppToken token) =>
-        TokenStore.Key(c, null, token.Id)
+    private static long TokenKey(DbConnection c, VppToken token, DbTransaction? t = null) =>
+        TokenStore.Key(c, t, token.Id)
         ?? throw new VppException(VppErrorKind.NotFound, "VppTokenNotFound", $"The token '{token.Name}' no longer exists.", token.Name);
 }

@@ -22,7 +22,11 @@ public sealed record VppAssignment
     public required bool AllowShortage { get; init; }
     public required DateTimeOffset CreatedDateTime { get; init; }
     public required DateTimeOffset LastModifiedDateTime { get; init; }
-    /// <summary>Licenses (or, for a subscription, seats not ending) VppPS holds at Apple for this assignment.</summary>
+    /// <summary>
+    /// Licenses VppPS holds at Apple for this assignment. A subscription: the seats not ending that VppPS
+    /// gave for it, and, while Required, those its members hold under the VPP user linked to them,
+    /// whoever gave them (before VppPS, or through a group in Apple Business / Apple School Manager).
+    /// </summary>
     public long LicensedCount { get; init; }
     /// <summary>Subscriptions: whether the seats given renew at the period end (false: they lapse then); null for apps and books.</summary>
     public bool? Renewing { get; init; }

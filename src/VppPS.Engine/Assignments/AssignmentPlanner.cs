@@ -89,6 +89,65 @@ public static class AssignmentPlanner
         return ManagedLicenses.AssignKept(c, t, tokenKey, Wanted, assets);
     }
 
+    /// <summary>
+    /// What the apply does before it plans: kept licenses go back to the assignments that want them
+    /// (<see cref="AdoptKeptLicenses"/>), and seats that lapse take the billing period they are given
+    /// for (<see cref="SeatPlanner.CoverBillingPeriods"/>).
+    /// </summary>
+    internal static void PrepareToPlan(DbConnection c, DbTransaction t, long tokenKey)
+    {
+        AdoptKeptLicenses(c, t, tokenKey);
+        SeatPlanner.CoverBillingPeriods(c, t, tokenKey);
+    }
+
+    /// <summary>People linked to the VPP user the location already had for them (<see cref="AssignmentPlan.UsersToAdopt"/>).</summary>
+    internal static void LinkAdopted(DbConnection c, DbTransaction t, long tokenKey, IEnumerable<VppUserToAdopt> users, string now)
+    {
+        foreach (var user in users)
+            ManagedLicenses.UserAdopted(c, t, tokenKey, user.ClientUserId, user.DirectoryUserId, now);
+    }
+
+    /// <summary>
+    /// Links the existing VPP users <paramref name="plan"/> adopts (<paramref name="link"/>) and plans
+    /// again (<paramref name="replan"/>), until a plan adopts no one new: a person whose VPP user holds
+    /// the license or seat already needs none, and the one the first plan counted for them may go to
+    /// someone who has a VPP user to adopt too. The plan returned lists every user adopted.
+    /// </summary>
+    internal static AssignmentPlan AdoptExistingUsers(AssignmentPlan plan, Action<IReadOnlyList<VppUserToAdopt>> link, Func<AssignmentPlan, AssignmentPlan> replan)
+    {
+        var adopted = new List<VppUserToAdopt>();
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        while (plan.UsersToAdopt.Where(u => !linked.Contains(u.ClientUserId)).ToList() is { Count: > 0 } users)
+        {
+            link(users);
+            adopted.AddRange(users);
+            linked.UnionWith(users.Select(u => u.ClientUserId));
+            plan = replan(plan);
+        }
+        plan.UsersToAdopt.Clear();
+        plan.UsersToAdopt.AddRange(adopted);
+        return plan;
+    }
+
+    /// <summary>
+    /// What applying would change, computed by the apply's own steps in its order (see
+    /// AssignmentApplier.ApplyAsync) in the caller's transaction, and undone there before it returns
+    /// (a savepoint rolled back): <see cref="PrepareToPlan"/>, <paramref name="plan"/>, and the existing
+    /// VPP users it adopts linked with the plan made again (<see cref="AdoptExistingUsers"/>), so that a
+    /// person who holds the license or seat under that VPP user already gets none planned. The plan
+    /// returned lists the users adopted; the VPP users to create stay to create (Apple creates them).
+    /// </summary>
+    internal static AssignmentPlan PlanAsApplied(DbConnection c, DbTransaction t, long tokenKey, string now, Func<AssignmentPlan> plan)
+    {
+        const string savepoint = "plan_as_applied";
+        t.Save(savepoint);
+        PrepareToPlan(c, t, tokenKey);
+        var result = AdoptExistingUsers(plan(), users => LinkAdopted(c, t, tokenKey, users, now), _ => plan());
+        t.Rollback(savepoint);
+        t.Release(savepoint);
+        return result;
+    }
+
     /// <param name="onlyAsset">Plan one asset only (the shortage check of Set-VppAssignment); null: everything.</param>
     /// <param name="fromChanges">Look only at members who changed since the last plan, unless something asks for a full plan.</param>
     public static AssignmentPlan Plan(DbConnection c, DbTransaction? t, long tokenKey, string tokenName, long? onlyAsset = null, bool fromChanges = false)
@@ -259,7 +318,33 @@ public static class AssignmentPlanner
         // Subscription seats (users only; a whole plan each time: seats are few).
         if (onlyAsset is null) SeatPlanner.Plan(c, t, tokenKey, plan, inFlight);
 
-        // VPP users to create (or adopt): only for those who will get a license or a seat now.
+        PlanVppUsers(c, t, tokenKey, plan);
+
+        using (var command = c.Command(t, """
+            SELECT mu.client_user_id, u.user_principal_name FROM managed_users mu JOIN directory_users u ON u.id = mu.directory_user_id
+            WHERE mu.token_key = $k AND mu.retired_at IS NULL AND mu.adopted_at IS NULL AND u.removed_at IS NOT NULL ORDER BY u.user_principal_name
+            """, k))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                if (inFlight is null || !inFlight.UsersBeingRetired.Contains(reader.GetString(0)))
+                    plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
+        // Retiring a VPP user releases its subscription seats at once (spec 2.10.4): said before it is done.
+        if (plan.UsersToRetire.Count > 0)
+        {
+            var seats = Subscriptions.SubscriptionStore.SeatsReleasedByRetiring(c, t, tokenKey, null).ToLookup(s => s.ClientUserId, s => s.Subscription);
+            for (var i = 0; i < plan.UsersToRetire.Count; i++)
+                if (seats[plan.UsersToRetire[i].ClientUserId].ToList() is { Count: > 0 } held)
+                    plan.UsersToRetire[i] = plan.UsersToRetire[i] with { SeatsReleased = held };
+        }
+        return plan;
+    }
+
+    /// <summary>
+    /// The plan's VPP users to create, or to adopt (the location's active VPP user with the person's
+    /// address, linked instead of created): only for those the plan gives a license or a seat now.
+    /// </summary>
+    internal static void PlanVppUsers(DbConnection c, DbTransaction? t, long tokenKey, AssignmentPlan plan)
+    {
         var creating = plan.Associations.Where(a => a.Target is null && a.UserKey is not null).Select(a => a.UserKey!.Value)
             .Concat(plan.SeatAssociations.Where(a => a.ClientUserId is null && a.UserKey is not null).Select(a => a.UserKey!.Value)).ToHashSet();
         if (creating.Count > 0)
@@ -290,24 +375,6 @@ public static class AssignmentPlanner
                     plan.UsersToCreate.Add(person);
             }
         }
-
-        using (var command = c.Command(t, """
-            SELECT mu.client_user_id, u.user_principal_name FROM managed_users mu JOIN directory_users u ON u.id = mu.directory_user_id
-            WHERE mu.token_key = $k AND mu.retired_at IS NULL AND mu.adopted_at IS NULL AND u.removed_at IS NOT NULL ORDER BY u.user_principal_name
-            """, k))
-        using (var reader = command.ExecuteReader())
-            while (reader.Read())
-                if (inFlight is null || !inFlight.UsersBeingRetired.Contains(reader.GetString(0)))
-                    plan.UsersToRetire.Add(new VppUserToRetire(reader.GetString(0), reader.GetString(1)));
-        // Retiring a VPP user releases its subscription seats at once (spec 2.10.4): said before it is done.
-        if (plan.UsersToRetire.Count > 0)
-        {
-            var seats = Subscriptions.SubscriptionStore.SeatsReleasedByRetiring(c, t, tokenKey, null).ToLookup(s => s.ClientUserId, s => s.Subscription);
-            for (var i = 0; i < plan.UsersToRetire.Count; i++)
-                if (seats[plan.UsersToRetire[i].ClientUserId].ToList() is { Count: > 0 } held)
-                    plan.UsersToRetire[i] = plan.UsersToRetire[i] with { SeatsReleased = held };
-        }
-        return plan;
     }
 
     /// <summary>

@@ -266,6 +266,25 @@ internal static class AssignmentRecords
         return reader.Read() ? (reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
+    /// <summary>
+    /// SQL: the seats an assignment of a subscription (alias s) counts as licensed, one row per VPP
+    /// user: those VppPS gave for it, and, while it is Required, every seat a member of its group holds
+    /// under the VPP user linked to them, whoever gave it (a seat the location gave before VppPS, or
+    /// one held through a group in Apple Business / Apple School Manager, as Apple lists it). A seat
+    /// being taken back at the period end is not counted.
+    /// </summary>
+    private const string LicensedSeats = """
+        SELECT ms.client_user_id FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL
+        UNION
+        SELECT ss.client_user_id FROM subscription_seats ss
+        JOIN managed_users mu ON mu.token_key = ss.token_key AND mu.client_user_id = ss.client_user_id AND mu.retired_at IS NULL
+        JOIN directory_users u ON u.id = mu.directory_user_id AND u.removed_at IS NULL
+        JOIN group_members gm ON gm.group_key = s.group_key AND gm.member_key = u.user_key
+        WHERE s.product_type = 'Subscription' AND s.intent = 'Required' AND ss.token_key = s.token_key AND ss.adam_id = s.adam_id
+          AND NOT EXISTS (SELECT 1 FROM managed_seats me WHERE me.token_key = ss.token_key AND me.adam_id = ss.adam_id
+                          AND me.client_user_id = ss.client_user_id AND me.ending_at IS NOT NULL)
+        """;
+
     public static VppAssignment? Read(DbConnection c, DbTransaction? t, Guid id) => Query(c, t, " WHERE s.id = $id", [("$id", id.ToString())]).FirstOrDefault();
 
     public static List<VppAssignment> Query(DbConnection c, DbTransaction? t, string where, (string, object?)[] parameters)
@@ -273,7 +292,7 @@ internal static class AssignmentRecords
         using var command = c.Command(t, $"""
             SELECT s.id, m.name, s.adam_id, s.pricing_param, s.product_type, tk.name, g.name, g.kind, s.intent, s.license_type, s.allow_shortage, s.created_at, s.updated_at,
                    (SELECT count(*) FROM managed_licenses ml WHERE ml.assignment_id = s.id)
-                   + (SELECT count(*) FROM managed_seats ms WHERE ms.assignment_id = s.id AND ms.ending_at IS NULL),
+                   + (SELECT count(*) FROM ({LicensedSeats}) held),
                    s.renewing, s.covers_period_end, CASE WHEN {SeatPlanner.Lapsed("s")} THEN 1 ELSE 0 END
             FROM assignments s JOIN tokens tk ON tk.key = s.token_key JOIN directory_groups g ON g.group_key = s.group_key
             LEFT JOIN asset_metadata m ON m.adam_id = s.adam_id

@@ -81,7 +81,7 @@ public sealed class AssignmentService
             AssignmentPlanner.RequestFullPlan(c, t, asset.TokenKey);
             // Never more than owned: refuse, with the shortage, unless told to license up to what is available.
             var assetKey = AssignmentRecords.AssetKey(c, t, asset);
-            var plan = AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name, assetKey);
+            var plan = AssignmentPlanner.PlanAsApplied(c, t, asset.TokenKey, now, () => AssignmentPlanner.Plan(c, t, asset.TokenKey, token.Name, assetKey));
             // This assignment's own need: its members the plan licenses now, and those left waiting
             // (members of other assignments of the app, waiting before it, are not counted).
             var mine = id.ToString();
@@ -168,8 +168,9 @@ public sealed class AssignmentService
                 AssignmentRecords.InsertSubscription(c, t, values);
             AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             // Never more seats than available: refuse, with the shortage, unless told to give seats up to what is available.
-            var plan = new AssignmentPlan { TokenName = token.Name, TokenKey = tokenKey };
-            SeatPlanner.Plan(c, t, tokenKey, plan, PendingOperations.ReadInFlight(c, t, tokenKey), subscription.AdamId);
+            // Planned as the apply plans: members linked first to the VPP user the location has for them, so that one
+            // who holds a seat under it already needs none (and is not shown one with -WhatIf).
+            var plan = AssignmentPlanner.PlanAsApplied(c, t, tokenKey, now, () => SeatPlanner.PlanOne(c, t, tokenKey, token.Name, subscription.AdamId));
             var mine = id.ToString();
             var granted = plan.SeatAssociations.Count(a => a.AssignmentId == mine && a.NeedsSeat);
             var waiting = plan.SeatWaiting.Count(w => w.AssignmentId == mine);
@@ -369,8 +370,7 @@ public sealed class AssignmentService
             AssignmentRecords.RequestSeat(c, t, tokenKey, subscription.AdamId, memberKey, _context.Clock.UtcNow.ToStored(), renewing);
             AssignmentPlanner.RequestFullPlan(c, t, tokenKey);
             // Never more seats than available, by the plan's own count (seats others wait for first).
-            var plan = new AssignmentPlan { TokenName = token.Name, TokenKey = tokenKey };
-            SeatPlanner.Plan(c, t, tokenKey, plan, PendingOperations.ReadInFlight(c, t, tokenKey), subscription.AdamId);
+            var plan = AssignmentPlanner.PlanAsApplied(c, t, tokenKey, _context.Clock.UtcNow.ToStored(), () => SeatPlanner.PlanOne(c, t, tokenKey, token.Name, subscription.AdamId));
             if (plan.SeatWaiting.Any(w => w.UserKey == memberKey))
                 throw new VppException(VppErrorKind.LimitExceeded, "VppLicenseShortage",
                     (subscription.Status is { } status && !status.Equals("ACTIVE", StringComparison.OrdinalIgnoreCase)

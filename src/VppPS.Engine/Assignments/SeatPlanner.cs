@@ -160,6 +160,18 @@ internal static class SeatPlanner
     }
 
     /// <summary>
+    /// The plan of one subscription (Set-VppAssignment, Add-VppAppLicense): its seats, and the VPP
+    /// users to create or adopt for the members it gives one.
+    /// </summary>
+    public static AssignmentPlan PlanOne(DbConnection c, DbTransaction t, long tokenKey, string tokenName, string adamId)
+    {
+        var plan = new AssignmentPlan { TokenName = tokenName, TokenKey = tokenKey };
+        Plan(c, t, tokenKey, plan, PendingOperations.ReadInFlight(c, t, tokenKey), adamId);
+        AssignmentPlanner.PlanVppUsers(c, t, tokenKey, plan);
+        return plan;
+    }
+
+    /// <summary>
     /// Seats that lapse are given for one billing period: assignments and direct requests of such seats
     /// saved since the last apply take the period end Apple gives now (read just before, by the sync or
     /// the apply), and are not served after it (<see cref="Lapsed"/>). Saving them again starts over.

@@ -133,7 +133,11 @@ public sealed class RemoveVppAssignmentCommand : VppCmdlet
         }
         foreach (var assignment in targets)
         {
-            if (!ShouldProcess(assignment.ToString(), ReclaimLicenses ? $"Remove the assignment and reclaim its {assignment.LicensedCount} license(s) at Apple" : "Remove the assignment (its licenses stay assigned)")) continue;
+            // A subscription's Licensed count includes seats its members hold that VppPS did not give: only those it gave are taken back.
+            var reclaim = assignment.ProductType == AssignmentService.SubscriptionProductType
+                ? "Remove the assignment and take back at Apple the seats it gave"
+                : $"Remove the assignment and reclaim its {assignment.LicensedCount} license(s) at Apple";
+            if (!ShouldProcess(assignment.ToString(), ReclaimLicenses ? reclaim : "Remove the assignment (its licenses stay assigned)")) continue;
             if (TryRun(c => new AssignmentService(c).RemoveAsync(assignment.Id, ReclaimLicenses, CancelToken, Immediately).GetAwaiter().GetResult(), out var applied, assignment.ToString()) && applied is not null)
                 WriteVerbose(assignment.ProductType == AssignmentService.SubscriptionProductType
                     ? $"{applied.SeatsDisassociated} subscription seat(s) taken back{(Immediately ? " at once" : ", ending at the end of the billing period")}, {applied.Failed} failed."

@@ -116,8 +116,10 @@ public sealed class SeatAssignmentTests
 
         // -WhatIf shows the plan: seats to give and those that would wait; still nothing saved.
         var trial = await SetAsync(h.Context, "Teachers", renewing: false, whatIf: true);
-        Assert.Equal([PlanAction.Associate, PlanAction.Associate, PlanAction.Associate, PlanAction.WaitForLicense], trial.Plan.Select(p => p.Action));
-        Assert.Equal(Person(4), trial.Plan[3].Target);
+        // As the apply does it, VPP users are created first for those who get a seat now.
+        Assert.Equal([PlanAction.CreateVppUser, PlanAction.CreateVppUser, PlanAction.CreateVppUser,
+            PlanAction.Associate, PlanAction.Associate, PlanAction.Associate, PlanAction.WaitForLicense], trial.Plan.Select(p => p.Action));
+        Assert.Equal(Person(4), trial.Plan[6].Target);
         Assert.Empty(service.List());
 
         // Seats that lapse take the expiring seat, then renewing ones; with -AllowShortage the fourth teacher waits.
