@@ -7,7 +7,8 @@ namespace VppPS.Simulator;
 
 /// <summary>
 /// Both metadata services: the legacy lookup (itvt cookie, no JWT) and the api.ent-style catalog
-/// (ES256 developer JWT + itvt cookie). The catalog is the union of every location's assets;
+/// (ES256 developer JWT + itvt cookie). The catalog is the union of every location's assets and
+/// the scenario's catalog (store apps no location holds, such as subscriptions' parent apps);
 /// custom B2B apps are visible only to the location that owns them.
 /// </summary>
 internal sealed class Metadata
@@ -36,6 +37,7 @@ internal sealed class Metadata
                         if (a.AdamId == id && (!a.IsB2BCustomApp || l == owner)) { found = a; break; }
                 if (found != null) break;
             }
+            found ??= S.Catalog.FirstOrDefault(a => a.AdamId == id);
             if (found != null) result.Add(found);
         }
         return result;

@@ -28,6 +28,12 @@ public sealed class SimulatorScenario
     /// <summary>Developer keys the api.ent-style catalog accepts JWTs from.</summary>
     public List<ScenarioDeveloperKey>? DeveloperKeys { get; set; }
     public List<ScenarioLocation> Locations { get; set; } = new();
+    /// <summary>
+    /// Store apps and books the metadata lookups know besides the locations' assets, such as the
+    /// parent app of a subscription that no location holds. Asset fields; the license fields
+    /// (pricingParam, totalCount, retiredCount, unlimited) are ignored; no custom B2B apps.
+    /// </summary>
+    public List<ScenarioAsset>? Catalog { get; set; }
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {

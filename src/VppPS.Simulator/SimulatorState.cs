@@ -35,6 +35,8 @@ public sealed partial class SimulatorState
     /// <summary>The current limits; replaced as a whole by SetLimits (Apple's limits are dynamic).</summary>
     internal IReadOnlyDictionary<string, int> Limits => _limits;
     internal readonly List<SimLocation> Locs = new();
+    /// <summary>The scenario's catalog: store apps the metadata services know that no location needs to own (read-only after start).</summary>
+    internal readonly List<AssetRow> Catalog = new();
     internal readonly ConcurrentDictionary<string, SimLocation> ByToken = new(StringComparer.Ordinal);
     internal readonly Notifier Notifier;
     internal readonly string? TokenDirectory;
@@ -54,6 +56,13 @@ public sealed partial class SimulatorState
         Notifier = new Notifier(scenario.NotificationRetryDelayMs);
         var now = Now;
         for (int i = 0; i < scenario.Locations.Count; i++) Locs.Add(LoadLocation(scenario.Locations[i], i, now));
+        foreach (var a in scenario.Catalog ?? [])
+        {
+            if (a.IsB2BCustomApp) throw new InvalidDataException($"Catalog app {a.AdamId}: a custom B2B app belongs to a location's assets, not to the public catalog.");
+            var row = ToAssetRow(a, "catalog", "Example Developer");
+            if (Catalog.Any(c => c.AdamId == row.AdamId)) throw new InvalidDataException($"Catalog app {a.AdamId} is listed twice.");
+            Catalog.Add(row);
+        }
         var seen = new HashSet<string>();
         foreach (var l in Locs)
         {
@@ -101,6 +110,28 @@ public sealed partial class SimulatorState
     }
 
     // ---------------------------------------------------------------- loading
+    /// <summary>A scenario asset (of a location, or of the catalog) as the simulator keeps it; <paramref name="where"/> names its place in errors.</summary>
+    private static AssetRow ToAssetRow(ScenarioAsset a, string where, string defaultArtist)
+    {
+        if (string.IsNullOrEmpty(a.AdamId)) throw new InvalidDataException($"{where}: an asset has no adamId.");
+        if (a.ProductType is not ("App" or "Book")) throw new InvalidDataException($"Asset {a.AdamId}: productType must be App or Book.");
+        if (a.PricingParam is not ("STDQ" or "PLUS")) throw new InvalidDataException($"Asset {a.AdamId}: pricingParam must be STDQ or PLUS.");
+        bool book = a.ProductType == "Book";
+        return new AssetRow
+        {
+            AdamId = a.AdamId, PricingParam = a.PricingParam, ProductType = a.ProductType,
+            DeviceAssignable = !book && (a.DeviceAssignable ?? true),
+            Revocable = !book && (a.Revocable ?? true),
+            Unlimited = a.Unlimited, IsB2BCustomApp = a.IsB2BCustomApp,
+            Total = a.TotalCount ?? -1, Retired = a.RetiredCount,
+            SupportedPlatforms = a.SupportedPlatforms?.ToArray() ?? (book ? ["iOS", "macOS"] : ["iOS"]),
+            Name = a.Name ?? $"Asset {a.AdamId}", BundleId = book ? null : a.BundleId ?? $"com.example.app{a.AdamId}",
+            ArtistName = a.ArtistName ?? defaultArtist,
+            Version = a.Version ?? "1.0", MinimumOSVersion = a.MinimumOSVersion ?? "16.0",
+            Genres = a.Genres?.ToArray() ?? [book ? "Books" : "Education"],
+        };
+    }
+
     private SimLocation LoadLocation(ScenarioLocation s, int ordinal, DateTimeOffset now)
     {
         var loc = new SimLocation
@@ -123,25 +154,7 @@ public sealed partial class SimulatorState
         loc.NewVersion();
 
         foreach (var a in s.Assets)
-        {
-            if (string.IsNullOrEmpty(a.AdamId)) throw new InvalidDataException($"Location '{s.LocationName}': an asset has no adamId.");
-            if (a.ProductType is not ("App" or "Book")) throw new InvalidDataException($"Asset {a.AdamId}: productType must be App or Book.");
-            if (a.PricingParam is not ("STDQ" or "PLUS")) throw new InvalidDataException($"Asset {a.AdamId}: pricingParam must be STDQ or PLUS.");
-            bool book = a.ProductType == "Book";
-            loc.AddAsset(new AssetRow
-            {
-                AdamId = a.AdamId, PricingParam = a.PricingParam, ProductType = a.ProductType,
-                DeviceAssignable = !book && (a.DeviceAssignable ?? true),
-                Revocable = !book && (a.Revocable ?? true),
-                Unlimited = a.Unlimited, IsB2BCustomApp = a.IsB2BCustomApp,
-                Total = a.TotalCount ?? -1, Retired = a.RetiredCount,
-                SupportedPlatforms = a.SupportedPlatforms?.ToArray() ?? (book ? ["iOS", "macOS"] : ["iOS"]),
-                Name = a.Name ?? $"Asset {a.AdamId}", BundleId = book ? null : a.BundleId ?? $"com.example.app{a.AdamId}",
-                ArtistName = a.ArtistName ?? (a.IsB2BCustomApp ? s.OrgName : "Example Developer"),
-                Version = a.Version ?? "1.0", MinimumOSVersion = a.MinimumOSVersion ?? "16.0",
-                Genres = a.Genres?.ToArray() ?? [book ? "Books" : "Education"],
-            });
-        }
+            loc.AddAsset(ToAssetRow(a, $"Location '{s.LocationName}'", a.IsB2BCustomApp ? s.OrgName : "Example Developer"));
         foreach (var u in s.Users)
         {
             if (string.IsNullOrEmpty(u.ClientUserId)) throw new InvalidDataException($"Location '{s.LocationName}': a user has no clientUserId.");

@@ -273,4 +273,63 @@ public class MetadataTests
         sim.Clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(HttpStatusCode.Unauthorized, (await Catalog(sim, good, sim.Token())).Item1);
     }
+
+    /// <summary>The legacy lookup's answer for <paramref name="ids"/>, with the itvt cookie of <paramref name="itvt"/> when given.</summary>
+    private static async Task<JsonElement> Lookup(Sim sim, string ids, string? itvt = null)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"{sim.Host.LegacyLookupUrl}?version=2&id={ids}&p=mdm-lockup&caller=MDM&platform=volumestore&cc=us&l=en");
+        if (itvt != null) req.Headers.TryAddWithoutValidation("Cookie", "itvt=" + itvt);
+        using var resp = await sim.Http.SendAsync(req);
+        return JsonDocument.Parse(await resp.Content.ReadAsStringAsync()).RootElement.GetProperty("results").Clone();
+    }
+
+    [Fact]
+    public async Task The_demo_catalog_names_the_parent_app_of_every_subscription()
+    {
+        await using var sim = await Sim.StartAsync(SimulatorScenario.Load("Demo"));
+        var parents = sim.State.Locations.SelectMany(l => sim.State.GetSubscriptions(l.LocationName)).Select(s => s.ParentAdamId).OfType<long>().Distinct().ToList();
+        Assert.Contains(719219382L, parents);
+        foreach (var itvt in new[] { null, sim.Token("Oak Park Elementary") })
+        {
+            var results = await Lookup(sim, string.Join(",", parents), itvt);
+            foreach (var parent in parents)
+                Assert.False(string.IsNullOrEmpty(results.GetProperty(parent.ToString()).GetProperty("name").GetString()), $"parent {parent}");
+            // No location holds the reading app: the scenario's catalog names it.
+            var reads = results.GetProperty("719219382");
+            Assert.Equal("Riverside Reads", reads.GetProperty("name").GetString());
+            Assert.Equal("iosSoftware", reads.GetProperty("kind").GetString());
+            Assert.False(reads.GetProperty("isB2BCustomApp").GetBoolean());
+        }
+        Assert.DoesNotContain(sim.State.Locations, l => sim.State.GetAssets(l.LocationName).Any(a => a.AdamId == "719219382"));
+    }
+
+    [Fact]
+    public async Task A_catalog_app_is_found_by_both_metadata_services_and_is_no_asset()
+    {
+        var (key, pem) = NewKey();
+        using var _ = key;
+        await using var sim = await Sim.StartAsync(Scenarios.Small(s =>
+        {
+            s.DeveloperKeys = [new() { TeamId = "TEAM000001", KeyId = "KEY0000001", PublicKeyPem = pem }];
+            s.Catalog = [new() { AdamId = "5550001", Name = "Parent App", BundleId = "org.example.parent", ArtistName = "Parent Inc." }];
+        }));
+        var legacy = (await Lookup(sim, $"5550001,{Scenarios.Keynote}")).GetProperty("5550001");
+        Assert.Equal(("Parent App", "org.example.parent", "Parent Inc."),
+            (legacy.GetProperty("name").GetString(), legacy.GetProperty("bundleId").GetString(), legacy.GetProperty("artistName").GetString()));
+        var (status, body) = await Catalog(sim, Jwt(key), sim.Token(), "apps", "5550001");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Parent App", body.GetProperty("data")[0].GetProperty("attributes").GetProperty("name").GetString());
+        // The catalog lists what Apple's store knows: no location owns it, so GET /assets does not list it.
+        Assert.DoesNotContain((await sim.Get("assets")).Json.GetProperty("assets").EnumerateArray(), a => a.GetProperty("adamId").GetString() == "5550001");
+    }
+
+    [Theory]
+    [InlineData("[{\"adamId\":\"1\",\"isB2BCustomApp\":true}]")]     // custom apps belong to a location
+    [InlineData("[{\"adamId\":\"1\"},{\"adamId\":\"1\"}]")]          // twice
+    [InlineData("[{\"name\":\"no id\"}]")]
+    public async Task A_catalog_that_does_not_add_up_is_refused(string catalog)
+    {
+        var json = "{\"catalog\":" + catalog + ",\"locations\":[{\"locationName\":\"A\"}]}";
+        await Assert.ThrowsAsync<InvalidDataException>(() => SimulatorHost.StartAsync(new SimulatorOptions { Scenario = SimulatorScenario.Parse(json) }));
+    }
 }

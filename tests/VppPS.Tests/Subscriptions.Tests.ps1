@@ -31,7 +31,27 @@ Describe 'Subscriptions' {
         $reads = Get-VppSubscription -Name 1640000101 -Token 'Riverside*'
         $reads.SeatsLapsing | Should -Be 10
         $reads.PeriodEndDate | Should -BeOfType [datetime]
-        ($reads | Out-String -Width 80) | Should -Match '\s3\+3\s+22\+7\s+25\+10\s+10\s'
+        ($reads | Out-String -Width 80) | Should -Match '\s3\+3\s+22\+7\s+25\+10\s'
+    }
+
+    It 'names the parent app of each subscription (Apple gives only its adamId) in the view at 80 columns, in -Summary and in the report' {
+        # No metadata credential is set: the legacy lookup names the apps, the parents no token holds too (the demo's reading app 719219382).
+        $shown = Get-VppSubscription -Token 'Riverside High School' | Out-String -Width 80
+        ($shown -split "`r?`n" | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 80
+        $shown | Should -Match '(?m)^App\s+Subscription\s+Status\s+Period end\s+Assigned\s+Available\s+Total\s*$'
+        $shown | Should -Match '(?m)^Riverside Reads\s+1640000101\s+ACTIVE\s+\d{4}-\d\d-\d\d\s+3\+3\s+22\+7\s+25\+10\s*$'
+        $shown | Should -Match '(?m)^Notability\s+1640000102\s+ACTIVE\s'
+        $shown | Should -Match '(?m)^Riverside Reads\s+1640000103\s+INACTIVE\s'
+        (Get-VppSubscription -Name 1640000101 -Token 'Riverside High School').ParentAppName | Should -Be 'Riverside Reads'
+        @(Get-VppSubscription -Name 'Riverside Reads').AdamId | Sort-Object -Unique | Should -Be @('1640000101', '1640000103')
+        # -Summary: the parent app over the subscription's adamId.
+        $summary = Get-VppSubscription -Summary | Out-String -Width 80
+        ($summary -split "`r?`n" | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 80
+        $summary | Should -Match '(?m)^Riverside Reads\s+ACTIVE\s+\d{4}-\d\d-\d\d\s+5\+4\s+32\+10\s+37\+14\s+14\s+2\s*\r?\n1640000101\s*$'
+        # The report names it the same way.
+        $csv = Join-Path $env:VPPPS_HOME 'names.csv'
+        Export-VppLicenseReport -Path $csv | Out-Null
+        @(Import-Csv $csv | Where-Object Type -eq Subscription | Where-Object AdamId -eq 1640000101).Name | Sort-Object -Unique | Should -Be 'Riverside Reads (1640000101)'
     }
 
     It 'selects by name with wildcards, by token piped from Get-VppToken, and says when a name matches nothing' {
@@ -63,13 +83,14 @@ Describe 'Subscriptions' {
         $shown = $summary | Out-String -Width 120
         ([regex]::Matches($shown, '(?m)^Name\s+Pricing')).Count | Should -Be 1
         # The subscription, then under it how many seats lapse and when; seats 51 total, 9 assigned, 42 available, 2 tokens.
-        ($shown -replace '\s', '') | Should -Match '1640000101seats519422\s*14lapse\d{4}-\d\d-\d\d'
+        ($shown -replace '\s', '') | Should -Match 'RiversideReadsseats5194221640000101\s*14lapse\d{4}-\d\d-\d\d'
         $shown | Should -Match '(?m)^14 lapse \d{4}-\d\d-\d\d\s*$'
         $html = Join-Path $env:VPPPS_HOME 'report.html'
         Export-VppLicenseReport -Path $html | Out-Null
         $text = Get-Content -Raw $html
         $text | Should -Match '<h2 id="subscriptions">Subscriptions</h2>'
         $text | Should -Match 'Forecast: 14 seat\(s\) lapse at the end of their billing period'
+        $text | Should -Match '<td class="l">Riverside Reads \(1640000101\)</td>'
     }
 
     It 'shows free apps as unlimited, never as 2147483647' {

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using VppPS.Engine.Store;
+using VppPS.Engine.Subscriptions;
 
 namespace VppPS.Engine.Assignments;
 
@@ -190,14 +191,16 @@ internal static class SeatPlanner
     private static Dictionary<string, Subscription> ReadSubscriptions(DbConnection c, DbTransaction? t, long tokenKey)
     {
         using var command = c.Command(t, """
-            SELECT s.adam_id, coalesce(sm.name, pm.name || ' (' || s.adam_id || ')', s.adam_id), s.status, s.period_end_date, s.available_renewing, s.available_expiring
+            SELECT s.adam_id, sm.name, pm.name, s.parent_adam_id, s.status, s.period_end_date, s.available_renewing, s.available_expiring
             FROM subscriptions s LEFT JOIN asset_metadata sm ON sm.adam_id = s.adam_id LEFT JOIN asset_metadata pm ON pm.adam_id = s.parent_adam_id
             WHERE s.token_key = $k
             """, ("$k", tokenKey));
         using var reader = command.ExecuteReader();
         var map = new Dictionary<string, Subscription>(StringComparer.Ordinal);
         while (reader.Read())
-            map[reader.GetString(0)] = new Subscription(reader.GetString(1), reader.GetStringOrNull(2), reader.GetStringOrNull(3), reader.GetInt64(4), reader.GetInt64(5));
+            map[reader.GetString(0)] = new Subscription(
+                VppSubscription.Label(reader.GetStringOrNull(1), reader.GetStringOrNull(2), reader.GetStringOrNull(3), reader.GetString(0)),
+                reader.GetStringOrNull(4), reader.GetStringOrNull(5), reader.GetInt64(6), reader.GetInt64(7));
         return map;
     }
 

@@ -181,7 +181,7 @@ internal static class SubscriptionStore
     public static List<SeatReleasedByRetiring> SeatsReleasedByRetiring(DbConnection c, DbTransaction? t, long? tokenKey, string? removedAt)
     {
         using var command = c.Command(t, """
-            SELECT ss.token_key, tk.name, ss.client_user_id, u.user_principal_name, ss.adam_id, sm.name, pm.name
+            SELECT ss.token_key, tk.name, ss.client_user_id, u.user_principal_name, ss.adam_id, sm.name, pm.name, s.parent_adam_id
             FROM subscription_seats ss JOIN tokens tk ON tk.key = ss.token_key
             JOIN managed_users mu ON mu.token_key = ss.token_key AND mu.client_user_id = ss.client_user_id AND mu.retired_at IS NULL AND mu.adopted_at IS NULL
             JOIN directory_users u ON u.id = mu.directory_user_id AND u.removed_at IS NOT NULL
@@ -195,10 +195,8 @@ internal static class SubscriptionStore
         var list = new List<SeatReleasedByRetiring>();
         while (reader.Read())
         {
-            var adamId = reader.GetString(4);
-            var parent = reader.GetStringOrNull(6);
-            list.Add(new SeatReleasedByRetiring(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), adamId,
-                reader.GetStringOrNull(5) ?? (parent is null ? adamId : $"{parent} ({adamId})")));
+            list.Add(new SeatReleasedByRetiring(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                VppSubscription.Label(reader.GetStringOrNull(5), reader.GetStringOrNull(6), reader.GetStringOrNull(7), reader.GetString(4))));
         }
         return list;
     }
@@ -253,7 +251,7 @@ internal static class SubscriptionStore
     {
         using var command = c.Command(null, """
             SELECT t.name, t.id, p.adam_id, sm.name, pm.name, p.client_user_id, u.email, p.renewing, s.period_end_date,
-                   CASE WHEN ms.ending_at IS NULL THEN 0 ELSE 1 END, CASE WHEN ms.assignment_id IS NULL THEN 0 ELSE 1 END
+                   CASE WHEN ms.ending_at IS NULL THEN 0 ELSE 1 END, CASE WHEN ms.assignment_id IS NULL THEN 0 ELSE 1 END, s.parent_adam_id
             FROM subscription_seats p JOIN tokens t ON t.key = p.token_key
             LEFT JOIN managed_seats ms ON ms.token_key = p.token_key AND ms.adam_id = p.adam_id AND ms.client_user_id = p.client_user_id
             LEFT JOIN subscriptions s ON s.token_key = p.token_key AND s.adam_id = p.adam_id
@@ -274,7 +272,7 @@ internal static class SubscriptionStore
             {
                 Token = reader.GetString(0),
                 AdamId = adamId,
-                Subscription = reader.GetStringOrNull(3) ?? (parent is null ? adamId : $"{parent} ({adamId})"),
+                Subscription = VppSubscription.Label(reader.GetStringOrNull(3), parent, reader.GetStringOrNull(11), adamId),
                 ParentApp = parent,
                 ClientUserId = reader.GetString(5),
                 UserEmail = reader.GetStringOrNull(6),

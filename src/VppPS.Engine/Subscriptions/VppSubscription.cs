@@ -17,6 +17,8 @@ public sealed record VppSubscription
     public string? ParentAdamId { get; init; }
     /// <summary>The parent app's name, when its metadata is known.</summary>
     public string? ParentApp { get; init; }
+    /// <summary>The parent app as shown: its name, else "adamId &lt;parentAdamId&gt;"; null when Apple gave no parent.</summary>
+    public string? ParentAppName => ParentAppLabel(ParentApp, ParentAdamId);
     /// <summary>The subscription's name, when its metadata is known (Apple's subscription answers carry none).</summary>
     public string? Name { get; init; }
     /// <summary>ACTIVE, INACTIVE or PAUSED (empty when Apple did not say).</summary>
@@ -41,8 +43,16 @@ public sealed record VppSubscription
     /// <summary>Users whose seat ends at the next period end (Apple: assigned.expiring).</summary>
     public int AssignmentsEnding => AssignedExpiring;
 
-    /// <summary>What shows in a table: the name, else the parent app and the adamId.</summary>
-    public string DisplayName => Name ?? (ParentApp is null ? AdamId : $"{ParentApp} ({AdamId})");
+    /// <summary>What shows in reports and summaries: the name, else the parent app (<see cref="ParentAppName"/>) and the adamId.</summary>
+    public string DisplayName => Label(Name, ParentApp, ParentAdamId, AdamId);
+
+    /// <summary>The parent app as shown: its name when the metadata lookup gave one, else "adamId &lt;parentAdamId&gt;".</summary>
+    public static string? ParentAppLabel(string? parentApp, string? parentAdamId) =>
+        parentApp ?? (string.IsNullOrEmpty(parentAdamId) ? null : $"adamId {parentAdamId}");
+
+    /// <summary>A subscription as shown: its name, else its parent app (<see cref="ParentAppLabel"/>) and its adamId, else its adamId.</summary>
+    public static string Label(string? name, string? parentApp, string? parentAdamId, string adamId) =>
+        name ?? (ParentAppLabel(parentApp, parentAdamId) is { } parent ? $"{parent} ({adamId})" : adamId);
 
     public override string ToString() => DisplayName;
 }

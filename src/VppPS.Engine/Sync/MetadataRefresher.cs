@@ -7,10 +7,10 @@ using VppPS.Engine.Tokens;
 namespace VppPS.Engine.Sync;
 
 /// <summary>
-/// Keeps names, bundle ids, versions, platforms and icons of assets, fetched only for new
-/// assets or when older than <see cref="MaxAge"/>, in batches: from the metadata API when a
-/// developer key is saved, otherwise from the legacy lookup (authenticated by the sToken
-/// cookie, which also shows custom B2B apps).
+/// Keeps names, bundle ids, versions, platforms and icons of assets, and of the parent apps of
+/// subscriptions, fetched only for new ones or when older than <see cref="MaxAge"/>, in batches:
+/// from the metadata API when a developer key is saved, otherwise from the legacy lookup
+/// (authenticated by the sToken cookie, which also shows custom B2B apps).
 /// </summary>
 internal sealed class MetadataRefresher
 {
@@ -19,9 +19,30 @@ internal sealed class MetadataRefresher
 
     public MetadataRefresher(VppContext context) => _context = context;
 
+    /// <summary>A product to look up: its adamId, and whether it is a book (the metadata API has an endpoint for each).</summary>
+    private readonly record struct Product(string AdamId, bool IsBook);
+
     /// <summary>Refreshes what is missing or old; returns the adamIds known to be custom B2B apps.</summary>
     public async Task<HashSet<string>> RefreshAsync(VppToken token, string bearer, string? defaultPlatform, ServiceConfigResponse service,
         IReadOnlyList<ResponseAsset> assets, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
+    {
+        var known = await RefreshAsync(token, bearer, defaultPlatform, service, assets.Select(a => new Product(a.AdamId, a.ProductType == "Book")).ToList(),
+            "asset(s)", rateLimiter, cancellationToken).ConfigureAwait(false);
+        return known.Where(kv => kv.Value.IsB2B).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Names of the parent apps of the token's subscriptions (Apple's subscription answers carry
+    /// no names): looked up, with the same endpoint, credential, batches and rate limiter as
+    /// assets, when nothing is kept for them yet or it is older than <see cref="MaxAge"/>.
+    /// </summary>
+    public Task RefreshParentAppsAsync(VppToken token, string bearer, string? defaultPlatform, ServiceConfigResponse service,
+        IEnumerable<string?> parentAdamIds, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken) =>
+        RefreshAsync(token, bearer, defaultPlatform, service, parentAdamIds.OfType<string>().Where(id => id.Length > 0).Select(id => new Product(id, false)).ToList(),
+            "subscription parent app(s)", rateLimiter, cancellationToken);
+
+    private async Task<Dictionary<string, (DateTimeOffset FetchedAt, bool IsB2B)>> RefreshAsync(VppToken token, string bearer, string? defaultPlatform,
+        ServiceConfigResponse service, IReadOnlyList<Product> products, string what, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
     {
         var now = _context.Clock.UtcNow;
         var known = _context.Store.Read(c =>
@@ -32,8 +53,8 @@ internal sealed class MetadataRefresher
             while (reader.Read()) rows[reader.GetString(0)] = (reader.GetString(1).ToDate(), reader.GetInt64(2) != 0);
             return rows;
         });
-        var stale = assets.Where(a => !known.TryGetValue(a.AdamId, out var row) || now - row.FetchedAt > MaxAge)
-            .DistinctBy(a => a.AdamId).ToList();
+        var stale = products.Where(p => !known.TryGetValue(p.AdamId, out var row) || now - row.FetchedAt > MaxAge)
+            .DistinctBy(p => p.AdamId).ToList();
         if (stale.Count > 0)
         {
             try
@@ -45,14 +66,14 @@ internal sealed class MetadataRefresher
             catch (VppException e) when (e.Kind is VppErrorKind.AppleError or VppErrorKind.ServiceUnavailable or VppErrorKind.TokenInvalid or VppErrorKind.Unexpected)
             {
                 // Names and icons are a convenience: the licenses themselves still sync.
-                _context.Observer.Warning($"Metadata (names, icons) of {stale.Count} asset(s) of '{token.Name}' could not be read: {e.Message} The sync goes on without it.");
+                _context.Observer.Warning($"Metadata (names, icons) of {stale.Count} {what} of '{token.Name}' could not be read: {e.Message} The sync goes on without it.");
             }
         }
-        return known.Where(kv => kv.Value.IsB2B).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        return known;
     }
 
     private async Task<IReadOnlyList<AppMetadata>> FetchAsync(VppToken token, string bearer, string? defaultPlatform, ServiceConfigResponse service,
-        IReadOnlyList<ResponseAsset> assets, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
+        IReadOnlyList<Product> products, AppleRequestRateLimiter rateLimiter, CancellationToken cancellationToken)
     {
         var configuration = _context.Configuration;
         var options = AppleConnections.Options(configuration);
@@ -65,8 +86,8 @@ internal sealed class MetadataRefresher
             using var signer = new DeveloperTokenSigner(credential.PrivateKeyPem, credential.TeamId, credential.KeyId, _context.Clock);
             var api = new MetadataApiClient(bearer, AppleConnections.HttpClient, signer, baseUrl, options, _context.Clock, _context.Observer);
             var storefront = country.ToLowerInvariant();
-            var books = assets.Where(a => a.ProductType == "Book").Select(a => a.AdamId).ToList();
-            var apps = assets.Where(a => a.ProductType != "Book").Select(a => a.AdamId).ToList();
+            var books = products.Where(p => p.IsBook).Select(p => p.AdamId).ToList();
+            var apps = products.Where(p => !p.IsBook).Select(p => p.AdamId).ToList();
             var result = new List<AppMetadata>();
             if (apps.Count > 0) result.AddRange(await api.GetAppsAsync(storefront, apps, cancellationToken).ConfigureAwait(false));
             if (books.Count > 0) result.AddRange(await api.GetBooksAsync(storefront, books, cancellationToken).ConfigureAwait(false));
@@ -75,7 +96,7 @@ internal sealed class MetadataRefresher
         if (service.Urls is null || !service.Urls.TryGetValue("contentMetadataLookup", out var lookup) || !Uri.TryCreate(lookup, UriKind.Absolute, out var lookupUrl))
             throw new VppException(VppErrorKind.AppleError, "VppNoMetadataLookup", "Apple's service/config names no contentMetadataLookup URL.");
         var legacy = new LegacyMetadataClient(bearer, AppleConnections.HttpClient, lookupUrl, defaultPlatform ?? "volumestore", country, options, _context.Clock, _context.Observer, rateLimiter);
-        return await legacy.LookupAsync(assets.Select(a => a.AdamId), cancellationToken).ConfigureAwait(false);
+        return await legacy.LookupAsync(products.Select(p => p.AdamId), cancellationToken).ConfigureAwait(false);
     }
 
     private void Save(IReadOnlyList<AppMetadata> metadata, DateTimeOffset now) => _context.Store.Write((c, t) =>

@@ -77,8 +77,10 @@ public sealed class SyncService
 
         var assets = await client.ReadAllAssetsAsync(cancellationToken).ConfigureAwait(false);
 
-        var b2b = await new MetadataRefresher(_context).RefreshAsync(token, _tokens.ReadBearer(token),
-            new TokenStore(_context.Store).ReadDefaultPlatform(token.Id), service, assets, client.RateLimiter, cancellationToken).ConfigureAwait(false);
+        var metadata = new MetadataRefresher(_context);
+        var bearer = _tokens.ReadBearer(token);
+        var defaultPlatform = new TokenStore(_context.Store).ReadDefaultPlatform(token.Id);
+        var b2b = await metadata.RefreshAsync(token, bearer, defaultPlatform, service, assets, client.RateLimiter, cancellationToken).ConfigureAwait(false);
         var skipped = assets.Where(a => b2b.Contains(a.AdamId)).Select(a => a.AdamId).Distinct().ToDictionary(id => id, _ => B2BReason);
 
         var phase = System.Diagnostics.Stopwatch.StartNew();
@@ -107,6 +109,9 @@ public sealed class SyncService
             throw;
         }
         var subscriptions = await readSubscriptions.ConfigureAwait(false);
+        // Apple's subscription answers name no app: the parent apps' names come from the metadata lookup, as assets' do.
+        await metadata.RefreshParentAppsAsync(token, bearer, defaultPlatform, service, subscriptions.Subscriptions.Items.Select(s => s.ParentAdamId),
+            client.RateLimiter, cancellationToken).ConfigureAwait(false);
         var remind = false;
 
         var kind = full ? SyncKind.Full : SyncKind.Incremental;

@@ -21,6 +21,8 @@ public sealed class SeatAssignmentTests
     private const string School = "Seat School";
     private const long Reads = 1700000001;
     private const string ReadsId = "1700000001";
+    /// <summary>How the subscription is named: no metadata service knows its parent app in this scenario, so it goes by the parent's adamId and its own.</summary>
+    private const string ReadsLabel = "adamId 719219382 (" + ReadsId + ")";
     private const string ViaGroupUser = "asm-group-user";
     private static readonly TimeSpan Guard = TimeSpan.FromMinutes(2);
 
@@ -314,8 +316,7 @@ public sealed class SeatAssignmentTests
         // -WhatIf (a rolled-back removal) warns too, and changes nothing.
         Assert.True(new DirectoryService(context).RemoveUser(Person(1), commit: false));
         var whatIf = Assert.Single(Warnings());
-        // No metadata in this scenario: the subscription goes by its adamId.
-        Assert.Contains($"'{Person(1)}' holds subscription seats: '{ReadsId}' under '{h.CurrentToken.Name}'", whatIf);
+        Assert.Contains($"'{Person(1)}' holds subscription seats: '{ReadsLabel}' under '{h.CurrentToken.Name}'", whatIf);
         Assert.Contains("releases these seats at once", whatIf);
         Assert.Single(ClientUserIds(h), p => p.Key == Person(1));
         Assert.Empty(Plan(h));
@@ -338,13 +339,13 @@ public sealed class SeatAssignmentTests
         // The plan says what the retire costs.
         var retire = Assert.Single(new AssignmentService(h.Context).PlanItems(h.CurrentToken), i => i.Action == PlanAction.RetireVppUser);
         Assert.Equal((Person(1), person1), (retire.Target, retire.ClientUserId));
-        Assert.Contains($"Apple releases at once the subscription seat(s) it holds of '{ReadsId}'", retire.Reason);
+        Assert.Contains($"Apple releases at once the subscription seat(s) it holds of '{ReadsLabel}'", retire.Reason);
 
         // The apply warns before it retires; Apple releases the seat at once, and the next sync shows it free.
         observer.VerboseLines.Clear();
         await new SyncService(context).SyncAsync(h.CurrentToken, false, CancellationToken.None);
         var applyWarning = Assert.Single(Warnings(), w => w.Contains("Retiring the VPP user", StringComparison.Ordinal));
-        Assert.Contains($"'{Person(1)}' ({person1}) under '{h.CurrentToken.Name}' releases at once the subscription seat(s) it holds of '{ReadsId}'", applyWarning);
+        Assert.Contains($"'{Person(1)}' ({person1}) under '{h.CurrentToken.Name}' releases at once the subscription seat(s) it holds of '{ReadsLabel}'", applyWarning);
         Assert.Equal("Retired", h.Sim.GetUsers(School).Last(u => u.ClientUserId == person1).Status);
         Assert.False(SimSeats(h).ContainsKey(Person(1)));
         Assert.Equal(availableBefore + 1, SimReads(h).AvailableRenewing);

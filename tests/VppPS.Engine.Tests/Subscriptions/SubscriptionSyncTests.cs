@@ -152,4 +152,65 @@ public sealed class SubscriptionSyncTests
         Assert.Equal(SubscriptionManagement.Disabled, token.SubscriptionManagement);
         Assert.False(h.Sim.GetSubscriptionManagement("Oak Park Elementary"));
     }
+
+    /// <summary>The metadata requests (legacy lookup or metadata API) that asked for <paramref name="adamId"/>.</summary>
+    private static int LookupsOf(RecordingObserver observer, string adamId) =>
+        observer.VerboseLines.Count(l => l.StartsWith("GET ", StringComparison.Ordinal) && l.Contains("-> ", StringComparison.Ordinal)
+                                         && (l.Contains("/lookup?", StringComparison.Ordinal) || l.Contains("/catalog/", StringComparison.Ordinal)) && l.Contains(adamId, StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData(false)]   // the legacy lookup: no credential needed
+    [InlineData(true)]    // the metadata API with a developer key
+    public async Task A_sync_looks_up_the_names_of_its_subscriptions_parent_apps_once_with_the_assets_lookup(bool developerKey)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        await using var h = await EngineHarness.StartDemoAsync(Riverside, s =>
+        {
+            if (developerKey) s.DeveloperKeys = [new() { TeamId = "TEAM000001", KeyId = "KEY0000001", PublicKeyPem = key.ExportSubjectPublicKeyInfoPem() }];
+        });
+        if (developerKey) new VppPS.Engine.Sync.MetadataCredentialStore(h.Context).Save("TEAM000001", "KEY0000001", key.ExportPkcs8PrivateKeyPem());
+        var observer = new RecordingObserver();
+        await SyncAsync(h, Observed(h, observer), full: true);
+
+        var subscriptions = new SubscriptionService(h.Context).List([h.Token.Id]).ToDictionary(s => s.AdamId);
+        // 719219382 is no asset of any location: only the parent lookup names it. Notability (360593530) is an asset of the token.
+        Assert.Equal(("Riverside Reads", "Riverside Reads", "Riverside Reads (1640000101)"),
+            (subscriptions["1640000101"].ParentApp, subscriptions["1640000101"].ParentAppName, subscriptions["1640000101"].DisplayName));
+        Assert.Equal("Riverside Reads (1640000103)", subscriptions["1640000103"].DisplayName);
+        Assert.Equal("Notability (1640000102)", subscriptions["1640000102"].DisplayName);
+        Assert.All(new SubscriptionService(h.Context).Seats([h.Token.Id]).Where(s => s.AdamId == "1640000101"),
+            s => Assert.Equal(("Riverside Reads", "Riverside Reads (1640000101)"), (s.ParentApp, s.Subscription)));
+        Assert.Equal(1, LookupsOf(observer, "719219382"));   // one request for the two subscriptions of the same app
+        Assert.DoesNotContain(observer.VerboseLines, l => l.StartsWith("WARNING: ", StringComparison.Ordinal) && l.Contains("Metadata", StringComparison.Ordinal));
+
+        // Known and fresh: the next sync does not ask again.
+        await SyncAsync(h, Observed(h, observer));
+        Assert.Equal(1, LookupsOf(observer, "719219382"));
+    }
+
+    [Fact]
+    public async Task A_parent_app_the_lookup_does_not_know_is_shown_by_its_adamId_and_asked_again_at_the_next_sync()
+    {
+        await using var h = await EngineHarness.StartDemoAsync(Riverside, s => s.Catalog = null);
+        var observer = new RecordingObserver();
+        await SyncAsync(h, Observed(h, observer), full: true);
+
+        var reads = new SubscriptionService(h.Context).List([h.Token.Id]).Single(s => s.AdamId == "1640000101");
+        Assert.Equal(((string?)null, "adamId 719219382", "adamId 719219382 (1640000101)"), (reads.ParentApp, reads.ParentAppName, reads.DisplayName));
+        Assert.Equal("adamId 719219382 (1640000101)", new SubscriptionService(h.Context).Seats([h.Token.Id]).First(s => s.AdamId == "1640000101").Subscription);
+        Assert.Equal(1, LookupsOf(observer, "719219382"));
+        await SyncAsync(h, Observed(h, observer));
+        Assert.Equal(2, LookupsOf(observer, "719219382"));
+    }
+
+    [Fact]
+    public void A_subscription_without_a_parent_is_shown_by_its_adamId()
+    {
+        var s = new VppSubscription
+        {
+            Token = "t", AdamId = "42", AssignedRenewing = 0, AssignedExpiring = 0, AvailableRenewing = 0, AvailableExpiring = 0, TotalRenewing = 0, TotalExpiring = 0,
+        };
+        Assert.Equal(((string?)null, "42"), (s.ParentAppName, s.DisplayName));
+        Assert.Equal("Reading plan", (s with { Name = "Reading plan", ParentAdamId = "7" }).DisplayName);
+    }
 }
