@@ -132,10 +132,14 @@ public sealed class PostgresDatabaseTests
 
         EndConnections(db);
         Assert.Equal("7", store.Read(c => (string)c.Scalar(null, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
+        // Each step below starts from an idle pooled connection the server then ends (a unit of work
+        // that ran again may leave none in the pool: it cleared the pool's dead ones).
+        store.Read(c => 0);
         EndConnections(db);
         var runs = 0;
         store.Write((c, t) => { runs++; c.Execute(t, "UPDATE settings SET value = '8' WHERE name = 'TokenCap'"); });
         Assert.Equal(1, runs);
+        store.Read(c => 0);
         EndConnections(db);
         Assert.Equal("8", store.Snapshot((c, t) => (string)c.Scalar(t, "SELECT value FROM settings WHERE name = 'TokenCap'")!));
     }
